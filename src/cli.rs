@@ -1,0 +1,92 @@
+//! The subcommands of the `pricegraph` binary.
+
+use std::io::Write;
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Command, DatabaseArgs, LogFormat, ServeArgs};
+use crate::db::{Db, DbOptions};
+use crate::http::{AppState, Server, shutdown_signal};
+
+pub async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(args) => serve(args).await,
+        Command::Migrate(args) => {
+            init_logs(LogFormat::Text);
+            let db = connect(&args).await?;
+            db.migrate().await.context("applying migrations")?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Seed(args) => {
+            init_logs(LogFormat::Text);
+            let db = connect(&args.database).await?;
+            db.migrate().await.context("applying migrations")?;
+            crate::seed::run(&db, &args).await
+        }
+        Command::ExportSchema(args) => {
+            let sdl = crate::graphql::sdl();
+            if args.output.as_os_str() == "-" {
+                std::io::stdout().write_all(sdl.as_bytes())?;
+            } else {
+                std::fs::write(&args.output, sdl)
+                    .with_context(|| format!("writing {}", args.output.display()))?;
+            }
+            Ok(())
+        }
+    }
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+async fn connect(args: &DatabaseArgs) -> anyhow::Result<Db> {
+    let options = DbOptions {
+        max_connections: args.db_max_connections,
+        ..DbOptions::default()
+    };
+    Db::connect(&args.database_url, &options)
+        .await
+        .with_context(|| format!("cannot open the database at {}", redact(&args.database_url)))
+}
+
+/// A database URL without its password, fit for a log line.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_logs(args.log.log_format);
+    let db = connect(&args.database).await?;
+    db.migrate().await.context("applying migrations")?;
+    if args.demo {
+        crate::seed::demo_if_empty(&db).await?;
+    }
+    if args.redis_url.is_some() {
+        tracing::warn!(
+            "REDIS_URL is set, but the shared cache is not built yet; serving from the database"
+        );
+    }
+    let server = Server::bind(args.listen, AppState::new(db))
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let addr = server.local_addr()?;
+    tracing::info!("pricegraph listening on http://{addr} (GraphiQL at http://{addr}/graphql)");
+    server.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

@@ -1,0 +1,115 @@
+//! Configuration: one clap struct per subcommand; every setting is a flag
+//! and an environment variable, with a default that works on a bare machine.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pricegraph",
+    version,
+    about = "Customer-group pricing as a GraphQL API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Apply pending migrations and serve the API (the default).
+    Serve(ServeArgs),
+    /// Apply pending migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Load data into the database.
+    Seed(SeedArgs),
+    /// Write the GraphQL SDL.
+    ExportSchema(ExportSchemaArgs),
+}
+
+impl Cli {
+    /// Parses the command line; with no subcommand, `serve` is meant.
+    pub fn parse_with_default() -> Self {
+        let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let first = args.get(1).and_then(|a| a.to_str()).unwrap_or("");
+        let is_top_level_flag = matches!(first, "-h" | "--help" | "-V" | "--version");
+        if args.len() == 1 || (first.starts_with('-') && !is_top_level_flag) {
+            args.insert(1, "serve".into());
+        }
+        Self::parse_from(args)
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DatabaseArgs {
+    /// SQLite file (created if missing) or PostgreSQL URL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://pricegraph.db?mode=rwc"
+    )]
+    pub database_url: String,
+    /// Most database connections in the pool.
+    #[arg(long, env = "PRICEGRAPH_DB_MAX_CONNECTIONS", default_value_t = 16)]
+    pub db_max_connections: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Address to listen on.
+    #[arg(long, env = "PRICEGRAPH_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Redis for the shared cache; unset, the in-process cache serves alone.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// Load the demo data set first if the database has no customers.
+    #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LogArgs {
+    /// Log line format.
+    #[arg(long, env = "PRICEGRAPH_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Load the demo data set: groups, organizations, price lists, products.
+    #[arg(long)]
+    pub demo: bool,
+    /// Extra generated customers, for benchmarks.
+    #[arg(long, default_value_t = 0)]
+    pub customers: u32,
+    /// Extra generated pricing groups, for benchmarks.
+    #[arg(long, default_value_t = 0)]
+    pub groups: u32,
+    /// Extra generated price lists, for benchmarks.
+    #[arg(long, default_value_t = 0)]
+    pub price_lists: u32,
+    /// Extra generated products, for benchmarks.
+    #[arg(long, default_value_t = 0)]
+    pub products: u32,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportSchemaArgs {
+    /// Where to write the SDL; `-` for standard output.
+    #[arg(long, short, default_value = "schema.graphql")]
+    pub output: PathBuf,
+}

@@ -1,0 +1,137 @@
+//! How service results become GraphQL errors and `userErrors`.
+
+use async_graphql::{Enum, ErrorExtensions, SimpleObject};
+
+use crate::error::{ServiceError, UserError as ServiceUserError};
+
+/// Codes of `userErrors` and of query errors' `extensions.code`.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "crate::error::UserErrorCode")]
+pub enum UserErrorCode {
+    NotFound,
+    Taken,
+    Blank,
+    Invalid,
+    InvalidCurrency,
+    InvalidAmount,
+    InvalidQuantity,
+    InvalidWindow,
+    InvalidPriority,
+    WrongGroupKind,
+    StaleVersion,
+    BuiltIn,
+    TooMany,
+}
+
+/// Something the caller got wrong: which `input` field, what, and a stable code.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct UserError {
+    /// Path of the offending field inside `input`, e.g. `["prices", "3", "amount"]`.
+    pub field: Option<Vec<String>>,
+    pub message: String,
+    pub code: UserErrorCode,
+}
+
+impl From<ServiceUserError> for UserError {
+    fn from(error: ServiceUserError) -> Self {
+        Self {
+            field: (!error.field.is_empty()).then_some(error.field),
+            message: error.message,
+            code: error.code.into(),
+        }
+    }
+}
+
+/// The masked error for anything that is not the caller's fault: the detail
+/// goes to the log, the client sees only `Internal server error`.
+pub fn internal(error: impl std::fmt::Display) -> async_graphql::Error {
+    tracing::error!(error = %error, "internal error");
+    async_graphql::Error::new("Internal server error").extend_with(|_, e| e.set("code", "INTERNAL"))
+}
+
+/// An argument the caller got wrong, for queries.
+pub fn bad_input(message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "BAD_USER_INPUT"))
+}
+
+pub fn not_found(what: &str, id: &str) -> async_graphql::Error {
+    async_graphql::Error::new(format!("no {what} with id '{id}'"))
+        .extend_with(|_, e| e.set("code", "NOT_FOUND"))
+}
+
+/// A service failure inside a query: user errors keep their code and field.
+pub fn query_error(error: ServiceError) -> async_graphql::Error {
+    match error {
+        ServiceError::Invalid(errors) => {
+            let first = errors.into_iter().next();
+            let message = first
+                .as_ref()
+                .map_or_else(|| "invalid input".to_owned(), |e| e.message.clone());
+            async_graphql::Error::new(message).extend_with(|_, e| {
+                if let Some(first) = &first {
+                    e.set("code", first.code.as_str());
+                    e.set("field", first.field.join("."));
+                }
+            })
+        }
+        ServiceError::Database(error) => internal(error),
+    }
+}
+
+/// Splits a mutation's service result into its object and `userErrors`;
+/// internal failures become a masked GraphQL error.
+pub fn mutation_result<T, U>(
+    result: Result<T, ServiceError>,
+    wrap: impl FnOnce(T) -> U,
+) -> async_graphql::Result<(Option<U>, Vec<UserError>)> {
+    match result {
+        Ok(value) => Ok((Some(wrap(value)), vec![])),
+        Err(ServiceError::Invalid(errors)) => {
+            Ok((None, errors.into_iter().map(UserError::from).collect()))
+        }
+        Err(ServiceError::Database(error)) => Err(internal(error)),
+    }
+}
+
+/// Declares a mutation payload: the object (named after its type) and `userErrors`.
+macro_rules! payload {
+    ($name:ident, $field:ident: $ty:ty) => {
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            pub $field: Option<$ty>,
+            pub user_errors: Vec<$crate::graphql::errors::UserError>,
+        }
+
+        impl $name {
+            pub fn from_result<T>(
+                result: Result<T, $crate::error::ServiceError>,
+                wrap: impl FnOnce(T) -> $ty,
+            ) -> async_graphql::Result<Self> {
+                let ($field, user_errors) = $crate::graphql::errors::mutation_result(result, wrap)?;
+                Ok(Self {
+                    $field,
+                    user_errors,
+                })
+            }
+        }
+    };
+}
+pub(crate) use payload;
+
+/// The payload of every delete: the id that was deleted.
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    pub deleted_id: Option<async_graphql::ID>,
+    pub user_errors: Vec<UserError>,
+}
+
+impl DeletePayload {
+    pub fn from_result(result: Result<uuid::Uuid, ServiceError>) -> async_graphql::Result<Self> {
+        let (deleted_id, user_errors) =
+            mutation_result(result, |id| async_graphql::ID(id.to_string()))?;
+        Ok(Self {
+            deleted_id,
+            user_errors,
+        })
+    }
+}

@@ -1,0 +1,82 @@
+//! The API's object types: thin wrappers over the entity models, so the API
+//! is designed rather than leaked from the tables. One file per type family.
+
+pub mod customer;
+pub mod customer_group;
+pub mod organization;
+pub mod price_list;
+pub mod product;
+
+use async_graphql::{Enum, SimpleObject};
+
+pub use customer::Customer;
+pub use customer_group::{CustomerGroup, CustomerGroupPriceList};
+pub use organization::Organization;
+pub use price_list::{Price, PriceList};
+pub use product::{BasePrice, Product, ProductLine};
+
+use super::scalars::Decimal;
+use crate::money::{CurrencyCode, Money as DomainMoney};
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::values::GroupKind")]
+pub enum GroupKind {
+    /// Classifies a customer; each customer has exactly one.
+    Type,
+    /// Decides prices and product access; a customer has zero or many.
+    Pricing,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::values::PriceListType")]
+pub enum PriceListType {
+    /// Applies only when below the base price.
+    Sale,
+    /// Always applies.
+    Override,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+#[graphql(remote = "entity::values::PriceListStatus")]
+pub enum PriceListStatus {
+    Active,
+    /// Never applies.
+    Draft,
+}
+
+/// An exact amount in a currency.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct Money {
+    /// Exact decimal string with the currency's minor-unit digits: "10.50", "1050" (JPY), "1.050" (KWD).
+    pub amount: Decimal,
+    /// ISO 4217 code.
+    pub currency_code: String,
+}
+
+impl From<DomainMoney> for Money {
+    fn from(money: DomainMoney) -> Self {
+        Self {
+            amount: Decimal(money.to_string()),
+            currency_code: money.currency().code().to_owned(),
+        }
+    }
+}
+
+/// Money from a stored row. Rows are validated on the way in, so a failure
+/// here means the database was edited by hand; it surfaces as an internal error.
+pub fn stored_money(minor_units: i64, currency: &str) -> async_graphql::Result<Money> {
+    let currency = CurrencyCode::parse(currency).map_err(super::errors::internal)?;
+    let money =
+        DomainMoney::from_minor_units(minor_units, currency).map_err(super::errors::internal)?;
+    Ok(money.into())
+}
+
+/// Loader failures are internal errors.
+pub fn load_failed(error: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
+    super::errors::internal(error)
+}
+
+/// A foreign key pointing nowhere: the database guarantees it cannot happen.
+pub fn dangling(what: &str, id: uuid::Uuid) -> async_graphql::Error {
+    super::errors::internal(format!("dangling reference to {what} {id}"))
+}

@@ -1,0 +1,103 @@
+use async_graphql::{Context, ID, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::{base_price, product, product_line};
+use sea_orm::JsonValue;
+
+use super::{Money, load_failed, stored_money};
+use crate::graphql::loaders::loaders;
+
+/// A group of products; pricing groups may restrict ordering to some lines.
+pub struct ProductLine(pub product_line::Model);
+
+#[Object]
+impl ProductLine {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+pub struct Product(pub product::Model);
+
+#[Object]
+impl Product {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// Unique.
+    async fn sku(&self) -> &str {
+        &self.0.sku
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn metadata(&self) -> &JsonValue {
+        &self.0.metadata
+    }
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    async fn product_line(&self, ctx: &Context<'_>) -> Result<Option<ProductLine>> {
+        let Some(id) = self.0.product_line_id else {
+            return Ok(None);
+        };
+        let line = loaders(ctx)
+            .product_lines
+            .load_one(id)
+            .await
+            .map_err(load_failed)?;
+        Ok(line.map(ProductLine))
+    }
+
+    /// Prices without any list, by currency then tier.
+    async fn base_prices(&self, ctx: &Context<'_>) -> Result<Vec<BasePrice>> {
+        let prices = loaders(ctx)
+            .base_prices_by_product
+            .load_one(self.0.id)
+            .await
+            .map_err(load_failed)?;
+        Ok(prices
+            .unwrap_or_default()
+            .into_iter()
+            .map(BasePrice)
+            .collect())
+    }
+}
+
+/// A product's price without any list, for quantities from `minQuantity` up
+/// to the next tier.
+pub struct BasePrice(pub base_price::Model);
+
+#[Object]
+impl BasePrice {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn amount(&self) -> Result<Money> {
+        stored_money(self.0.amount_minor, &self.0.currency)
+    }
+    async fn min_quantity(&self) -> i32 {
+        self.0.min_quantity
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}

@@ -1,0 +1,15 @@
+//! pricegraph: customer groups, price lists and the answer to "what does this
+//! customer pay, and why". Data flows HTTP → GraphQL/REST → service →
+//! pricing core / store; nothing reaches back up.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod money;
+pub mod seed;
+pub mod service;
+
+pub use http::{AppState, build_app};

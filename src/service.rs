@@ -1,0 +1,123 @@
+//! The service layer: every write and every top-level read of pricegraph,
+//! shared by GraphQL, REST and the CLI. One module per aggregate; each
+//! validates its whole input (collecting every problem as a [`UserError`]),
+//! writes in a transaction, and knows nothing of GraphQL or HTTP.
+
+pub mod catalog;
+pub mod customers;
+pub mod groups;
+pub mod organizations;
+pub mod page;
+pub mod price_lists;
+pub mod prices;
+
+use chrono::{DateTime, Utc};
+use sea_orm::JsonValue;
+use uuid::Uuid;
+
+use crate::error::{UserError, UserErrorCode};
+
+pub use migration::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
+
+/// Names, emails and skus longer than this are refused.
+pub const MAX_TEXT_LEN: usize = 255;
+/// Longest description accepted.
+pub const MAX_DESCRIPTION_LEN: usize = 4096;
+
+/// A change to an optional field of an update: leave it, clear it, or set it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Keep,
+    Clear,
+    Set(T),
+}
+
+impl<T> Patch<T> {
+    pub fn apply(self, current: Option<T>) -> Option<T> {
+        match self {
+            Self::Keep => current,
+            Self::Clear => None,
+            Self::Set(value) => Some(value),
+        }
+    }
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+/// Ids are v7 UUIDs: unique without coordination, and ordered by creation,
+/// which keyset pagination relies on.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}
+
+pub fn parse_id(field: &[&str], what: &str, raw: &str) -> Result<Uuid, UserError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| UserError::not_found(field, what, raw))
+}
+
+/// A required one-line text: trimmed, not blank, not too long.
+pub fn required_text(field: &str, raw: &str) -> Result<String, UserError> {
+    let value = raw.trim();
+    if value.is_empty() {
+        return Err(UserError::new(
+            &[field],
+            UserErrorCode::Blank,
+            format!("{field} must not be blank"),
+        ));
+    }
+    if value.chars().count() > MAX_TEXT_LEN {
+        return Err(UserError::new(
+            &[field],
+            UserErrorCode::Invalid,
+            format!("{field} must be at most {MAX_TEXT_LEN} characters"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+/// An optional description: blank means none.
+pub fn description(field: &str, raw: Option<String>) -> Result<Option<String>, UserError> {
+    let Some(raw) = raw else { return Ok(None) };
+    let value = raw.trim();
+    if value.chars().count() > MAX_DESCRIPTION_LEN {
+        return Err(UserError::new(
+            &[field],
+            UserErrorCode::Invalid,
+            format!("{field} must be at most {MAX_DESCRIPTION_LEN} characters"),
+        ));
+    }
+    Ok((!value.is_empty()).then(|| value.to_owned()))
+}
+
+/// `metadata` is a JSON object that clients use freely (seed 000).
+pub fn metadata(raw: Option<JsonValue>) -> Result<JsonValue, UserError> {
+    match raw {
+        None | Some(JsonValue::Null) => Ok(JsonValue::Object(Default::default())),
+        Some(value @ JsonValue::Object(_)) => Ok(value),
+        Some(_) => Err(UserError::new(
+            &["metadata"],
+            UserErrorCode::Invalid,
+            "metadata must be a JSON object",
+        )),
+    }
+}
+
+/// Refuses an update that names a version other than the stored one.
+pub fn check_version(expected: Option<i32>, stored: i32, what: &str) -> Result<(), UserError> {
+    match expected {
+        Some(expected) if expected != stored => Err(stale(what, stored)),
+        _ => Ok(()),
+    }
+}
+
+pub fn stale(what: &str, stored: i32) -> UserError {
+    UserError::new(
+        &["version"],
+        UserErrorCode::StaleVersion,
+        format!(
+            "the {what} was changed by someone else (now at version {stored}); reload it and try again"
+        ),
+    )
+}

@@ -1,0 +1,654 @@
+//! Customer groups: `TYPE` groups classify, `PRICING` groups price (seed 003).
+//! Also the group's links: memberships, price lists and product lines.
+
+use std::collections::{BTreeSet, HashSet};
+
+use entity::values::GroupKind;
+use entity::{
+    customer, customer_group, customer_group_price_list as link,
+    customer_group_product_line as group_line, membership, price_list, product_line,
+};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
+    IntoActiveModel, JsonValue, QueryFilter, TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
+use super::{
+    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_version, description, metadata, new_id,
+    now, parse_id, required_text, stale,
+};
+use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+
+/// Most ids one membership or product-line call takes.
+pub const MAX_IDS_PER_CALL: usize = 1000;
+
+#[derive(Clone, Debug, Default)]
+pub struct NewGroup {
+    pub name: String,
+    pub description: Option<String>,
+    /// `PRICING` when not given.
+    pub kind: Option<GroupKind>,
+    pub is_active: Option<bool>,
+    pub commission_exempt: Option<bool>,
+    pub free_freight: Option<bool>,
+    pub metadata: Option<JsonValue>,
+    /// Price lists to link at creation (seed 002's REST body).
+    pub price_lists: Vec<NewLink>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NewLink {
+    pub price_list_id: String,
+    pub priority: i64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GroupChanges {
+    pub id: String,
+    pub version: Option<i32>,
+    pub name: Option<String>,
+    pub description: Patch<String>,
+    pub is_active: Option<bool>,
+    pub commission_exempt: Option<bool>,
+    pub free_freight: Option<bool>,
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct GroupFilter {
+    pub kind: Option<GroupKind>,
+    pub is_active: Option<bool>,
+    pub name_contains: Option<String>,
+}
+
+/// A group's link to a price list, with the list.
+#[derive(Clone, Debug)]
+pub struct PriceListLink {
+    pub link: link::Model,
+    pub price_list: price_list::Model,
+}
+
+pub async fn find(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> ServiceResult<Option<customer_group::Model>> {
+    Ok(customer_group::Entity::find_by_id(id).one(db).await?)
+}
+
+fn filtered(filter: &GroupFilter) -> sea_orm::Select<customer_group::Entity> {
+    let mut select = customer_group::Entity::find();
+    if let Some(kind) = filter.kind {
+        select = select.filter(customer_group::Column::Kind.eq(kind));
+    }
+    if let Some(is_active) = filter.is_active {
+        select = select.filter(customer_group::Column::IsActive.eq(is_active));
+    }
+    if let Some(needle) = filter.name_contains.as_deref().filter(|n| !n.is_empty()) {
+        select = select.filter(contains_ignoring_case(customer_group::Column::Name, needle));
+    }
+    select
+}
+
+pub async fn page(
+    db: &DatabaseConnection,
+    filter: &GroupFilter,
+    request: PageRequest,
+) -> ServiceResult<Page<customer_group::Model>> {
+    Ok(fetch_page(db, filtered(filter), customer_group::Column::Id, request).await?)
+}
+
+pub async fn count(db: &DatabaseConnection, filter: &GroupFilter) -> ServiceResult<u64> {
+    Ok(super::page::count(db, filtered(filter)).await?)
+}
+
+fn name_taken(name: &str) -> UserError {
+    UserError::new(
+        &["name"],
+        UserErrorCode::Taken,
+        format!("a customer group named '{name}' already exists"),
+    )
+}
+
+async fn check_name_free(
+    db: &impl ConnectionTrait,
+    name: &str,
+    except: Option<Uuid>,
+) -> ServiceResult<Result<(), UserError>> {
+    let existing = customer_group::Entity::find()
+        .filter(customer_group::Column::NameKey.eq(name.to_lowercase()))
+        .one(db)
+        .await?;
+    Ok(match existing {
+        Some(group) if Some(group.id) != except => Err(name_taken(name)),
+        _ => Ok(()),
+    })
+}
+
+pub async fn create(
+    db: &DatabaseConnection,
+    input: NewGroup,
+) -> ServiceResult<customer_group::Model> {
+    let mut problems = Problems::default();
+    let name = problems.check(required_text("name", &input.name));
+    let description = problems.check(description("description", input.description));
+    let metadata = problems.check(metadata(input.metadata));
+    let kind = input.kind.unwrap_or(GroupKind::Pricing);
+    if let Some(name) = &name {
+        problems.check(check_name_free(db, name, None).await?);
+    }
+    let links = validate_new_links(db, kind, &input.price_lists, &mut problems).await?;
+    problems.into_result()?;
+    let (Some(name), Some(description), Some(metadata)) = (name, description, metadata) else {
+        unreachable!("problems were empty, so every value was checked")
+    };
+
+    let now = now();
+    let group = customer_group::Model {
+        id: new_id(),
+        name_key: name.to_lowercase(),
+        name,
+        description,
+        kind,
+        is_active: input.is_active.unwrap_or(true),
+        commission_exempt: input.commission_exempt.unwrap_or(false),
+        free_freight: input.free_freight.unwrap_or(false),
+        metadata,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    let txn = db.begin().await?;
+    let inserted = customer_group::Entity::insert(group.clone().into_active_model())
+        .exec(&txn)
+        .await;
+    if let Err(error) = inserted {
+        return Err(ServiceError::unique_violation(error, || {
+            name_taken(&group.name)
+        }));
+    }
+    for (price_list_id, priority) in links {
+        insert_link(&txn, group.id, price_list_id, priority).await?;
+    }
+    txn.commit().await?;
+    Ok(group)
+}
+
+/// Checks a creation's `priceLists`: each list exists, appears once, has a
+/// valid priority, and the group can carry lists at all.
+async fn validate_new_links(
+    db: &DatabaseConnection,
+    kind: GroupKind,
+    links: &[NewLink],
+    problems: &mut Problems,
+) -> ServiceResult<Vec<(Uuid, i32)>> {
+    if links.is_empty() {
+        return Ok(vec![]);
+    }
+    if kind == GroupKind::Type {
+        problems.push(UserError::new(
+            &["priceLists"],
+            UserErrorCode::WrongGroupKind,
+            "only PRICING groups can have price lists",
+        ));
+        return Ok(vec![]);
+    }
+    let mut parsed = Vec::new();
+    let mut seen = HashSet::new();
+    for (index, link) in links.iter().enumerate() {
+        let index = index.to_string();
+        let id = problems.check(parse_id(
+            &["priceLists", &index, "priceListId"],
+            "price list",
+            &link.price_list_id,
+        ));
+        let priority =
+            problems.check(priority(link.priority).map_err(|e| e.under(&["priceLists", &index])));
+        if let (Some(id), Some(priority)) = (id, priority) {
+            if !seen.insert(id) {
+                problems.push(UserError::new(
+                    &["priceLists", &index, "priceListId"],
+                    UserErrorCode::Taken,
+                    format!("price list '{id}' is listed twice"),
+                ));
+            }
+            parsed.push((index, id, priority));
+        }
+    }
+    let ids: Vec<Uuid> = parsed.iter().map(|(_, id, _)| *id).collect();
+    let found: HashSet<Uuid> = price_list::Entity::find()
+        .filter(price_list::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|list| list.id)
+        .collect();
+    for (index, id, _) in &parsed {
+        if !found.contains(id) {
+            problems.push(UserError::not_found(
+                &["priceLists", index, "priceListId"],
+                "price list",
+                &id.to_string(),
+            ));
+        }
+    }
+    Ok(parsed
+        .into_iter()
+        .map(|(_, id, priority)| (id, priority))
+        .collect())
+}
+
+/// Link priorities are integers ≥ 0; lower wins.
+pub fn priority(raw: i64) -> Result<i32, UserError> {
+    i32::try_from(raw).ok().filter(|p| *p >= 0).ok_or_else(|| {
+        UserError::new(
+            &["priority"],
+            UserErrorCode::InvalidPriority,
+            "priority must be an integer from 0 to 2147483647",
+        )
+    })
+}
+
+async fn insert_link(
+    db: &impl ConnectionTrait,
+    group_id: Uuid,
+    price_list_id: Uuid,
+    priority: i32,
+) -> ServiceResult<()> {
+    let row = link::ActiveModel {
+        group_id: Set(group_id),
+        price_list_id: Set(price_list_id),
+        priority: Set(priority),
+        created_at: Set(now()),
+    };
+    link::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([link::Column::GroupId, link::Column::PriceListId])
+                .update_column(link::Column::Priority)
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Loads a group for a change, or says it does not exist.
+pub(crate) async fn existing(
+    db: &impl ConnectionTrait,
+    field: &[&str],
+    raw_id: &str,
+) -> ServiceResult<customer_group::Model> {
+    let id = parse_id(field, "customer group", raw_id)?;
+    customer_group::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| UserError::not_found(field, "customer group", raw_id).into())
+}
+
+/// Refuses a group of the wrong kind where only `PRICING` (memberships,
+/// organization groups, price lists, product lines) or only `TYPE` fits.
+pub(crate) fn require_kind(
+    field: &[&str],
+    group: &customer_group::Model,
+    kind: GroupKind,
+    purpose: &str,
+) -> Result<(), UserError> {
+    if group.kind == kind {
+        return Ok(());
+    }
+    let wanted = match kind {
+        GroupKind::Type => "TYPE",
+        GroupKind::Pricing => "PRICING",
+    };
+    Err(UserError::new(
+        field,
+        UserErrorCode::WrongGroupKind,
+        format!(
+            "'{}' is not a {wanted} group; only {wanted} groups {purpose}",
+            group.name
+        ),
+    ))
+}
+
+pub async fn update(
+    db: &DatabaseConnection,
+    input: GroupChanges,
+) -> ServiceResult<customer_group::Model> {
+    let current = existing(db, &["id"], &input.id).await?;
+    check_version(input.version, current.version, "customer group")?;
+    let mut problems = Problems::default();
+    let mut next = current.clone();
+    if let Some(raw) = &input.name
+        && let Some(name) = problems.check(required_text("name", raw))
+    {
+        problems.check(check_name_free(db, &name, Some(current.id)).await?);
+        next.name_key = name.to_lowercase();
+        next.name = name;
+    }
+    match input.description {
+        Patch::Keep => {}
+        Patch::Clear => next.description = None,
+        Patch::Set(text) => {
+            if let Some(text) = problems.check(description("description", Some(text))) {
+                next.description = text;
+            }
+        }
+    }
+    if let Some(raw) = input.metadata
+        && let Some(value) = problems.check(metadata(Some(raw)))
+    {
+        next.metadata = value;
+    }
+    problems.into_result()?;
+    next.is_active = input.is_active.unwrap_or(current.is_active);
+    next.commission_exempt = input.commission_exempt.unwrap_or(current.commission_exempt);
+    next.free_freight = input.free_freight.unwrap_or(current.free_freight);
+    next.version = current.version + 1;
+    next.updated_at = now();
+
+    let result = customer_group::Entity::update_many()
+        .set(next.clone().into_active_model())
+        .filter(customer_group::Column::Id.eq(current.id))
+        .filter(customer_group::Column::Version.eq(current.version))
+        .exec(db)
+        .await
+        .map_err(|error| ServiceError::unique_violation(error, || name_taken(&next.name)))?;
+    if result.rows_affected == 0 {
+        return Err(stale("customer group", current.version + 1).into());
+    }
+    Ok(next)
+}
+
+/// Deletes a group with its memberships and links. Customers of a deleted
+/// `TYPE` group move to the built-in `Default` group, so each keeps exactly one.
+pub async fn delete(
+    db: &DatabaseConnection,
+    raw_id: &str,
+    version: Option<i32>,
+) -> ServiceResult<Uuid> {
+    let group = existing(db, &["id"], raw_id).await?;
+    check_version(version, group.version, "customer group")?;
+    if group.id == DEFAULT_TYPE_GROUP_ID || group.id == EVERYONE_GROUP_ID {
+        return Err(UserError::new(
+            &["id"],
+            UserErrorCode::BuiltIn,
+            format!("'{}' is built in and cannot be deleted", group.name),
+        )
+        .into());
+    }
+    let txn = db.begin().await?;
+    if group.kind == GroupKind::Type {
+        customer::Entity::update_many()
+            .col_expr(customer::Column::TypeGroupId, DEFAULT_TYPE_GROUP_ID.into())
+            .col_expr(customer::Column::UpdatedAt, now().into())
+            .filter(customer::Column::TypeGroupId.eq(group.id))
+            .exec(&txn)
+            .await?;
+    }
+    membership::Entity::delete_many()
+        .filter(membership::Column::GroupId.eq(group.id))
+        .exec(&txn)
+        .await?;
+    entity::organization_group::Entity::delete_many()
+        .filter(entity::organization_group::Column::GroupId.eq(group.id))
+        .exec(&txn)
+        .await?;
+    link::Entity::delete_many()
+        .filter(link::Column::GroupId.eq(group.id))
+        .exec(&txn)
+        .await?;
+    group_line::Entity::delete_many()
+        .filter(group_line::Column::GroupId.eq(group.id))
+        .exec(&txn)
+        .await?;
+    customer_group::Entity::delete_by_id(group.id)
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(group.id)
+}
+
+/// Parses a list of ids, reporting each bad one at `field.index`, and
+/// dropping repeats (adding the same customer twice is a no-op).
+pub(crate) fn parse_ids(
+    field: &str,
+    what: &str,
+    raw: &[String],
+    problems: &mut Problems,
+) -> Vec<Uuid> {
+    if raw.len() > MAX_IDS_PER_CALL {
+        problems.push(UserError::new(
+            &[field],
+            UserErrorCode::TooMany,
+            format!("at most {MAX_IDS_PER_CALL} ids per call"),
+        ));
+        return vec![];
+    }
+    let mut seen = BTreeSet::new();
+    raw.iter()
+        .enumerate()
+        .filter_map(|(index, id)| problems.check(parse_id(&[field, &index.to_string()], what, id)))
+        .filter(|id| seen.insert(*id))
+        .collect()
+}
+
+/// Reports every id of `wanted` that is not in `found`.
+pub(crate) fn report_missing(
+    field: &str,
+    what: &str,
+    wanted: &[Uuid],
+    found: &HashSet<Uuid>,
+    raw: &[String],
+    problems: &mut Problems,
+) {
+    for (index, id) in raw.iter().enumerate() {
+        if let Ok(uuid) = uuid::Uuid::parse_str(id.trim())
+            && wanted.contains(&uuid)
+            && !found.contains(&uuid)
+        {
+            problems.push(UserError::not_found(&[field, &index.to_string()], what, id));
+        }
+    }
+}
+
+async fn pricing_group_for_links(
+    db: &impl ConnectionTrait,
+    raw_id: &str,
+    purpose: &str,
+) -> ServiceResult<customer_group::Model> {
+    let group = existing(db, &["groupId"], raw_id).await?;
+    require_kind(&["groupId"], &group, GroupKind::Pricing, purpose)?;
+    Ok(group)
+}
+
+fn everyone_is_implicit(group: &customer_group::Model) -> Result<(), UserError> {
+    if group.id == EVERYONE_GROUP_ID {
+        return Err(UserError::new(
+            &["groupId"],
+            UserErrorCode::BuiltIn,
+            format!(
+                "every shopper belongs to '{}' implicitly; nobody is added to or removed from it",
+                group.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds customers to a `PRICING` group; customers already in it are left as they are.
+pub async fn add_customers(
+    db: &DatabaseConnection,
+    raw_group_id: &str,
+    raw_customer_ids: &[String],
+) -> ServiceResult<customer_group::Model> {
+    let group = pricing_group_for_links(db, raw_group_id, "have members").await?;
+    everyone_is_implicit(&group)?;
+    let mut problems = Problems::default();
+    let ids = parse_ids("customerIds", "customer", raw_customer_ids, &mut problems);
+    let found: HashSet<Uuid> = customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    report_missing(
+        "customerIds",
+        "customer",
+        &ids,
+        &found,
+        raw_customer_ids,
+        &mut problems,
+    );
+    problems.into_result()?;
+    let now = now();
+    let rows = ids.into_iter().map(|customer_id| membership::ActiveModel {
+        customer_id: Set(customer_id),
+        group_id: Set(group.id),
+        created_at: Set(now),
+    });
+    let txn = db.begin().await?;
+    for chunk in rows.collect::<Vec<_>>().chunks(200) {
+        membership::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([membership::Column::CustomerId, membership::Column::GroupId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(group)
+}
+
+pub async fn remove_customers(
+    db: &DatabaseConnection,
+    raw_group_id: &str,
+    raw_customer_ids: &[String],
+) -> ServiceResult<customer_group::Model> {
+    let group = existing(db, &["groupId"], raw_group_id).await?;
+    let mut problems = Problems::default();
+    let ids = parse_ids("customerIds", "customer", raw_customer_ids, &mut problems);
+    problems.into_result()?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::GroupId.eq(group.id))
+        .filter(membership::Column::CustomerId.is_in(ids))
+        .exec(db)
+        .await?;
+    Ok(group)
+}
+
+/// Links a price list to a `PRICING` group at a priority. Linking a pair that
+/// is already linked changes its priority: there is one link per pair.
+pub async fn add_price_list(
+    db: &DatabaseConnection,
+    raw_group_id: &str,
+    raw_price_list_id: &str,
+    raw_priority: i64,
+) -> ServiceResult<PriceListLink> {
+    let mut problems = Problems::default();
+    let group = pricing_group_for_links(db, raw_group_id, "have price lists").await;
+    let list = super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await;
+    let priority = problems.check(priority(raw_priority));
+    let (group, list) = match (group, list) {
+        (Ok(group), Ok(list)) => (group, list),
+        (group, list) => {
+            for result in [group.err(), list.err()].into_iter().flatten() {
+                match result {
+                    ServiceError::Invalid(errors) => {
+                        errors.into_iter().for_each(|e| problems.push(e))
+                    }
+                    other => return Err(other),
+                }
+            }
+            problems.into_result()?;
+            unreachable!("a failed lookup always records a problem")
+        }
+    };
+    problems.into_result()?;
+    let priority = priority.unwrap_or_default();
+    insert_link(db, group.id, list.id, priority).await?;
+    let link = link::Entity::find_by_id((group.id, list.id))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into()))
+        })?;
+    Ok(PriceListLink {
+        link,
+        price_list: list,
+    })
+}
+
+/// Unlinks a price list from a group; unlinking a pair that is not linked is a no-op.
+pub async fn remove_price_list(
+    db: &DatabaseConnection,
+    raw_group_id: &str,
+    raw_price_list_id: &str,
+) -> ServiceResult<customer_group::Model> {
+    let group = existing(db, &["groupId"], raw_group_id).await?;
+    let list = super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await?;
+    link::Entity::delete_many()
+        .filter(link::Column::GroupId.eq(group.id))
+        .filter(link::Column::PriceListId.eq(list.id))
+        .exec(db)
+        .await?;
+    Ok(group)
+}
+
+/// Replaces the product lines a `PRICING` group may order from (seed 003).
+/// An empty list lifts the group's restriction.
+pub async fn set_product_lines(
+    db: &DatabaseConnection,
+    raw_group_id: &str,
+    raw_line_ids: &[String],
+) -> ServiceResult<customer_group::Model> {
+    let group = pricing_group_for_links(db, raw_group_id, "restrict product lines").await?;
+    let mut problems = Problems::default();
+    let ids = parse_ids(
+        "productLineIds",
+        "product line",
+        raw_line_ids,
+        &mut problems,
+    );
+    let found: HashSet<Uuid> = product_line::Entity::find()
+        .filter(product_line::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    report_missing(
+        "productLineIds",
+        "product line",
+        &ids,
+        &found,
+        raw_line_ids,
+        &mut problems,
+    );
+    problems.into_result()?;
+    let now = now();
+    let txn = db.begin().await?;
+    group_line::Entity::delete_many()
+        .filter(group_line::Column::GroupId.eq(group.id))
+        .exec(&txn)
+        .await?;
+    let rows: Vec<_> = ids
+        .into_iter()
+        .map(|product_line_id| group_line::ActiveModel {
+            group_id: Set(group.id),
+            product_line_id: Set(product_line_id),
+            created_at: Set(now),
+        })
+        .collect();
+    if !rows.is_empty() {
+        group_line::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    Ok(group)
+}
