@@ -30,8 +30,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             if args.output.as_os_str() == "-" {
                 std::io::stdout().write_all(sdl.as_bytes())?;
             } else {
-                std::fs::write(&args.output, sdl)
-                    .with_context(|| format!("writing {}", args.output.display()))?;
+                std::fs::write(&args.output, sdl).with_context(|| format!("writing {}", args.output.display()))?;
             }
             Ok(())
         }
@@ -39,8 +38,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
 }
 
 fn init_logs(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
@@ -77,9 +75,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         crate::seed::demo_if_empty(&db).await?;
     }
     if args.redis_url.is_some() {
-        tracing::warn!(
-            "REDIS_URL is set, but the shared cache is not built yet; serving from the database"
-        );
+        tracing::warn!("REDIS_URL is set, but the shared cache is not built yet; serving from the database");
     }
     let server = Server::bind(args.listen, AppState::new(db))
         .await

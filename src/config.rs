@@ -7,11 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "pricegraph",
-    version,
-    about = "Customer-group pricing as a GraphQL API"
-)]
+#[command(name = "pricegraph", version, about = "Customer-group pricing as a GraphQL API")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -45,11 +41,7 @@ impl Cli {
 #[derive(Args, Debug, Clone)]
 pub struct DatabaseArgs {
     /// SQLite file (created if missing) or PostgreSQL URL.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://pricegraph.db?mode=rwc"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://pricegraph.db?mode=rwc")]
     pub database_url: String,
     /// Most database connections in the pool.
     #[arg(long, env = "PRICEGRAPH_DB_MAX_CONNECTIONS", default_value_t = 16)]

@@ -75,11 +75,7 @@ impl UserError {
     }
 
     pub fn not_found(field: &[&str], what: &str, id: &str) -> Self {
-        Self::new(
-            field,
-            UserErrorCode::NotFound,
-            format!("no {what} with id '{id}'"),
-        )
+        Self::new(field, UserErrorCode::NotFound, format!("no {what} with id '{id}'"))
     }
 }
 

@@ -40,24 +40,16 @@ pub type PricegraphSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// The schema, holding only the database handle. Per-request state (the
 /// loaders) is attached to each request by the HTTP handler.
 pub fn build_schema(db: Db) -> PricegraphSchema {
-    Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        EmptySubscription,
-    )
-    .data(db)
-    .finish()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .data(db)
+        .finish()
 }
 
 /// The SDL as `schema.graphql` holds it.
 pub fn sdl() -> String {
-    Schema::build(
-        QueryRoot::default(),
-        MutationRoot::default(),
-        EmptySubscription,
-    )
-    .finish()
-    .sdl()
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .finish()
+        .sdl()
 }
 
 /// The request's database handle.

@@ -52,9 +52,7 @@ async fn graphql(State(state): State<AppState>, request: GraphQLBatchRequest) ->
     let with_loaders = |request: async_graphql::Request| request.data(Loaders::new(&state.db));
     let batch = match request.into_inner() {
         BatchRequest::Single(request) => BatchRequest::Single(with_loaders(request)),
-        BatchRequest::Batch(requests) => {
-            BatchRequest::Batch(requests.into_iter().map(with_loaders).collect())
-        }
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_loaders).collect()),
     };
     state.schema.execute_batch(batch).await.into()
 }
@@ -67,10 +65,7 @@ async fn health() -> impl IntoResponse {
 /// Ready: the database answers.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
     match state.db.ping().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(serde_json::json!({ "status": "ready" })),
-        ),
+        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
         Err(error) => {
             tracing::warn!(%error, "database not reachable");
             (

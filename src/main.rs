@@ -4,7 +4,5 @@ use pricegraph::config::Cli;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse_with_default();
-    pricegraph::cli::run(cli.command)
-        .await
-        .context("pricegraph failed")
+    pricegraph::cli::run(cli.command).await.context("pricegraph failed")
 }

@@ -30,8 +30,7 @@ impl CurrencyCode {
     /// Accepts the three-letter code in any case (`usd` means `USD`).
     pub fn parse(code: &str) -> Result<Self, CurrencyError> {
         let upper = code.trim().to_ascii_uppercase();
-        let currency =
-            Currency::from_code(&upper).ok_or_else(|| CurrencyError::Unknown(code.to_owned()))?;
+        let currency = Currency::from_code(&upper).ok_or_else(|| CurrencyError::Unknown(code.to_owned()))?;
         match currency.exponent() {
             Some(_) => Ok(Self(currency)),
             None => Err(CurrencyError::NoMinorUnit(currency.code())),
@@ -73,10 +72,7 @@ pub enum AmountError {
     #[error("amount must not be negative")]
     Negative,
     #[error("{currency} allows at most {exponent} decimal places")]
-    TooManyDecimals {
-        currency: &'static str,
-        exponent: u32,
-    },
+    TooManyDecimals { currency: &'static str, exponent: u32 },
     #[error("amount is too large")]
     TooLarge,
     #[error("'{0}' is not a decimal number such as \"12.50\"")]
@@ -119,10 +115,7 @@ impl Money {
         if minor_units > MAX_MINOR_UNITS {
             return Err(AmountError::TooLarge);
         }
-        Ok(Self {
-            minor_units,
-            currency,
-        })
+        Ok(Self { minor_units, currency })
     }
 
     pub fn minor_units(self) -> i64 {
@@ -186,10 +179,7 @@ mod tests {
     fn parses_exact_strings_and_refuses_the_rest() {
         let usd = currency("USD");
         assert_eq!(Money::parse("12.5", usd).map(Money::minor_units), Ok(1250));
-        assert_eq!(
-            Money::parse("12.500", usd).map(Money::minor_units),
-            Ok(1250)
-        );
+        assert_eq!(Money::parse("12.500", usd).map(Money::minor_units), Ok(1250));
         assert_eq!(
             Money::parse("12.505", usd),
             Err(AmountError::TooManyDecimals {
@@ -222,10 +212,7 @@ mod tests {
     fn currency_codes_are_iso_4217_with_a_minor_unit() {
         assert_eq!(currency("usd").code(), "USD");
         assert_eq!(currency("KWD").exponent(), 3);
-        assert!(matches!(
-            CurrencyCode::parse("ABC"),
-            Err(CurrencyError::Unknown(_))
-        ));
+        assert!(matches!(CurrencyCode::parse("ABC"), Err(CurrencyError::Unknown(_))));
         assert!(matches!(
             CurrencyCode::parse("XAU"),
             Err(CurrencyError::NoMinorUnit("XAU"))

@@ -116,8 +116,6 @@ pub fn stale(what: &str, stored: i32) -> UserError {
     UserError::new(
         &["version"],
         UserErrorCode::StaleVersion,
-        format!(
-            "the {what} was changed by someone else (now at version {stored}); reload it and try again"
-        ),
+        format!("the {what} was changed by someone else (now at version {stored}); reload it and try again"),
     )
 }

@@ -6,9 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// `TYPE` groups classify a customer (exactly one each); `PRICING` groups
 /// decide prices and product access (zero or many each). Seed 003.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum GroupKind {
     #[sea_orm(string_value = "TYPE")]
@@ -18,9 +16,7 @@ pub enum GroupKind {
 }
 
 /// `SALE` prices apply only below the base price; `OVERRIDE` prices always apply.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum PriceListType {
     #[sea_orm(string_value = "SALE")]
@@ -30,9 +26,7 @@ pub enum PriceListType {
 }
 
 /// Only `ACTIVE` lists take part in resolution; `DRAFT` lists never apply.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
-)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize)]
 #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(16))")]
 pub enum PriceListStatus {
     #[sea_orm(string_value = "ACTIVE")]

@@ -36,9 +36,7 @@ pub fn fk(
 
 pub fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = Index::create();
-    index
-        .name(format!("idx_{table}_{}", columns.join("_")))
-        .table(table);
+    index.name(format!("idx_{table}_{}", columns.join("_"))).table(table);
     for column in columns {
         index.col(*column);
     }
@@ -47,9 +45,7 @@ pub fn index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatem
 
 pub fn unique_index(table: &'static str, columns: &[&'static str]) -> IndexCreateStatement {
     let mut index = index(table, columns);
-    index
-        .unique()
-        .name(format!("uq_{table}_{}", columns.join("_")));
+    index.unique().name(format!("uq_{table}_{}", columns.join("_")));
     index
 }
 
@@ -71,12 +67,7 @@ pub async fn create_junction(
         .col(uuid(right))
         .primary_key(Index::create().col(left).col(right))
         .foreign_key(&mut fk(table, left, left_table, ForeignKeyAction::Cascade))
-        .foreign_key(&mut fk(
-            table,
-            right,
-            right_table,
-            ForeignKeyAction::Cascade,
-        ));
+        .foreign_key(&mut fk(table, right, right_table, ForeignKeyAction::Cascade));
     for column in extra {
         create.col(column);
     }

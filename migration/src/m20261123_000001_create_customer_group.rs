@@ -4,11 +4,9 @@ use sea_orm_migration::schema::{boolean, string, string_null};
 use crate::columns::{entity_table, index, timestamps, unique_index};
 
 /// The built-in `Default` TYPE group, used for customers created without one.
-pub const DEFAULT_TYPE_GROUP_ID: uuid::Uuid =
-    uuid::Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);
+pub const DEFAULT_TYPE_GROUP_ID: uuid::Uuid = uuid::Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0001);
 /// The built-in `Everyone` PRICING group that every shopper belongs to implicitly.
-pub const EVERYONE_GROUP_ID: uuid::Uuid =
-    uuid::Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0002);
+pub const EVERYONE_GROUP_ID: uuid::Uuid = uuid::Uuid::from_u128(0x0000_0000_0000_7000_8000_0000_0000_0002);
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -25,15 +23,11 @@ impl MigrationTrait for Migration {
             .col(boolean("is_active"))
             .col(boolean("commission_exempt"))
             .col(boolean("free_freight"));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await?;
+        manager.create_table(timestamps(&mut table).to_owned()).await?;
         manager
             .create_index(unique_index("customer_group", &["name_key"]))
             .await?;
-        manager
-            .create_index(index("customer_group", &["kind"]))
-            .await?;
+        manager.create_index(index("customer_group", &["kind"])).await?;
 
         let now = chrono::Utc::now();
         for (id, name, kind) in [

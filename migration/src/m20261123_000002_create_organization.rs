@@ -19,17 +19,11 @@ impl MigrationTrait for Migration {
                 "organization",
                 ForeignKeyAction::SetNull,
             ));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await?;
-        manager
-            .create_index(index("organization", &["parent_id"]))
-            .await
+        manager.create_table(timestamps(&mut table).to_owned()).await?;
+        manager.create_index(index("organization", &["parent_id"])).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("organization").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("organization").to_owned()).await
     }
 }

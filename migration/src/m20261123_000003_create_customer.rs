@@ -29,23 +29,13 @@ impl MigrationTrait for Migration {
                 "customer_group",
                 ForeignKeyAction::Restrict,
             ));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await?;
-        manager
-            .create_index(unique_index("customer", &["email"]))
-            .await?;
-        manager
-            .create_index(index("customer", &["organization_id"]))
-            .await?;
-        manager
-            .create_index(index("customer", &["type_group_id"]))
-            .await
+        manager.create_table(timestamps(&mut table).to_owned()).await?;
+        manager.create_index(unique_index("customer", &["email"])).await?;
+        manager.create_index(index("customer", &["organization_id"])).await?;
+        manager.create_index(index("customer", &["type_group_id"])).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("customer").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("customer").to_owned()).await
     }
 }

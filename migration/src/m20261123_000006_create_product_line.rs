@@ -15,14 +15,10 @@ impl MigrationTrait for Migration {
             .col(pk_uuid("id"))
             .col(string("name").check(Expr::cust("length(trim(name)) > 0")))
             .col(integer("version").check(Expr::col("version").gte(1)));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await
+        manager.create_table(timestamps(&mut table).to_owned()).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("product_line").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("product_line").to_owned()).await
     }
 }

@@ -20,20 +20,12 @@ impl MigrationTrait for Migration {
                 "product_line",
                 ForeignKeyAction::SetNull,
             ));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await?;
-        manager
-            .create_index(unique_index("product", &["sku"]))
-            .await?;
-        manager
-            .create_index(index("product", &["product_line_id"]))
-            .await
+        manager.create_table(timestamps(&mut table).to_owned()).await?;
+        manager.create_index(unique_index("product", &["sku"])).await?;
+        manager.create_index(index("product", &["product_line_id"])).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("product").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("product").to_owned()).await
     }
 }

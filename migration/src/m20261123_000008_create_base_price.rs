@@ -23,21 +23,14 @@ impl MigrationTrait for Migration {
                 "product",
                 ForeignKeyAction::Cascade,
             ));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await?;
+        manager.create_table(timestamps(&mut table).to_owned()).await?;
         // Also the index of the product foreign key (its first column).
         manager
-            .create_index(unique_index(
-                "base_price",
-                &["product_id", "currency", "min_quantity"],
-            ))
+            .create_index(unique_index("base_price", &["product_id", "currency", "min_quantity"]))
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("base_price").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("base_price").to_owned()).await
     }
 }

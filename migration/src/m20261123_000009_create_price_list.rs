@@ -20,15 +20,11 @@ impl MigrationTrait for Migration {
             .check(Expr::cust(
                 "starts_at IS NULL OR ends_at IS NULL OR starts_at < ends_at",
             ));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await?;
+        manager.create_table(timestamps(&mut table).to_owned()).await?;
         manager.create_index(index("price_list", &["status"])).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("price_list").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("price_list").to_owned()).await
     }
 }

@@ -19,24 +19,15 @@ impl MigrationTrait for Migration {
             .col(integer("min_quantity").check(Expr::col("min_quantity").gte(1)))
             .col(integer_null("max_quantity"))
             .col(big_integer("amount_minor").check(Expr::col("amount_minor").gte(0)))
-            .check(Expr::cust(
-                "max_quantity IS NULL OR max_quantity >= min_quantity",
-            ))
+            .check(Expr::cust("max_quantity IS NULL OR max_quantity >= min_quantity"))
             .foreign_key(&mut fk(
                 "price",
                 "price_list_id",
                 "price_list",
                 ForeignKeyAction::Cascade,
             ))
-            .foreign_key(&mut fk(
-                "price",
-                "product_id",
-                "product",
-                ForeignKeyAction::Cascade,
-            ));
-        manager
-            .create_table(timestamps(&mut table).to_owned())
-            .await?;
+            .foreign_key(&mut fk("price", "product_id", "product", ForeignKeyAction::Cascade));
+        manager.create_table(timestamps(&mut table).to_owned()).await?;
         // Also the index of the price-list foreign key (its first column).
         manager
             .create_index(unique_index(
@@ -45,14 +36,10 @@ impl MigrationTrait for Migration {
             ))
             .await?;
         // Resolution looks prices up by product and currency across lists.
-        manager
-            .create_index(index("price", &["product_id", "currency"]))
-            .await
+        manager.create_index(index("price", &["product_id", "currency"])).await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_table(Table::drop().table("price").to_owned())
-            .await
+        manager.drop_table(Table::drop().table("price").to_owned()).await
     }
 }

@@ -21,11 +21,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_table(
-                Table::drop()
-                    .table("customer_group_product_line")
-                    .to_owned(),
-            )
+            .drop_table(Table::drop().table("customer_group_product_line").to_owned())
             .await
     }
 }

@@ -43,11 +43,7 @@ fn decode_cursor(argument: &str, cursor: &str) -> async_graphql::Result<Uuid> {
         .decode(cursor)
         .ok()
         .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            bad_input(format!(
-                "{argument}: '{cursor}' is not a cursor of this connection"
-            ))
-        })
+        .ok_or_else(|| bad_input(format!("{argument}: '{cursor}' is not a cursor of this connection")))
 }
 
 /// Validates `first`/`after`/`last`/`before`: exactly one of `first` and
@@ -79,14 +75,8 @@ pub fn page_request(
     Ok(PageRequest {
         size,
         direction,
-        after: after
-            .as_deref()
-            .map(|c| decode_cursor("after", c))
-            .transpose()?,
-        before: before
-            .as_deref()
-            .map(|c| decode_cursor("before", c))
-            .transpose()?,
+        after: after.as_deref().map(|c| decode_cursor("after", c)).transpose()?,
+        before: before.as_deref().map(|c| decode_cursor("before", c)).transpose()?,
     })
 }
 
@@ -97,8 +87,7 @@ pub fn connection<M, T: OutputType>(
     node: impl Fn(M) -> T,
     total: TotalCount,
 ) -> CountedConnection<T> {
-    let mut connection =
-        Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
+    let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
     connection.edges = page
         .items
         .into_iter()

@@ -55,8 +55,7 @@ pub fn bad_input(message: impl Into<String>) -> async_graphql::Error {
 }
 
 pub fn not_found(what: &str, id: &str) -> async_graphql::Error {
-    async_graphql::Error::new(format!("no {what} with id '{id}'"))
-        .extend_with(|_, e| e.set("code", "NOT_FOUND"))
+    async_graphql::Error::new(format!("no {what} with id '{id}'")).extend_with(|_, e| e.set("code", "NOT_FOUND"))
 }
 
 /// A service failure inside a query: user errors keep their code and field.
@@ -86,9 +85,7 @@ pub fn mutation_result<T, U>(
 ) -> async_graphql::Result<(Option<U>, Vec<UserError>)> {
     match result {
         Ok(value) => Ok((Some(wrap(value)), vec![])),
-        Err(ServiceError::Invalid(errors)) => {
-            Ok((None, errors.into_iter().map(UserError::from).collect()))
-        }
+        Err(ServiceError::Invalid(errors)) => Ok((None, errors.into_iter().map(UserError::from).collect())),
         Err(ServiceError::Database(error)) => Err(internal(error)),
     }
 }
@@ -108,10 +105,7 @@ macro_rules! payload {
                 wrap: impl FnOnce(T) -> $ty,
             ) -> async_graphql::Result<Self> {
                 let ($field, user_errors) = $crate::graphql::errors::mutation_result(result, wrap)?;
-                Ok(Self {
-                    $field,
-                    user_errors,
-                })
+                Ok(Self { $field, user_errors })
             }
         }
     };
@@ -127,8 +121,7 @@ pub struct DeletePayload {
 
 impl DeletePayload {
     pub fn from_result(result: Result<uuid::Uuid, ServiceError>) -> async_graphql::Result<Self> {
-        let (deleted_id, user_errors) =
-            mutation_result(result, |id| async_graphql::ID(id.to_string()))?;
+        let (deleted_id, user_errors) = mutation_result(result, |id| async_graphql::ID(id.to_string()))?;
         Ok(Self {
             deleted_id,
             user_errors,

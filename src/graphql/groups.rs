@@ -40,10 +40,7 @@ pub struct GroupQuery;
 impl GroupQuery {
     async fn customer_group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerGroup>> {
         let uuid = id_arg("customer group", &id)?;
-        match groups::find(&db(ctx).conn, uuid)
-            .await
-            .map_err(query_error)?
-        {
+        match groups::find(&db(ctx).conn, uuid).await.map_err(query_error)? {
             Some(group) => Ok(Some(CustomerGroup(group))),
             None => Err(not_found("customer group", &id)),
         }
@@ -62,9 +59,7 @@ impl GroupQuery {
         let request = page_request(first, after, last, before)?;
         let filter: groups::GroupFilter = filter.unwrap_or_default().into();
         let conn = db(ctx).conn.clone();
-        let page = groups::page(&conn, &filter, request)
-            .await
-            .map_err(query_error)?;
+        let page = groups::page(&conn, &filter, request).await.map_err(query_error)?;
         let total = TotalCount::new(move || {
             let (conn, filter) = (conn.clone(), filter.clone());
             Box::pin(async move { groups::count(&conn, &filter).await })
@@ -193,10 +188,7 @@ impl GroupMutation {
                 })
                 .collect(),
         };
-        CreateCustomerGroupPayload::from_result(
-            groups::create(&db(ctx).conn, input).await,
-            CustomerGroup,
-        )
+        CreateCustomerGroupPayload::from_result(groups::create(&db(ctx).conn, input).await, CustomerGroup)
     }
 
     async fn update_customer_group(
@@ -214,19 +206,12 @@ impl GroupMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        UpdateCustomerGroupPayload::from_result(
-            groups::update(&db(ctx).conn, input).await,
-            CustomerGroup,
-        )
+        UpdateCustomerGroupPayload::from_result(groups::update(&db(ctx).conn, input).await, CustomerGroup)
     }
 
     /// Deletes the group with its memberships and links; customers of a
     /// deleted TYPE group move to `Default`.
-    async fn delete_customer_group(
-        &self,
-        ctx: &Context<'_>,
-        input: DeleteInput,
-    ) -> Result<DeletePayload> {
+    async fn delete_customer_group(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
         DeletePayload::from_result(groups::delete(&db(ctx).conn, &input.id, input.version).await)
     }
 
@@ -236,8 +221,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupCustomersInput,
     ) -> Result<AddCustomersToGroupPayload> {
-        let result =
-            groups::add_customers(&db(ctx).conn, &input.group_id, &ids(input.customer_ids)).await;
+        let result = groups::add_customers(&db(ctx).conn, &input.group_id, &ids(input.customer_ids)).await;
         AddCustomersToGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -246,9 +230,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupCustomersInput,
     ) -> Result<RemoveCustomersFromGroupPayload> {
-        let result =
-            groups::remove_customers(&db(ctx).conn, &input.group_id, &ids(input.customer_ids))
-                .await;
+        let result = groups::remove_customers(&db(ctx).conn, &input.group_id, &ids(input.customer_ids)).await;
         RemoveCustomersFromGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -276,8 +258,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: RemovePriceListFromGroupInput,
     ) -> Result<RemovePriceListFromGroupPayload> {
-        let result =
-            groups::remove_price_list(&db(ctx).conn, &input.group_id, &input.price_list_id).await;
+        let result = groups::remove_price_list(&db(ctx).conn, &input.group_id, &input.price_list_id).await;
         RemovePriceListFromGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -286,9 +267,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: SetGroupProductLinesInput,
     ) -> Result<SetGroupProductLinesPayload> {
-        let result =
-            groups::set_product_lines(&db(ctx).conn, &input.group_id, &ids(input.product_line_ids))
-                .await;
+        let result = groups::set_product_lines(&db(ctx).conn, &input.group_id, &ids(input.product_line_ids)).await;
         SetGroupProductLinesPayload::from_result(result, CustomerGroup)
     }
 }

@@ -13,9 +13,8 @@ use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
-    base_price, customer, customer_group, customer_group_price_list as link,
-    customer_group_product_line as group_line, membership, organization, organization_group,
-    price_list, product, product_line,
+    base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
+    membership, organization, organization_group, price_list, product, product_line,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
@@ -74,10 +73,7 @@ where
 
 /// Groups every row under its parent key, with an empty list for every
 /// requested key that matched nothing.
-fn group_by_key<V>(
-    keys: &[Uuid],
-    rows: impl IntoIterator<Item = (Uuid, V)>,
-) -> HashMap<Uuid, Vec<V>> {
+fn group_by_key<V>(keys: &[Uuid], rows: impl IntoIterator<Item = (Uuid, V)>) -> HashMap<Uuid, Vec<V>> {
     let mut grouped: HashMap<Uuid, Vec<V>> = keys.iter().map(|key| (*key, Vec::new())).collect();
     for (key, value) in rows {
         grouped.entry(key).or_default().push(value);
@@ -101,8 +97,7 @@ impl Loader<Uuid> for GroupsByCustomerLoader {
             .await?;
         Ok(group_by_key(
             keys,
-            rows.into_iter()
-                .filter_map(|(m, group)| Some((m.customer_id, group?))),
+            rows.into_iter().filter_map(|(m, group)| Some((m.customer_id, group?))),
         ))
     }
 }
@@ -192,15 +187,8 @@ impl Loader<Uuid> for GroupLinksByPriceListLoader {
             .await?;
         Ok(group_by_key(
             keys,
-            rows.into_iter().filter_map(|(link, group)| {
-                Some((
-                    link.price_list_id,
-                    LinkWithGroup {
-                        link,
-                        group: group?,
-                    },
-                ))
-            }),
+            rows.into_iter()
+                .filter_map(|(link, group)| Some((link.price_list_id, LinkWithGroup { link, group: group? }))),
         ))
     }
 }
@@ -221,8 +209,7 @@ impl Loader<Uuid> for ProductLinesByGroupLoader {
             .await?;
         Ok(group_by_key(
             keys,
-            rows.into_iter()
-                .filter_map(|(link, line)| Some((link.group_id, line?))),
+            rows.into_iter().filter_map(|(link, line)| Some((link.group_id, line?))),
         ))
     }
 }
@@ -241,10 +228,7 @@ impl Loader<Uuid> for BasePricesByProductLoader {
             .order_by_asc(base_price::Column::MinQuantity)
             .all(&self.0)
             .await?;
-        Ok(group_by_key(
-            keys,
-            rows.into_iter().map(|row| (row.product_id, row)),
-        ))
+        Ok(group_by_key(keys, rows.into_iter().map(|row| (row.product_id, row))))
     }
 }
 

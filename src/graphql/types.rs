@@ -66,8 +66,7 @@ impl From<DomainMoney> for Money {
 /// here means the database was edited by hand; it surfaces as an internal error.
 pub fn stored_money(minor_units: i64, currency: &str) -> async_graphql::Result<Money> {
     let currency = CurrencyCode::parse(currency).map_err(super::errors::internal)?;
-    let money =
-        DomainMoney::from_minor_units(minor_units, currency).map_err(super::errors::internal)?;
+    let money = DomainMoney::from_minor_units(minor_units, currency).map_err(super::errors::internal)?;
     Ok(money.into())
 }
 

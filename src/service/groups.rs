@@ -5,20 +5,20 @@ use std::collections::{BTreeSet, HashSet};
 
 use entity::values::GroupKind;
 use entity::{
-    customer, customer_group, customer_group_price_list as link,
-    customer_group_product_line as group_line, membership, price_list, product_line,
+    customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line, membership,
+    price_list, product_line,
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait,
-    IntoActiveModel, JsonValue, QueryFilter, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue,
+    QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
 
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
-    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_version, description, metadata, new_id,
-    now, parse_id, required_text, stale,
+    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_version, description, metadata, new_id, now, parse_id,
+    required_text, stale,
 };
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
@@ -71,10 +71,7 @@ pub struct PriceListLink {
     pub price_list: price_list::Model,
 }
 
-pub async fn find(
-    db: &DatabaseConnection,
-    id: Uuid,
-) -> ServiceResult<Option<customer_group::Model>> {
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<customer_group::Model>> {
     Ok(customer_group::Entity::find_by_id(id).one(db).await?)
 }
 
@@ -127,10 +124,7 @@ async fn check_name_free(
     })
 }
 
-pub async fn create(
-    db: &DatabaseConnection,
-    input: NewGroup,
-) -> ServiceResult<customer_group::Model> {
+pub async fn create(db: &DatabaseConnection, input: NewGroup) -> ServiceResult<customer_group::Model> {
     let mut problems = Problems::default();
     let name = problems.check(required_text("name", &input.name));
     let description = problems.check(description("description", input.description));
@@ -165,9 +159,7 @@ pub async fn create(
         .exec(&txn)
         .await;
     if let Err(error) = inserted {
-        return Err(ServiceError::unique_violation(error, || {
-            name_taken(&group.name)
-        }));
+        return Err(ServiceError::unique_violation(error, || name_taken(&group.name)));
     }
     for (price_list_id, priority) in links {
         insert_link(&txn, group.id, price_list_id, priority).await?;
@@ -204,8 +196,7 @@ async fn validate_new_links(
             "price list",
             &link.price_list_id,
         ));
-        let priority =
-            problems.check(priority(link.priority).map_err(|e| e.under(&["priceLists", &index])));
+        let priority = problems.check(priority(link.priority).map_err(|e| e.under(&["priceLists", &index])));
         if let (Some(id), Some(priority)) = (id, priority) {
             if !seen.insert(id) {
                 problems.push(UserError::new(
@@ -234,10 +225,7 @@ async fn validate_new_links(
             ));
         }
     }
-    Ok(parsed
-        .into_iter()
-        .map(|(_, id, priority)| (id, priority))
-        .collect())
+    Ok(parsed.into_iter().map(|(_, id, priority)| (id, priority)).collect())
 }
 
 /// Link priorities are integers ≥ 0; lower wins.
@@ -312,10 +300,7 @@ pub(crate) fn require_kind(
     ))
 }
 
-pub async fn update(
-    db: &DatabaseConnection,
-    input: GroupChanges,
-) -> ServiceResult<customer_group::Model> {
+pub async fn update(db: &DatabaseConnection, input: GroupChanges) -> ServiceResult<customer_group::Model> {
     let current = existing(db, &["id"], &input.id).await?;
     check_version(input.version, current.version, "customer group")?;
     let mut problems = Problems::default();
@@ -349,7 +334,7 @@ pub async fn update(
     next.updated_at = now();
 
     let result = customer_group::Entity::update_many()
-        .set(next.clone().into_active_model())
+        .set(next.clone().into_active_model().reset_all())
         .filter(customer_group::Column::Id.eq(current.id))
         .filter(customer_group::Column::Version.eq(current.version))
         .exec(db)
@@ -363,11 +348,7 @@ pub async fn update(
 
 /// Deletes a group with its memberships and links. Customers of a deleted
 /// `TYPE` group move to the built-in `Default` group, so each keeps exactly one.
-pub async fn delete(
-    db: &DatabaseConnection,
-    raw_id: &str,
-    version: Option<i32>,
-) -> ServiceResult<Uuid> {
+pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
     let group = existing(db, &["id"], raw_id).await?;
     check_version(version, group.version, "customer group")?;
     if group.id == DEFAULT_TYPE_GROUP_ID || group.id == EVERYONE_GROUP_ID {
@@ -403,21 +384,14 @@ pub async fn delete(
         .filter(group_line::Column::GroupId.eq(group.id))
         .exec(&txn)
         .await?;
-    customer_group::Entity::delete_by_id(group.id)
-        .exec(&txn)
-        .await?;
+    customer_group::Entity::delete_by_id(group.id).exec(&txn).await?;
     txn.commit().await?;
     Ok(group.id)
 }
 
 /// Parses a list of ids, reporting each bad one at `field.index`, and
 /// dropping repeats (adding the same customer twice is a no-op).
-pub(crate) fn parse_ids(
-    field: &str,
-    what: &str,
-    raw: &[String],
-    problems: &mut Problems,
-) -> Vec<Uuid> {
+pub(crate) fn parse_ids(field: &str, what: &str, raw: &[String], problems: &mut Problems) -> Vec<Uuid> {
     if raw.len() > MAX_IDS_PER_CALL {
         problems.push(UserError::new(
             &[field],
@@ -494,14 +468,7 @@ pub async fn add_customers(
         .into_iter()
         .map(|c| c.id)
         .collect();
-    report_missing(
-        "customerIds",
-        "customer",
-        &ids,
-        &found,
-        raw_customer_ids,
-        &mut problems,
-    );
+    report_missing("customerIds", "customer", &ids, &found, raw_customer_ids, &mut problems);
     problems.into_result()?;
     let now = now();
     let rows = ids.into_iter().map(|customer_id| membership::ActiveModel {
@@ -558,9 +525,7 @@ pub async fn add_price_list(
         (group, list) => {
             for result in [group.err(), list.err()].into_iter().flatten() {
                 match result {
-                    ServiceError::Invalid(errors) => {
-                        errors.into_iter().for_each(|e| problems.push(e))
-                    }
+                    ServiceError::Invalid(errors) => errors.into_iter().for_each(|e| problems.push(e)),
                     other => return Err(other),
                 }
             }
@@ -574,13 +539,8 @@ pub async fn add_price_list(
     let link = link::Entity::find_by_id((group.id, list.id))
         .one(db)
         .await?
-        .ok_or_else(|| {
-            ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into()))
-        })?;
-    Ok(PriceListLink {
-        link,
-        price_list: list,
-    })
+        .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?;
+    Ok(PriceListLink { link, price_list: list })
 }
 
 /// Unlinks a price list from a group; unlinking a pair that is not linked is a no-op.
@@ -608,12 +568,7 @@ pub async fn set_product_lines(
 ) -> ServiceResult<customer_group::Model> {
     let group = pricing_group_for_links(db, raw_group_id, "restrict product lines").await?;
     let mut problems = Problems::default();
-    let ids = parse_ids(
-        "productLineIds",
-        "product line",
-        raw_line_ids,
-        &mut problems,
-    );
+    let ids = parse_ids("productLineIds", "product line", raw_line_ids, &mut problems);
     let found: HashSet<Uuid> = product_line::Entity::find()
         .filter(product_line::Column::Id.is_in(ids.clone()))
         .all(db)

@@ -2,8 +2,7 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use uuid::Uuid;
 
@@ -77,11 +76,7 @@ where
         Direction::Forward => Order::Asc,
         Direction::Backward => Order::Desc,
     };
-    let mut items = select
-        .order_by(id, order)
-        .limit(request.size + 1)
-        .all(db)
-        .await?;
+    let mut items = select.order_by(id, order).limit(request.size + 1).all(db).await?;
     let has_more = items.len() as u64 > request.size;
     items.truncate(request.size as usize);
     Ok(match request.direction {
@@ -112,15 +107,11 @@ where
 }
 
 /// `lower(column) LIKE %needle%`, with LIKE's wildcards in the needle escaped.
-pub fn contains_ignoring_case(
-    column: impl ColumnTrait,
-    needle: &str,
-) -> sea_orm::sea_query::SimpleExpr {
+pub fn contains_ignoring_case(column: impl ColumnTrait, needle: &str) -> sea_orm::sea_query::SimpleExpr {
     let escaped = needle
         .to_lowercase()
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::expr(Func::lower(column.into_expr()))
-        .like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+    Expr::expr(Func::lower(column.into_expr())).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }

@@ -16,19 +16,14 @@ pub struct PriceFilter {
 }
 
 impl PriceFilter {
-    pub fn parse(
-        price_list_id: Uuid,
-        product_id: Option<&str>,
-        currency: Option<&str>,
-    ) -> Result<Self, UserError> {
+    pub fn parse(price_list_id: Uuid, product_id: Option<&str>, currency: Option<&str>) -> Result<Self, UserError> {
         let product_id = product_id
             .map(|raw| super::parse_id(&["productId"], "product", raw))
             .transpose()?;
         let currency = currency
             .map(|raw| {
-                CurrencyCode::parse(raw).map_err(|e| {
-                    UserError::new(&["currency"], UserErrorCode::InvalidCurrency, e.to_string())
-                })
+                CurrencyCode::parse(raw)
+                    .map_err(|e| UserError::new(&["currency"], UserErrorCode::InvalidCurrency, e.to_string()))
             })
             .transpose()?;
         Ok(Self {
@@ -39,8 +34,7 @@ impl PriceFilter {
     }
 
     fn select(&self) -> Select<price::Entity> {
-        let mut select =
-            price::Entity::find().filter(price::Column::PriceListId.eq(self.price_list_id));
+        let mut select = price::Entity::find().filter(price::Column::PriceListId.eq(self.price_list_id));
         if let Some(product_id) = self.product_id {
             select = select.filter(price::Column::ProductId.eq(product_id));
         }

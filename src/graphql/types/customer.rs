@@ -47,11 +47,7 @@ impl Customer {
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?;
-        Ok(groups
-            .unwrap_or_default()
-            .into_iter()
-            .map(CustomerGroup)
-            .collect())
+        Ok(groups.unwrap_or_default().into_iter().map(CustomerGroup).collect())
     }
 
     /// The one `TYPE` group that classifies this customer.
@@ -70,11 +66,7 @@ impl Customer {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
         };
-        let organization = loaders(ctx)
-            .organizations
-            .load_one(id)
-            .await
-            .map_err(load_failed)?;
+        let organization = loaders(ctx).organizations.load_one(id).await.map_err(load_failed)?;
         Ok(organization.map(Organization))
     }
 }

@@ -68,9 +68,7 @@ impl CustomerGroup {
         let request = page_request(first, after, last, before)?;
         let filter = customers::CustomerFilter::of_group(&self.0);
         let db = db(ctx).conn.clone();
-        let page = customers::page(&db, &filter, request)
-            .await
-            .map_err(query_error)?;
+        let page = customers::page(&db, &filter, request).await.map_err(query_error)?;
         let total = TotalCount::new(move || {
             let (db, filter) = (db.clone(), filter.clone());
             Box::pin(async move { customers::count(&db, &filter).await })
@@ -104,11 +102,7 @@ impl CustomerGroup {
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?;
-        Ok(lines
-            .unwrap_or_default()
-            .into_iter()
-            .map(ProductLine)
-            .collect())
+        Ok(lines.unwrap_or_default().into_iter().map(ProductLine).collect())
     }
 }
 

@@ -38,11 +38,7 @@ impl Organization {
         let Some(id) = self.0.parent_id else {
             return Ok(None);
         };
-        let parent = loaders(ctx)
-            .organizations
-            .load_one(id)
-            .await
-            .map_err(load_failed)?;
+        let parent = loaders(ctx).organizations.load_one(id).await.map_err(load_failed)?;
         Ok(parent.map(Organization))
     }
 
@@ -53,11 +49,7 @@ impl Organization {
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?;
-        Ok(groups
-            .unwrap_or_default()
-            .into_iter()
-            .map(CustomerGroup)
-            .collect())
+        Ok(groups.unwrap_or_default().into_iter().map(CustomerGroup).collect())
     }
 
     async fn customers(
@@ -74,9 +66,7 @@ impl Organization {
             ..Default::default()
         };
         let db = db(ctx).conn.clone();
-        let page = customers::page(&db, &filter, request)
-            .await
-            .map_err(query_error)?;
+        let page = customers::page(&db, &filter, request).await.map_err(query_error)?;
         let total = TotalCount::new(move || {
             let (db, filter) = (db.clone(), filter.clone());
             Box::pin(async move { customers::count(&db, &filter).await })

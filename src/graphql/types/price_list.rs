@@ -4,8 +4,7 @@ use entity::{price, price_list};
 use sea_orm::JsonValue;
 
 use super::{
-    CustomerGroupPriceList, Money, PriceListStatus, PriceListType, Product, dangling, load_failed,
-    stored_money,
+    CustomerGroupPriceList, Money, PriceListStatus, PriceListType, Product, dangling, load_failed, stored_money,
 };
 use crate::graphql::connection::{CountedConnection, TotalCount, connection, page_request};
 use crate::graphql::errors::query_error;
@@ -93,9 +92,7 @@ impl PriceList {
         )
         .map_err(|e| query_error(e.into()))?;
         let db = db(ctx).conn.clone();
-        let page = prices::page(&db, &filter, request)
-            .await
-            .map_err(query_error)?;
+        let page = prices::page(&db, &filter, request).await.map_err(query_error)?;
         let total = TotalCount::new(move || {
             let (db, filter) = (db.clone(), filter.clone());
             Box::pin(async move { prices::count(&db, &filter).await })

@@ -59,11 +59,7 @@ impl Product {
         let Some(id) = self.0.product_line_id else {
             return Ok(None);
         };
-        let line = loaders(ctx)
-            .product_lines
-            .load_one(id)
-            .await
-            .map_err(load_failed)?;
+        let line = loaders(ctx).product_lines.load_one(id).await.map_err(load_failed)?;
         Ok(line.map(ProductLine))
     }
 
@@ -74,11 +70,7 @@ impl Product {
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?;
-        Ok(prices
-            .unwrap_or_default()
-            .into_iter()
-            .map(BasePrice)
-            .collect())
+        Ok(prices.unwrap_or_default().into_iter().map(BasePrice).collect())
     }
 }
 

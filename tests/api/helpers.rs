@@ -1,0 +1,152 @@
+//! The test harness: a fresh database per test, on SQLite always and on
+//! PostgreSQL too when `TEST_DATABASE_URL` is set (each test in a schema of
+//! its own, dropped afterwards). Requests go through the real router.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use pricegraph::db::{Db, DbOptions};
+use pricegraph::{AppState, build_app};
+use sea_orm::ConnectionTrait;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The backends every storage test runs on. A set `TEST_DATABASE_URL` that
+/// cannot be reached fails the test; it never skips.
+pub fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|url| !url.is_empty()) {
+        backends.push(Backend::Postgres);
+    }
+    backends
+}
+
+#[derive(Clone)]
+pub struct TestApp {
+    pub backend: Backend,
+    pub db: Db,
+    pub router: Router,
+    /// Where the database lives: the SQLite file's directory, or the
+    /// PostgreSQL schema to drop.
+    place: Arc<Place>,
+}
+
+enum Place {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin: Db, schema: String },
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        let (db, place) = match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
+                let db = Db::connect(&url, &DbOptions { max_connections: 4, schema: None }).await.expect("sqlite opens");
+                (db, Place::Sqlite(dir))
+            }
+            Backend::Postgres => {
+                let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let options = DbOptions { max_connections: 2, schema: None };
+                let admin = Db::connect(&url, &options)
+                    .await
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                admin.conn.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
+                let options = DbOptions { max_connections: 4, schema: Some(schema.clone()) };
+                let db = Db::connect(&url, &options).await.expect("postgres opens");
+                (db, Place::Postgres { admin, schema })
+            }
+        };
+        db.migrate().await.expect("migrations apply");
+        let router = build_app(AppState::new(db.clone()));
+        Self { backend, db, router, place: Arc::new(place) }
+    }
+
+    /// Drops the test's PostgreSQL schema (the SQLite directory goes with the app).
+    pub async fn cleanup(self) {
+        if let Place::Postgres { admin, schema } = &*self.place {
+            self.db.conn.clone().close().await.ok();
+            admin.conn.execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("drop schema");
+        }
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> Response {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        Response { status, body }
+    }
+
+    /// POSTs a GraphQL request and returns the whole response body.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let body = json!({ "query": query, "variables": variables });
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let response = self.request(request).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+        response.body
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "[{:?}] unexpected errors: {body}", self.backend);
+        body["data"].clone()
+    }
+
+    /// Runs a mutation that must succeed without userErrors; returns its payload.
+    pub async fn mutate(&self, name: &str, query: &str, variables: Value) -> Value {
+        let data = self.data(query, variables).await;
+        let payload = data[name].clone();
+        assert_eq!(payload["userErrors"], json!([]), "[{:?}] {name}: {payload}", self.backend);
+        payload
+    }
+
+    /// The statements one call runs.
+    pub async fn count_statements<F: Future<Output = T>, T>(&self, f: F) -> (u64, T) {
+        let before = self.db.statement_count();
+        let result = f.await;
+        (self.db.statement_count() - before, result)
+    }
+}
+
+/// Runs `test` once per backend, each time on a fresh database.
+pub async fn on_each_backend<F, Fut>(test: F)
+where
+    F: Fn(TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        test(app.clone()).await;
+        app.cleanup().await;
+    }
+}
+
+/// The first userError's code, or `None`.
+pub fn first_error_code(payload: &Value) -> Option<String> {
+    payload["userErrors"][0]["code"].as_str().map(str::to_owned)
+}
+
+pub fn id(value: &Value) -> String {
+    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_owned()
+}
