@@ -128,6 +128,19 @@ impl Problems {
         result.map_err(|error| self.push(error)).ok()
     }
 
+    /// Keeps the value of a lookup, or records its user errors and returns
+    /// `None`; a database failure still ends the call.
+    pub fn gather<T>(&mut self, result: ServiceResult<T>) -> ServiceResult<Option<T>> {
+        match result {
+            Ok(value) => Ok(Some(value)),
+            Err(ServiceError::Invalid(errors)) => {
+                self.0.extend(errors);
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

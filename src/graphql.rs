@@ -2,6 +2,7 @@
 //! resolver follows. Resolvers stay thin: arguments in, a service call or a
 //! loader out. Relations always load through the request's [`loaders::Loaders`].
 
+pub mod batching;
 pub mod connection;
 pub mod customers;
 pub mod errors;

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use tokio::net::TcpListener;
 
 use crate::db::Db;
+use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{PricegraphSchema, build_schema};
 
@@ -49,12 +50,13 @@ async fn graphiql() -> Html<String> {
 
 /// Runs a request (or a batch), each operation with loaders of its own.
 async fn graphql(State(state): State<AppState>, request: GraphQLBatchRequest) -> GraphQLResponse {
-    let with_loaders = |request: async_graphql::Request| request.data(Loaders::new(&state.db));
+    let queue = LoadQueue::default();
+    let with_loaders = |request: async_graphql::Request| request.data(Loaders::new(&state.db, &queue));
     let batch = match request.into_inner() {
         BatchRequest::Single(request) => BatchRequest::Single(with_loaders(request)),
         BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_loaders).collect()),
     };
-    state.schema.execute_batch(batch).await.into()
+    run_with_loads(queue, state.schema.execute_batch(batch)).await.into()
 }
 
 /// Alive: the process answers.

@@ -12,10 +12,13 @@ pub mod price_lists;
 pub mod prices;
 
 use chrono::{DateTime, Utc};
-use sea_orm::JsonValue;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JsonValue, PrimaryKeyTrait,
+    QueryFilter,
+};
 use uuid::Uuid;
 
-use crate::error::{UserError, UserErrorCode};
+use crate::error::{ServiceError, ServiceResult, UserError, UserErrorCode};
 
 pub use migration::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
 
@@ -118,4 +121,75 @@ pub fn stale(what: &str, stored: i32) -> UserError {
         UserErrorCode::StaleVersion,
         format!("the {what} was changed by someone else (now at version {stored}); reload it and try again"),
     )
+}
+
+/// Finds the row `raw` names, or reports it missing at `field`.
+pub(crate) async fn find_ref<E>(
+    db: &impl ConnectionTrait,
+    field: &[&str],
+    what: &str,
+    raw: &str,
+) -> ServiceResult<E::Model>
+where
+    E: EntityTrait,
+    Uuid: Into<<E::PrimaryKey as PrimaryKeyTrait>::ValueType>,
+{
+    let id = parse_id(field, what, raw)?;
+    E::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| UserError::not_found(field, what, raw).into())
+}
+
+/// Entities whose rows admins edit: an `id` key and a `version` that every
+/// update increases.
+pub(crate) trait Versioned: EntityTrait {
+    const ID: Self::Column;
+    const VERSION: Self::Column;
+}
+
+macro_rules! versioned {
+    ($($module:ident),*) => {$(
+        impl Versioned for entity::$module::Entity {
+            const ID: Self::Column = entity::$module::Column::Id;
+            const VERSION: Self::Column = entity::$module::Column::Version;
+        }
+    )*};
+}
+versioned!(
+    customer,
+    customer_group,
+    organization,
+    product_line,
+    product,
+    price_list
+);
+
+/// Writes `next` over the row `id` if it is still at `read_version`, the
+/// version the change was validated against; otherwise the change is stale.
+/// A unique violation (a racing writer took the name) becomes `on_unique`.
+pub(crate) async fn save_versioned<E>(
+    db: &impl ConnectionTrait,
+    next: E::Model,
+    id: Uuid,
+    read_version: i32,
+    what: &str,
+    on_unique: impl FnOnce() -> UserError,
+) -> ServiceResult<E::Model>
+where
+    E: Versioned,
+    E::Model: IntoActiveModel<E::ActiveModel> + Clone,
+    E::ActiveModel: ActiveModelTrait<Entity = E> + Send,
+{
+    let result = E::update_many()
+        .set(next.clone().into_active_model().reset_all())
+        .filter(E::ID.eq(id))
+        .filter(E::VERSION.eq(read_version))
+        .exec(db)
+        .await
+        .map_err(|error| ServiceError::unique_violation(error, on_unique))?;
+    if result.rows_affected == 0 {
+        return Err(stale(what, read_version + 1).into());
+    }
+    Ok(next)
 }

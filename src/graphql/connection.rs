@@ -34,6 +34,11 @@ impl TotalCount {
     }
 }
 
+/// A count loader's failure, as `totalCount` reports it.
+pub fn counted(error: std::sync::Arc<sea_orm::DbErr>) -> crate::error::ServiceError {
+    crate::error::ServiceError::Database(sea_orm::DbErr::Custom(error.to_string()))
+}
+
 pub fn encode_cursor(id: Uuid) -> String {
     URL_SAFE_NO_PAD.encode(id.as_bytes())
 }

@@ -14,12 +14,17 @@ use std::time::Duration;
 use async_graphql::dataloader::{DataLoader, Loader};
 use entity::{
     base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
-    membership, organization, organization_group, price_list, product, product_line,
+    membership, organization, organization_group, price, price_list, product, product_line,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
+use super::batching::LoadQueue;
 use crate::db::Db;
+use crate::error::ServiceError;
+use crate::service::customers::{self, Owner};
+use crate::service::page::{Page, PageRequest};
+use crate::service::prices::{self, PriceFilter};
 
 pub type LoadError = Arc<DbErr>;
 
@@ -232,6 +237,95 @@ impl Loader<Uuid> for BasePricesByProductLoader {
     }
 }
 
+/// Service failures inside a loader: only the database can fail there.
+fn load_error(error: ServiceError) -> LoadError {
+    match error {
+        ServiceError::Database(error) => Arc::new(error),
+        ServiceError::Invalid(errors) => Arc::new(DbErr::Custom(format!("unexpected input errors: {errors:?}"))),
+    }
+}
+
+/// Splits keys that carry a page request into one list per request.
+fn by_request<K: Copy>(keys: &[(K, PageRequest)]) -> Vec<(PageRequest, Vec<K>)> {
+    let mut batches: Vec<(PageRequest, Vec<K>)> = Vec::new();
+    for (key, request) in keys {
+        match batches.iter_mut().find(|(r, _)| r == request) {
+            Some((_, keys)) => keys.push(*key),
+            None => batches.push((*request, vec![*key])),
+        }
+    }
+    batches
+}
+
+/// Pages of nested customer connections (`CustomerGroup.customers`,
+/// `Organization.customers`): one statement per kind of owner and page request.
+pub struct CustomerPagesLoader(DatabaseConnection);
+
+impl Loader<(Owner, PageRequest)> for CustomerPagesLoader {
+    type Value = Page<customer::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Owner, PageRequest)],
+    ) -> Result<HashMap<(Owner, PageRequest), Self::Value>, Self::Error> {
+        let mut pages = HashMap::new();
+        for (request, owners) in by_request(keys) {
+            let found = customers::pages_by_owner(&self.0, &owners, request)
+                .await
+                .map_err(load_error)?;
+            pages.extend(found.into_iter().map(|(owner, page)| ((owner, request), page)));
+        }
+        Ok(pages)
+    }
+}
+
+/// `totalCount` of nested customer connections.
+pub struct CustomerCountsLoader(DatabaseConnection);
+
+impl Loader<Owner> for CustomerCountsLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Owner]) -> Result<HashMap<Owner, u64>, Self::Error> {
+        customers::counts_by_owner(&self.0, keys).await.map_err(load_error)
+    }
+}
+
+/// Pages of `PriceList.prices`: one statement per filter and page request.
+pub struct PricePagesLoader(DatabaseConnection);
+
+impl Loader<(PriceFilter, PageRequest)> for PricePagesLoader {
+    type Value = Page<price::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(PriceFilter, PageRequest)],
+    ) -> Result<HashMap<(PriceFilter, PageRequest), Self::Value>, Self::Error> {
+        let mut pages = HashMap::new();
+        for (request, filters) in by_request(keys) {
+            let found = prices::pages_by_list(&self.0, &filters, request)
+                .await
+                .map_err(load_error)?;
+            pages.extend(found.into_iter().map(|(filter, page)| ((filter, request), page)));
+        }
+        Ok(pages)
+    }
+}
+
+/// `totalCount` of `PriceList.prices`.
+pub struct PriceCountsLoader(DatabaseConnection);
+
+impl Loader<PriceFilter> for PriceCountsLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[PriceFilter]) -> Result<HashMap<PriceFilter, u64>, Self::Error> {
+        prices::counts_by_list(&self.0, keys).await.map_err(load_error)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     pub customers: DataLoader<ById<customer::Entity>>,
@@ -246,39 +340,47 @@ pub struct Loaders {
     pub group_links_by_price_list: DataLoader<GroupLinksByPriceListLoader>,
     pub product_lines_by_group: DataLoader<ProductLinesByGroupLoader>,
     pub base_prices_by_product: DataLoader<BasePricesByProductLoader>,
-}
-
-fn loader<T: Send + Sync + 'static>(inner: T) -> DataLoader<T> {
-    DataLoader::new(inner, tokio::spawn).delay(Duration::ZERO)
-}
-
-fn by_id<E>(db: &DatabaseConnection) -> DataLoader<ById<E>>
-where
-    ById<E>: Send + Sync + 'static,
-{
-    loader(ById {
-        db: db.clone(),
-        entity: PhantomData,
-    })
+    pub customer_pages: DataLoader<CustomerPagesLoader>,
+    /// Shared with the lazily counted `totalCount` of each connection.
+    pub customer_counts: Arc<DataLoader<CustomerCountsLoader>>,
+    pub price_pages: DataLoader<PricePagesLoader>,
+    pub price_counts: Arc<DataLoader<PriceCountsLoader>>,
 }
 
 impl Loaders {
-    pub fn new(db: &Db) -> Self {
+    /// The loaders of one request; their batches start through `queue`
+    /// (see [`super::batching`]), so no delay is needed.
+    pub fn new(db: &Db, queue: &LoadQueue) -> Self {
         let conn = &db.conn;
         Self {
-            customers: by_id(conn),
-            groups: by_id(conn),
-            organizations: by_id(conn),
-            products: by_id(conn),
-            product_lines: by_id(conn),
-            price_lists: by_id(conn),
-            groups_by_customer: loader(GroupsByCustomerLoader(conn.clone())),
-            groups_by_organization: loader(GroupsByOrganizationLoader(conn.clone())),
-            price_list_links_by_group: loader(PriceListLinksByGroupLoader(conn.clone())),
-            group_links_by_price_list: loader(GroupLinksByPriceListLoader(conn.clone())),
-            product_lines_by_group: loader(ProductLinesByGroupLoader(conn.clone())),
-            base_prices_by_product: loader(BasePricesByProductLoader(conn.clone())),
+            customers: loader(by_id(conn), queue),
+            groups: loader(by_id(conn), queue),
+            organizations: loader(by_id(conn), queue),
+            products: loader(by_id(conn), queue),
+            product_lines: loader(by_id(conn), queue),
+            price_lists: loader(by_id(conn), queue),
+            groups_by_customer: loader(GroupsByCustomerLoader(conn.clone()), queue),
+            groups_by_organization: loader(GroupsByOrganizationLoader(conn.clone()), queue),
+            price_list_links_by_group: loader(PriceListLinksByGroupLoader(conn.clone()), queue),
+            group_links_by_price_list: loader(GroupLinksByPriceListLoader(conn.clone()), queue),
+            product_lines_by_group: loader(ProductLinesByGroupLoader(conn.clone()), queue),
+            base_prices_by_product: loader(BasePricesByProductLoader(conn.clone()), queue),
+            customer_pages: loader(CustomerPagesLoader(conn.clone()), queue),
+            customer_counts: Arc::new(loader(CustomerCountsLoader(conn.clone()), queue)),
+            price_pages: loader(PricePagesLoader(conn.clone()), queue),
+            price_counts: Arc::new(loader(PriceCountsLoader(conn.clone()), queue)),
         }
+    }
+}
+
+fn loader<T: Send + Sync + 'static>(inner: T, queue: &LoadQueue) -> DataLoader<T> {
+    DataLoader::new(inner, queue.spawner()).delay(Duration::ZERO)
+}
+
+fn by_id<E>(db: &DatabaseConnection) -> ById<E> {
+    ById {
+        db: db.clone(),
+        entity: PhantomData,
     }
 }
 

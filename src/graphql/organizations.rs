@@ -1,21 +1,139 @@
-use async_graphql::Object;
+//! Organizations: queries and mutations, including their pricing groups.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
+use sea_orm::JsonValue;
+
+use super::connection::{CountedConnection, TotalCount, connection, page_request};
+use super::db;
+use super::errors::{DeletePayload, not_found, payload, query_error};
+use super::groups::{DeleteInput, id_arg, ids, patch};
+use super::types::Organization;
+use crate::service::organizations;
+
+#[derive(InputObject, Default)]
+pub struct OrganizationFilter {
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+    /// Only the direct children of this organization.
+    pub parent_id: Option<ID>,
+}
 
 #[derive(Default)]
 pub struct OrganizationQuery;
 
 #[Object]
 impl OrganizationQuery {
-    async fn placeholder_organizations(&self) -> bool {
-        true
+    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
+        let uuid = id_arg("organization", &id)?;
+        match organizations::find(&db(ctx).conn, uuid).await.map_err(query_error)? {
+            Some(organization) => Ok(Some(Organization(organization))),
+            None => Err(not_found("organization", &id)),
+        }
+    }
+
+    /// Organizations in creation order.
+    async fn organizations(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<OrganizationFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<Organization>> {
+        let request = page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = organizations::OrganizationFilter {
+            name_contains: filter.name_contains,
+            parent_id: filter.parent_id.map(|id| id_arg("organization", &id)).transpose()?,
+        };
+        let conn = db(ctx).conn.clone();
+        let page = organizations::page(&conn, &filter, request)
+            .await
+            .map_err(query_error)?;
+        let total = TotalCount::new(move || {
+            let (conn, filter) = (conn.clone(), filter.clone());
+            Box::pin(async move { organizations::count(&conn, &filter).await })
+        });
+        Ok(connection(page, |o| o.id, Organization, total))
     }
 }
+
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    pub name: String,
+    pub parent_id: Option<ID>,
+    /// A JSON object.
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateOrganizationInput {
+    pub id: ID,
+    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    pub version: Option<i32>,
+    pub name: Option<String>,
+    /// `null` makes it a top-level organization.
+    pub parent_id: MaybeUndefined<ID>,
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(InputObject)]
+pub struct SetOrganizationGroupsInput {
+    pub organization_id: ID,
+    /// PRICING groups; replaces the organization's groups. Empty: its
+    /// customers are priced by their own groups again.
+    pub group_ids: Vec<ID>,
+}
+
+payload!(CreateOrganizationPayload, organization: Organization);
+payload!(UpdateOrganizationPayload, organization: Organization);
+payload!(SetOrganizationGroupsPayload, organization: Organization);
 
 #[derive(Default)]
 pub struct OrganizationMutation;
 
 #[Object]
 impl OrganizationMutation {
-    async fn placeholder_organizations(&self) -> bool {
-        true
+    async fn create_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganizationInput,
+    ) -> Result<CreateOrganizationPayload> {
+        let input = organizations::NewOrganization {
+            name: input.name,
+            parent_id: input.parent_id.map(|id| id.0),
+            metadata: input.metadata,
+        };
+        CreateOrganizationPayload::from_result(organizations::create(&db(ctx).conn, input).await, Organization)
+    }
+
+    async fn update_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrganizationInput,
+    ) -> Result<UpdateOrganizationPayload> {
+        let input = organizations::OrganizationChanges {
+            id: input.id.0,
+            version: input.version,
+            name: input.name,
+            parent_id: patch(input.parent_id.map_value(|id| id.0)),
+            metadata: input.metadata,
+        };
+        UpdateOrganizationPayload::from_result(organizations::update(&db(ctx).conn, input).await, Organization)
+    }
+
+    /// Deletes the organization: its customers and child organizations stay, without it.
+    async fn delete_organization(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+        DeletePayload::from_result(organizations::delete(&db(ctx).conn, &input.id, input.version).await)
+    }
+
+    async fn set_organization_groups(
+        &self,
+        ctx: &Context<'_>,
+        input: SetOrganizationGroupsInput,
+    ) -> Result<SetOrganizationGroupsPayload> {
+        let result = organizations::set_groups(&db(ctx).conn, &input.organization_id, &ids(input.group_ids)).await;
+        SetOrganizationGroupsPayload::from_result(result, Organization)
     }
 }

@@ -1,13 +1,201 @@
-use async_graphql::Object;
+//! The catalog: product lines, products and their base prices.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use sea_orm::JsonValue;
+
+use super::connection::{CountedConnection, TotalCount, connection, page_request};
+use super::db;
+use super::errors::{DeletePayload, UserError, mutation_result, not_found, payload, query_error};
+use super::groups::{DeleteInput, id_arg, patch};
+use super::types::{BasePrice, Product, ProductLine};
+use crate::service::{catalog, prices};
+
+#[derive(InputObject, Default)]
+pub struct ProductLineFilter {
+    /// Case-insensitive substring of the name.
+    pub name_contains: Option<String>,
+}
+
+#[derive(InputObject, Default)]
+pub struct ProductFilter {
+    pub product_line_id: Option<ID>,
+    /// Case-insensitive substring of the sku or the name.
+    pub search: Option<String>,
+}
 
 #[derive(Default)]
 pub struct ProductQuery;
 
 #[Object]
 impl ProductQuery {
-    async fn placeholder_products(&self) -> bool {
-        true
+    async fn product_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductLine>> {
+        let uuid = id_arg("product line", &id)?;
+        match catalog::find_line(&db(ctx).conn, uuid).await.map_err(query_error)? {
+            Some(line) => Ok(Some(ProductLine(line))),
+            None => Err(not_found("product line", &id)),
+        }
     }
+
+    /// Product lines in creation order.
+    async fn product_lines(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProductLineFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<ProductLine>> {
+        let request = page_request(first, after, last, before)?;
+        let filter = catalog::ProductLineFilter {
+            name_contains: filter.unwrap_or_default().name_contains,
+        };
+        let conn = db(ctx).conn.clone();
+        let page = catalog::page_lines(&conn, &filter, request)
+            .await
+            .map_err(query_error)?;
+        let total = TotalCount::new(move || {
+            let (conn, filter) = (conn.clone(), filter.clone());
+            Box::pin(async move { catalog::count_lines(&conn, &filter).await })
+        });
+        Ok(connection(page, |l| l.id, ProductLine, total))
+    }
+
+    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
+        let uuid = id_arg("product", &id)?;
+        match catalog::find_product(&db(ctx).conn, uuid).await.map_err(query_error)? {
+            Some(product) => Ok(Some(Product(product))),
+            None => Err(not_found("product", &id)),
+        }
+    }
+
+    /// Products in creation order.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ProductFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<CountedConnection<Product>> {
+        let request = page_request(first, after, last, before)?;
+        let filter = filter.unwrap_or_default();
+        let filter = catalog::ProductFilter {
+            product_line_id: filter
+                .product_line_id
+                .map(|id| id_arg("product line", &id))
+                .transpose()?,
+            search: filter.search,
+        };
+        let conn = db(ctx).conn.clone();
+        let page = catalog::page_products(&conn, &filter, request)
+            .await
+            .map_err(query_error)?;
+        let total = TotalCount::new(move || {
+            let (conn, filter) = (conn.clone(), filter.clone());
+            Box::pin(async move { catalog::count_products(&conn, &filter).await })
+        });
+        Ok(connection(page, |p| p.id, Product, total))
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateProductLineInput {
+    pub name: String,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProductLineInput {
+    pub id: ID,
+    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    pub version: Option<i32>,
+    pub name: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CreateProductInput {
+    /// Unique; no spaces.
+    pub sku: String,
+    pub name: String,
+    pub product_line_id: Option<ID>,
+    /// A JSON object.
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateProductInput {
+    pub id: ID,
+    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    pub version: Option<i32>,
+    pub sku: Option<String>,
+    pub name: Option<String>,
+    /// `null` takes the product out of its line.
+    pub product_line_id: MaybeUndefined<ID>,
+    pub metadata: Option<JsonValue>,
+}
+
+/// A base price to write: the tier is (product, currency, minQuantity).
+#[derive(InputObject)]
+pub struct BasePriceInput {
+    pub product_id: ID,
+    /// ISO 4217 code, e.g. "USD".
+    pub currency: String,
+    /// First quantity of the tier; 1 when omitted.
+    pub min_quantity: Option<i32>,
+    /// Exact decimal string with at most the currency's minor-unit digits, e.g. "12.50".
+    pub amount: String,
+}
+
+#[derive(InputObject)]
+pub struct UpsertBasePricesInput {
+    /// At most 1,000. Existing tiers get the new amount; all or nothing.
+    pub prices: Vec<BasePriceInput>,
+}
+
+/// Names a tier: (product, currency, minQuantity).
+#[derive(InputObject)]
+pub struct PriceKeyInput {
+    pub product_id: ID,
+    pub currency: String,
+    /// 1 when omitted.
+    pub min_quantity: Option<i32>,
+}
+
+impl From<PriceKeyInput> for prices::PriceKeyInput {
+    fn from(key: PriceKeyInput) -> Self {
+        Self {
+            product_id: key.product_id.0,
+            currency: key.currency,
+            min_quantity: key.min_quantity.map(Into::into),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct DeleteBasePricesInput {
+    /// At most 1,000; tiers that do not exist are skipped.
+    pub prices: Vec<PriceKeyInput>,
+}
+
+payload!(CreateProductLinePayload, product_line: ProductLine);
+payload!(UpdateProductLinePayload, product_line: ProductLine);
+payload!(CreateProductPayload, product: Product);
+payload!(UpdateProductPayload, product: Product);
+
+#[derive(SimpleObject)]
+pub struct UpsertBasePricesPayload {
+    /// The written base prices, in input order.
+    pub base_prices: Option<Vec<BasePrice>>,
+    pub user_errors: Vec<UserError>,
+}
+
+/// The payload of a batch delete.
+#[derive(SimpleObject)]
+pub struct DeletePricesPayload {
+    /// How many rows were deleted.
+    pub deleted_count: Option<u64>,
+    pub user_errors: Vec<UserError>,
 }
 
 #[derive(Default)]
@@ -15,7 +203,90 @@ pub struct ProductMutation;
 
 #[Object]
 impl ProductMutation {
-    async fn placeholder_products(&self) -> bool {
-        true
+    async fn create_product_line(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateProductLineInput,
+    ) -> Result<CreateProductLinePayload> {
+        CreateProductLinePayload::from_result(catalog::create_line(&db(ctx).conn, &input.name).await, ProductLine)
+    }
+
+    async fn update_product_line(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateProductLineInput,
+    ) -> Result<UpdateProductLinePayload> {
+        let input = catalog::ProductLineChanges {
+            id: input.id.0,
+            version: input.version,
+            name: input.name,
+        };
+        UpdateProductLinePayload::from_result(catalog::update_line(&db(ctx).conn, input).await, ProductLine)
+    }
+
+    /// Deletes the line: its products stay, without a line; groups stop listing it.
+    async fn delete_product_line(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+        DeletePayload::from_result(catalog::delete_line(&db(ctx).conn, &input.id, input.version).await)
+    }
+
+    async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> Result<CreateProductPayload> {
+        let input = catalog::NewProduct {
+            sku: input.sku,
+            name: input.name,
+            product_line_id: input.product_line_id.map(|id| id.0),
+            metadata: input.metadata,
+        };
+        CreateProductPayload::from_result(catalog::create_product(&db(ctx).conn, input).await, Product)
+    }
+
+    async fn update_product(&self, ctx: &Context<'_>, input: UpdateProductInput) -> Result<UpdateProductPayload> {
+        let input = catalog::ProductChanges {
+            id: input.id.0,
+            version: input.version,
+            sku: input.sku,
+            name: input.name,
+            product_line_id: patch(input.product_line_id.map_value(|id| id.0)),
+            metadata: input.metadata,
+        };
+        UpdateProductPayload::from_result(catalog::update_product(&db(ctx).conn, input).await, Product)
+    }
+
+    /// Deletes the product with its base prices and every list's prices for it.
+    async fn delete_product(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+        DeletePayload::from_result(catalog::delete_product(&db(ctx).conn, &input.id, input.version).await)
+    }
+
+    async fn upsert_base_prices(
+        &self,
+        ctx: &Context<'_>,
+        input: UpsertBasePricesInput,
+    ) -> Result<UpsertBasePricesPayload> {
+        let inputs: Vec<prices::PriceInput> = input
+            .prices
+            .into_iter()
+            .map(|p| prices::PriceInput {
+                product_id: p.product_id.0,
+                currency: p.currency,
+                min_quantity: p.min_quantity.map(Into::into),
+                max_quantity: None,
+                amount: p.amount,
+            })
+            .collect();
+        let result = prices::upsert_base_prices(&db(ctx).conn, &inputs).await;
+        let (base_prices, user_errors) = mutation_result(result, |rows| rows.into_iter().map(BasePrice).collect())?;
+        Ok(UpsertBasePricesPayload {
+            base_prices,
+            user_errors,
+        })
+    }
+
+    async fn delete_base_prices(&self, ctx: &Context<'_>, input: DeleteBasePricesInput) -> Result<DeletePricesPayload> {
+        let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
+        let result = prices::delete_base_prices(&db(ctx).conn, &keys).await;
+        let (deleted_count, user_errors) = mutation_result(result, |n| n)?;
+        Ok(DeletePricesPayload {
+            deleted_count,
+            user_errors,
+        })
     }
 }

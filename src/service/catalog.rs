@@ -1,1 +1,287 @@
-//! TODO
+//! The catalog: product lines and products. Base prices, being prices, are
+//! written through [`super::prices`].
+
+use entity::{customer_group_product_line as group_line, product, product_line};
+use sea_orm::sea_query::ExprTrait;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter, Select,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
+use super::{Patch, check_version, find_ref, metadata, new_id, now, required_text, save_versioned};
+use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+
+#[derive(Clone, Debug, Default)]
+pub struct ProductLineChanges {
+    pub id: String,
+    pub version: Option<i32>,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProductLineFilter {
+    pub name_contains: Option<String>,
+}
+
+impl ProductLineFilter {
+    fn select(&self) -> Select<product_line::Entity> {
+        let mut select = product_line::Entity::find();
+        if let Some(needle) = self.name_contains.as_deref().filter(|n| !n.is_empty()) {
+            select = select.filter(contains_ignoring_case(product_line::Column::Name, needle));
+        }
+        select
+    }
+}
+
+pub async fn find_line(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<product_line::Model>> {
+    Ok(product_line::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn page_lines(
+    db: &DatabaseConnection,
+    filter: &ProductLineFilter,
+    request: PageRequest,
+) -> ServiceResult<Page<product_line::Model>> {
+    Ok(fetch_page(db, filter.select(), product_line::Column::Id, request).await?)
+}
+
+pub async fn count_lines(db: &DatabaseConnection, filter: &ProductLineFilter) -> ServiceResult<u64> {
+    Ok(super::page::count(db, filter.select()).await?)
+}
+
+pub async fn create_line(db: &DatabaseConnection, name: &str) -> ServiceResult<product_line::Model> {
+    let name = required_text("name", name)?;
+    let now = now();
+    let line = product_line::Model {
+        id: new_id(),
+        name,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    product_line::Entity::insert(line.clone().into_active_model())
+        .exec_without_returning(db)
+        .await?;
+    Ok(line)
+}
+
+pub async fn update_line(db: &DatabaseConnection, input: ProductLineChanges) -> ServiceResult<product_line::Model> {
+    let current = find_ref::<product_line::Entity>(db, &["id"], "product line", &input.id).await?;
+    check_version(input.version, current.version, "product line")?;
+    let mut next = current.clone();
+    if let Some(raw) = &input.name {
+        next.name = required_text("name", raw)?;
+    }
+    next.version = current.version + 1;
+    next.updated_at = now();
+    save_versioned::<product_line::Entity>(db, next, current.id, current.version, "product line", || {
+        UserError::new(&["id"], UserErrorCode::Invalid, "the product line could not be saved")
+    })
+    .await
+}
+
+/// Deletes a product line: its products stay, without a line; groups that
+/// listed it stop listing it.
+pub async fn delete_line(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let line = find_ref::<product_line::Entity>(db, &["id"], "product line", raw_id).await?;
+    check_version(version, line.version, "product line")?;
+    let txn = db.begin().await?;
+    product::Entity::update_many()
+        .col_expr(product::Column::ProductLineId, Option::<Uuid>::None.into())
+        .col_expr(product::Column::UpdatedAt, now().into())
+        .filter(product::Column::ProductLineId.eq(line.id))
+        .exec(&txn)
+        .await?;
+    group_line::Entity::delete_many()
+        .filter(group_line::Column::ProductLineId.eq(line.id))
+        .exec(&txn)
+        .await?;
+    product_line::Entity::delete_by_id(line.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(line.id)
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct NewProduct {
+    pub sku: String,
+    pub name: String,
+    pub product_line_id: Option<String>,
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProductChanges {
+    pub id: String,
+    pub version: Option<i32>,
+    pub sku: Option<String>,
+    pub name: Option<String>,
+    pub product_line_id: Patch<String>,
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ProductFilter {
+    pub product_line_id: Option<Uuid>,
+    /// Case-insensitive substring of the sku or the name.
+    pub search: Option<String>,
+}
+
+impl ProductFilter {
+    fn select(&self) -> Select<product::Entity> {
+        let mut select = product::Entity::find();
+        if let Some(line) = self.product_line_id {
+            select = select.filter(product::Column::ProductLineId.eq(line));
+        }
+        if let Some(needle) = self.search.as_deref().filter(|n| !n.is_empty()) {
+            select = select.filter(
+                contains_ignoring_case(product::Column::Sku, needle)
+                    .or(contains_ignoring_case(product::Column::Name, needle)),
+            );
+        }
+        select
+    }
+}
+
+pub async fn find_product(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<product::Model>> {
+    Ok(product::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn page_products(
+    db: &DatabaseConnection,
+    filter: &ProductFilter,
+    request: PageRequest,
+) -> ServiceResult<Page<product::Model>> {
+    Ok(fetch_page(db, filter.select(), product::Column::Id, request).await?)
+}
+
+pub async fn count_products(db: &DatabaseConnection, filter: &ProductFilter) -> ServiceResult<u64> {
+    Ok(super::page::count(db, filter.select()).await?)
+}
+
+/// A sku: trimmed, not blank, no inner spaces. Unique as given.
+pub fn sku(raw: &str) -> Result<String, UserError> {
+    let value = required_text("sku", raw)?;
+    if value.chars().any(char::is_whitespace) {
+        return Err(UserError::new(
+            &["sku"],
+            UserErrorCode::Invalid,
+            format!("sku '{value}' must not contain spaces"),
+        ));
+    }
+    Ok(value)
+}
+
+fn sku_taken(sku: &str) -> UserError {
+    UserError::new(
+        &["sku"],
+        UserErrorCode::Taken,
+        format!("a product with sku '{sku}' already exists"),
+    )
+}
+
+async fn check_sku_free(
+    db: &impl ConnectionTrait,
+    sku: &str,
+    except: Option<Uuid>,
+) -> ServiceResult<Result<(), UserError>> {
+    let existing = product::Entity::find()
+        .filter(product::Column::Sku.eq(sku))
+        .one(db)
+        .await?;
+    Ok(match existing {
+        Some(found) if Some(found.id) != except => Err(sku_taken(sku)),
+        _ => Ok(()),
+    })
+}
+
+async fn line(db: &impl ConnectionTrait, raw: &str, problems: &mut Problems) -> ServiceResult<Option<Uuid>> {
+    let found = find_ref::<product_line::Entity>(db, &["productLineId"], "product line", raw).await;
+    Ok(problems.gather(found)?.map(|line| line.id))
+}
+
+pub async fn create_product(db: &DatabaseConnection, input: NewProduct) -> ServiceResult<product::Model> {
+    let mut problems = Problems::default();
+    let sku = problems.check(sku(&input.sku));
+    let name = problems.check(required_text("name", &input.name));
+    let metadata = problems.check(metadata(input.metadata));
+    if let Some(sku) = &sku {
+        problems.check(check_sku_free(db, sku, None).await?);
+    }
+    let product_line_id = match &input.product_line_id {
+        Some(raw) => line(db, raw, &mut problems).await?,
+        None => None,
+    };
+    problems.into_result()?;
+    let (Some(sku), Some(name), Some(metadata)) = (sku, name, metadata) else {
+        unreachable!("problems were empty, so every value was checked")
+    };
+    let now = now();
+    let product = product::Model {
+        id: new_id(),
+        sku,
+        name,
+        product_line_id,
+        metadata,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    product::Entity::insert(product.clone().into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map_err(|error| ServiceError::unique_violation(error, || sku_taken(&product.sku)))?;
+    Ok(product)
+}
+
+pub async fn update_product(db: &DatabaseConnection, input: ProductChanges) -> ServiceResult<product::Model> {
+    let current = find_ref::<product::Entity>(db, &["id"], "product", &input.id).await?;
+    check_version(input.version, current.version, "product")?;
+    let mut problems = Problems::default();
+    let mut next = current.clone();
+    if let Some(raw) = &input.sku
+        && let Some(sku) = problems.check(sku(raw))
+    {
+        problems.check(check_sku_free(db, &sku, Some(current.id)).await?);
+        next.sku = sku;
+    }
+    if let Some(raw) = &input.name
+        && let Some(name) = problems.check(required_text("name", raw))
+    {
+        next.name = name;
+    }
+    if let Some(raw) = input.metadata
+        && let Some(value) = problems.check(metadata(Some(raw)))
+    {
+        next.metadata = value;
+    }
+    next.product_line_id = match input.product_line_id {
+        Patch::Keep => current.product_line_id,
+        Patch::Clear => None,
+        Patch::Set(raw) => line(db, &raw, &mut problems).await?,
+    };
+    problems.into_result()?;
+    next.version = current.version + 1;
+    next.updated_at = now();
+    let sku = next.sku.clone();
+    save_versioned::<product::Entity>(db, next, current.id, current.version, "product", || sku_taken(&sku)).await
+}
+
+/// Deletes a product with its base prices and every list's prices for it.
+pub async fn delete_product(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let product = find_ref::<product::Entity>(db, &["id"], "product", raw_id).await?;
+    check_version(version, product.version, "product")?;
+    let txn = db.begin().await?;
+    entity::base_price::Entity::delete_many()
+        .filter(entity::base_price::Column::ProductId.eq(product.id))
+        .exec(&txn)
+        .await?;
+    entity::price::Entity::delete_many()
+        .filter(entity::price::Column::ProductId.eq(product.id))
+        .exec(&txn)
+        .await?;
+    product::Entity::delete_by_id(product.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(product.id)
+}

@@ -1,14 +1,47 @@
 //! Customers: one type group each, any number of pricing-group memberships.
 
 use entity::values::GroupKind;
-use entity::{customer, customer_group, membership};
+use entity::{customer, customer_group, membership, organization};
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Select};
+use std::collections::HashMap;
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, JsonValue, QueryFilter,
+    QuerySelect, RelationTrait, Select, TransactionTrait,
+};
 use uuid::Uuid;
 
-use super::EVERYONE_GROUP_ID;
-use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
-use crate::error::ServiceResult;
+use super::page::{Page, PageRequest, contains_ignoring_case, count_by_parent, fetch_page, fetch_pages};
+use super::{
+    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, MAX_TEXT_LEN, Patch, check_version, find_ref, metadata, new_id, now,
+    required_text, save_versioned,
+};
+use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+
+#[derive(Clone, Debug, Default)]
+pub struct NewCustomer {
+    pub email: String,
+    pub name: String,
+    pub organization_id: Option<String>,
+    /// The built-in `Default` type group when not given.
+    pub type_group_id: Option<String>,
+    pub commission_exempt: Option<bool>,
+    pub free_freight: Option<bool>,
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct CustomerChanges {
+    pub id: String,
+    pub version: Option<i32>,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub organization_id: Patch<String>,
+    pub type_group_id: Option<String>,
+    pub commission_exempt: Option<bool>,
+    pub free_freight: Option<bool>,
+    pub metadata: Option<JsonValue>,
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct CustomerFilter {
@@ -76,4 +109,322 @@ pub async fn page(
 
 pub async fn count(db: &DatabaseConnection, filter: &CustomerFilter) -> ServiceResult<u64> {
     Ok(super::page::count(db, filter.select()).await?)
+}
+
+/// An email address: trimmed, lower-cased (so uniqueness ignores case), with
+/// one `@` between a local part and a dotted domain, and no spaces.
+pub fn email(raw: &str) -> Result<String, UserError> {
+    let value = required_text("email", raw)?.to_lowercase();
+    let valid = value.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+    }) && !value.chars().any(char::is_whitespace)
+        && value.len() <= MAX_TEXT_LEN;
+    if valid {
+        Ok(value)
+    } else {
+        Err(UserError::new(
+            &["email"],
+            UserErrorCode::Invalid,
+            format!("'{}' is not an email address such as name@example.com", raw.trim()),
+        ))
+    }
+}
+
+fn email_taken(email: &str) -> UserError {
+    UserError::new(
+        &["email"],
+        UserErrorCode::Taken,
+        format!("a customer with email '{email}' already exists"),
+    )
+}
+
+async fn check_email_free(
+    db: &impl ConnectionTrait,
+    email: &str,
+    except: Option<Uuid>,
+) -> ServiceResult<Result<(), UserError>> {
+    let existing = customer::Entity::find()
+        .filter(customer::Column::Email.eq(email))
+        .one(db)
+        .await?;
+    Ok(match existing {
+        Some(found) if Some(found.id) != except => Err(email_taken(email)),
+        _ => Ok(()),
+    })
+}
+
+/// The type group a customer is put in: it must exist and be a `TYPE` group.
+async fn type_group(db: &impl ConnectionTrait, raw: &str, problems: &mut Problems) -> ServiceResult<Option<Uuid>> {
+    let Some(group) =
+        problems.gather(find_ref::<customer_group::Entity>(db, &["typeGroupId"], "customer group", raw).await)?
+    else {
+        return Ok(None);
+    };
+    Ok(problems
+        .check(super::groups::require_kind(
+            &["typeGroupId"],
+            &group,
+            GroupKind::Type,
+            "classify customers",
+        ))
+        .map(|()| group.id))
+}
+
+async fn organization(db: &impl ConnectionTrait, raw: &str, problems: &mut Problems) -> ServiceResult<Option<Uuid>> {
+    let found = find_ref::<organization::Entity>(db, &["organizationId"], "organization", raw).await;
+    Ok(problems.gather(found)?.map(|org| org.id))
+}
+
+pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> ServiceResult<customer::Model> {
+    let mut problems = Problems::default();
+    let email = problems.check(email(&input.email));
+    let name = problems.check(required_text("name", &input.name));
+    let metadata = problems.check(metadata(input.metadata));
+    if let Some(email) = &email {
+        problems.check(check_email_free(db, email, None).await?);
+    }
+    let organization_id = match &input.organization_id {
+        Some(raw) => organization(db, raw, &mut problems).await?,
+        None => None,
+    };
+    let type_group_id = match &input.type_group_id {
+        Some(raw) => type_group(db, raw, &mut problems).await?,
+        None => Some(DEFAULT_TYPE_GROUP_ID),
+    };
+    problems.into_result()?;
+    let (Some(email), Some(name), Some(metadata), Some(type_group_id)) = (email, name, metadata, type_group_id) else {
+        unreachable!("problems were empty, so every value was checked")
+    };
+    let now = now();
+    let customer = customer::Model {
+        id: new_id(),
+        email,
+        name,
+        organization_id,
+        type_group_id,
+        commission_exempt: input.commission_exempt.unwrap_or(false),
+        free_freight: input.free_freight.unwrap_or(false),
+        metadata,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    customer::Entity::insert(customer.clone().into_active_model())
+        .exec_without_returning(db)
+        .await
+        .map_err(|error| ServiceError::unique_violation(error, || email_taken(&customer.email)))?;
+    Ok(customer)
+}
+
+pub async fn update(db: &DatabaseConnection, input: CustomerChanges) -> ServiceResult<customer::Model> {
+    let current = find_ref::<customer::Entity>(db, &["id"], "customer", &input.id).await?;
+    check_version(input.version, current.version, "customer")?;
+    let mut problems = Problems::default();
+    let mut next = current.clone();
+    if let Some(raw) = &input.email
+        && let Some(email) = problems.check(email(raw))
+    {
+        problems.check(check_email_free(db, &email, Some(current.id)).await?);
+        next.email = email;
+    }
+    if let Some(raw) = &input.name
+        && let Some(name) = problems.check(required_text("name", raw))
+    {
+        next.name = name;
+    }
+    if let Some(raw) = input.metadata
+        && let Some(value) = problems.check(metadata(Some(raw)))
+    {
+        next.metadata = value;
+    }
+    next.organization_id = match input.organization_id {
+        Patch::Keep => current.organization_id,
+        Patch::Clear => None,
+        Patch::Set(raw) => organization(db, &raw, &mut problems).await?,
+    };
+    if let Some(raw) = &input.type_group_id
+        && let Some(id) = type_group(db, raw, &mut problems).await?
+    {
+        next.type_group_id = id;
+    }
+    problems.into_result()?;
+    next.commission_exempt = input.commission_exempt.unwrap_or(current.commission_exempt);
+    next.free_freight = input.free_freight.unwrap_or(current.free_freight);
+    next.version = current.version + 1;
+    next.updated_at = now();
+    let email = next.email.clone();
+    save_versioned::<customer::Entity>(db, next, current.id, current.version, "customer", || {
+        email_taken(&email)
+    })
+    .await
+}
+
+/// Deletes a customer with its memberships.
+pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let customer = find_ref::<customer::Entity>(db, &["id"], "customer", raw_id).await?;
+    check_version(version, customer.version, "customer")?;
+    let txn = db.begin().await?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::CustomerId.eq(customer.id))
+        .exec(&txn)
+        .await?;
+    customer::Entity::delete_by_id(customer.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(customer.id)
+}
+
+impl CustomerFilter {
+    /// The filter of the `customers` query: a group (of any kind) and an
+    /// organization must exist.
+    pub async fn parse(
+        db: &DatabaseConnection,
+        group_id: Option<&str>,
+        organization_id: Option<&str>,
+        email_contains: Option<String>,
+    ) -> ServiceResult<Self> {
+        let mut filter = match group_id {
+            Some(raw) => {
+                Self::of_group(&find_ref::<customer_group::Entity>(db, &["groupId"], "customer group", raw).await?)
+            }
+            None => Self::default(),
+        };
+        if let Some(raw) = organization_id {
+            filter.organization_id = Some(
+                find_ref::<organization::Entity>(db, &["organizationId"], "organization", raw)
+                    .await?
+                    .id,
+            );
+        }
+        filter.email_contains = email_contains;
+        Ok(filter)
+    }
+}
+
+/// Whose customers a nested connection lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Owner {
+    /// The customers classified by a `TYPE` group.
+    TypeGroup(Uuid),
+    /// The direct members of a `PRICING` group.
+    Members(Uuid),
+    Organization(Uuid),
+    /// Every customer (the `Everyone` group).
+    Everyone,
+}
+
+impl Owner {
+    pub fn of_group(group: &customer_group::Model) -> Self {
+        match group.kind {
+            GroupKind::Type => Self::TypeGroup(group.id),
+            GroupKind::Pricing if group.id == EVERYONE_GROUP_ID => Self::Everyone,
+            GroupKind::Pricing => Self::Members(group.id),
+        }
+    }
+
+    fn id(self) -> Option<Uuid> {
+        match self {
+            Self::TypeGroup(id) | Self::Members(id) | Self::Organization(id) => Some(id),
+            Self::Everyone => None,
+        }
+    }
+
+    /// Owners of the same kind share one statement.
+    fn same_kind(self, other: Self) -> bool {
+        std::mem::discriminant(&self) == std::mem::discriminant(&other)
+    }
+}
+
+/// Runs `each` once per kind of owner among `owners`, with the ids of that kind.
+async fn per_kind<T, Fut>(
+    owners: &[Owner],
+    mut each: impl FnMut(Owner, Vec<Uuid>) -> Fut,
+) -> ServiceResult<HashMap<Owner, T>>
+where
+    Fut: Future<Output = ServiceResult<Vec<(Owner, T)>>>,
+{
+    let mut kinds: Vec<Owner> = Vec::new();
+    for owner in owners {
+        if !kinds.iter().any(|k| k.same_kind(*owner)) {
+            kinds.push(*owner);
+        }
+    }
+    let mut results = HashMap::new();
+    for kind in kinds {
+        let ids = owners
+            .iter()
+            .filter(|o| o.same_kind(kind))
+            .filter_map(|o| o.id())
+            .collect();
+        results.extend(each(kind, ids).await?);
+    }
+    Ok(results)
+}
+
+fn owned(kind: Owner, id: Uuid) -> Owner {
+    match kind {
+        Owner::TypeGroup(_) => Owner::TypeGroup(id),
+        Owner::Members(_) => Owner::Members(id),
+        Owner::Organization(_) => Owner::Organization(id),
+        Owner::Everyone => Owner::Everyone,
+    }
+}
+
+/// One page of customers for each owner: one statement per kind of owner.
+pub async fn pages_by_owner(
+    db: &DatabaseConnection,
+    owners: &[Owner],
+    request: PageRequest,
+) -> ServiceResult<HashMap<Owner, Page<customer::Model>>> {
+    per_kind(owners, |kind, ids| async move {
+        let select = customer::Entity::find();
+        let pages = match kind {
+            Owner::Everyone => {
+                return Ok(vec![(
+                    kind,
+                    fetch_page(db, select, customer::Column::Id, request).await?,
+                )]);
+            }
+            Owner::TypeGroup(_) => {
+                let parent = (customer::Entity, customer::Column::TypeGroupId);
+                fetch_pages(db, select, parent, &ids, customer::Column::Id, request).await?
+            }
+            Owner::Organization(_) => {
+                let parent = (customer::Entity, customer::Column::OrganizationId);
+                fetch_pages(db, select, parent, &ids, customer::Column::Id, request).await?
+            }
+            Owner::Members(_) => {
+                let select = select.join(JoinType::InnerJoin, membership::Relation::Customer.def().rev());
+                let parent = (membership::Entity, membership::Column::GroupId);
+                fetch_pages(db, select, parent, &ids, customer::Column::Id, request).await?
+            }
+        };
+        Ok(pages.into_iter().map(|(id, page)| (owned(kind, id), page)).collect())
+    })
+    .await
+}
+
+/// How many customers each owner has: one statement per kind of owner.
+pub async fn counts_by_owner(db: &DatabaseConnection, owners: &[Owner]) -> ServiceResult<HashMap<Owner, u64>> {
+    per_kind(owners, |kind, ids| async move {
+        let select = customer::Entity::find();
+        let counts = match kind {
+            Owner::Everyone => return Ok(vec![(kind, super::page::count(db, select).await?)]),
+            Owner::TypeGroup(_) => {
+                count_by_parent(db, select, (customer::Entity, customer::Column::TypeGroupId), &ids).await?
+            }
+            Owner::Organization(_) => {
+                count_by_parent(db, select, (customer::Entity, customer::Column::OrganizationId), &ids).await?
+            }
+            Owner::Members(_) => {
+                let select = select.join(JoinType::InnerJoin, membership::Relation::Customer.def().rev());
+                count_by_parent(db, select, (membership::Entity, membership::Column::GroupId), &ids).await?
+            }
+        };
+        Ok(counts.into_iter().map(|(id, count)| (owned(kind, id), count)).collect())
+    })
+    .await
 }

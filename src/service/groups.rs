@@ -10,7 +10,7 @@ use entity::{
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue,
     QueryFilter, TransactionTrait,
 };
 use uuid::Uuid;
@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_version, description, metadata, new_id, now, parse_id,
-    required_text, stale,
+    required_text, save_versioned,
 };
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
@@ -333,17 +333,11 @@ pub async fn update(db: &DatabaseConnection, input: GroupChanges) -> ServiceResu
     next.version = current.version + 1;
     next.updated_at = now();
 
-    let result = customer_group::Entity::update_many()
-        .set(next.clone().into_active_model().reset_all())
-        .filter(customer_group::Column::Id.eq(current.id))
-        .filter(customer_group::Column::Version.eq(current.version))
-        .exec(db)
-        .await
-        .map_err(|error| ServiceError::unique_violation(error, || name_taken(&next.name)))?;
-    if result.rows_affected == 0 {
-        return Err(stale("customer group", current.version + 1).into());
-    }
-    Ok(next)
+    let name = next.name.clone();
+    save_versioned::<customer_group::Entity>(db, next, current.id, current.version, "customer group", || {
+        name_taken(&name)
+    })
+    .await
 }
 
 /// Deletes a group with its memberships and links. Customers of a deleted

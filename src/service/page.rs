@@ -1,8 +1,13 @@
 //! Keyset pagination over v7 UUID ids, for every connection of the API.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order};
+use std::collections::HashMap;
+
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Func, IntoColumnRef, LikeExpr, Order, Query, WindowStatement,
+};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select,
 };
 use uuid::Uuid;
 
@@ -37,6 +42,7 @@ impl PageRequest {
     }
 }
 
+#[derive(Clone, Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub has_previous_page: bool,
@@ -44,6 +50,14 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            has_previous_page: false,
+            has_next_page: false,
+        }
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             items: self.items.into_iter().map(f).collect(),
@@ -72,14 +86,24 @@ where
     if let Some(before) = request.before {
         select = select.filter(id.lt(before));
     }
-    let order = match request.direction {
+    let order = order(request);
+    let items = select.order_by(id, order).limit(request.size + 1).all(db).await?;
+    Ok(finish(items, request))
+}
+
+fn order(request: PageRequest) -> Order {
+    match request.direction {
         Direction::Forward => Order::Asc,
         Direction::Backward => Order::Desc,
-    };
-    let mut items = select.order_by(id, order).limit(request.size + 1).all(db).await?;
+    }
+}
+
+/// Cuts the extra row that tells whether there is more, and restores
+/// ascending order for a backward page.
+fn finish<T>(mut items: Vec<T>, request: PageRequest) -> Page<T> {
     let has_more = items.len() as u64 > request.size;
     items.truncate(request.size as usize);
-    Ok(match request.direction {
+    match request.direction {
         Direction::Forward => Page {
             items,
             has_previous_page: request.after.is_some(),
@@ -93,7 +117,90 @@ where
                 has_next_page: request.before.is_some(),
             }
         }
-    })
+    }
+}
+
+/// The same page of children for many parents, in one statement: each
+/// parent's rows are numbered by id (`ROW_NUMBER() OVER (PARTITION BY
+/// parent)`) and the first `size + 1` of each are kept. `parent` is the
+/// column of `select` that names a row's parent.
+pub async fn fetch_pages<E, C, P>(
+    db: &C,
+    select: Select<E>,
+    parent: P,
+    parents: &[Uuid],
+    id: E::Column,
+    request: PageRequest,
+) -> Result<HashMap<Uuid, Page<E::Model>>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    P: IntoColumnRef + Clone,
+{
+    const PARENT: &str = "page_parent";
+    const ROW: &str = "page_row";
+    let mut select = select.filter(Expr::col(parent.clone()).is_in(parents.iter().copied()));
+    if let Some(after) = request.after {
+        select = select.filter(id.gt(after));
+    }
+    if let Some(before) = request.before {
+        select = select.filter(id.lt(before));
+    }
+    let mut inner = select.into_query();
+    inner.expr_as(Expr::col(parent.clone()), Alias::new(PARENT));
+    inner.expr_window_as(
+        Expr::cust("ROW_NUMBER()"),
+        WindowStatement::partition_by(parent)
+            .order_by((E::default(), id), order(request))
+            .take(),
+        Alias::new(ROW),
+    );
+    let outer = Query::select()
+        .column(Asterisk)
+        .from_subquery(inner, Alias::new("paged"))
+        .and_where(Expr::col(Alias::new(ROW)).lte(request.size + 1))
+        .order_by(Alias::new(ROW), Order::Asc)
+        .to_owned();
+    let mut rows: HashMap<Uuid, Vec<E::Model>> = parents.iter().map(|p| (*p, Vec::new())).collect();
+    for row in db.query_all(&outer).await? {
+        let parent: Uuid = row.try_get("", PARENT)?;
+        rows.entry(parent)
+            .or_default()
+            .push(E::Model::from_query_result(&row, "")?);
+    }
+    Ok(rows
+        .into_iter()
+        .map(|(parent, items)| (parent, finish(items, request)))
+        .collect())
+}
+
+/// `totalCount` for many parents in one statement: rows of `select` grouped
+/// by their `parent` column.
+pub async fn count_by_parent<E, C, P>(
+    db: &C,
+    select: Select<E>,
+    parent: P,
+    parents: &[Uuid],
+) -> Result<HashMap<Uuid, u64>, DbErr>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    P: IntoColumnRef + Clone,
+{
+    let counts: Vec<(Uuid, i64)> = select
+        .select_only()
+        .column_as(Expr::col(parent.clone()), "parent")
+        .column_as(Expr::cust("COUNT(*)"), "count")
+        .filter(Expr::col(parent.clone()).is_in(parents.iter().copied()))
+        .group_by(Expr::col(parent))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut totals: HashMap<Uuid, u64> = parents.iter().map(|p| (*p, 0)).collect();
+    for (parent, count) in counts {
+        totals.insert(parent, u64::try_from(count).unwrap_or_default());
+    }
+    Ok(totals)
 }
 
 /// `totalCount` of a filtered selection, run only when the field is asked for.

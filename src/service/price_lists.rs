@@ -1,8 +1,83 @@
-use entity::price_list;
-use sea_orm::{ConnectionTrait, EntityTrait};
+//! Price lists: `SALE` or `OVERRIDE`, `ACTIVE` or `DRAFT`, with an optional
+//! window. Their prices are written through [`super::prices`].
 
-use super::parse_id;
-use crate::error::{ServiceResult, UserError};
+use chrono::{DateTime, Utc};
+use entity::values::{PriceListStatus, PriceListType};
+use entity::{customer_group_price_list as link, price, price_list};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter, Select,
+    TransactionTrait,
+};
+use uuid::Uuid;
+
+use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
+use super::{Patch, check_version, description, find_ref, metadata, new_id, now, required_text, save_versioned};
+use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+
+#[derive(Clone, Debug, Default)]
+pub struct NewPriceList {
+    pub name: String,
+    pub description: Option<String>,
+    /// `SALE` when not given.
+    pub list_type: Option<PriceListType>,
+    /// `ACTIVE` when not given.
+    pub status: Option<PriceListStatus>,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PriceListChanges {
+    pub id: String,
+    pub version: Option<i32>,
+    pub name: Option<String>,
+    pub description: Patch<String>,
+    pub list_type: Option<PriceListType>,
+    pub status: Option<PriceListStatus>,
+    pub starts_at: Patch<DateTime<Utc>>,
+    pub ends_at: Patch<DateTime<Utc>>,
+    pub metadata: Option<JsonValue>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct PriceListFilter {
+    pub status: Option<PriceListStatus>,
+    pub list_type: Option<PriceListType>,
+    pub name_contains: Option<String>,
+}
+
+impl PriceListFilter {
+    fn select(&self) -> Select<price_list::Entity> {
+        let mut select = price_list::Entity::find();
+        if let Some(status) = self.status {
+            select = select.filter(price_list::Column::Status.eq(status));
+        }
+        if let Some(list_type) = self.list_type {
+            select = select.filter(price_list::Column::ListType.eq(list_type));
+        }
+        if let Some(needle) = self.name_contains.as_deref().filter(|n| !n.is_empty()) {
+            select = select.filter(contains_ignoring_case(price_list::Column::Name, needle));
+        }
+        select
+    }
+}
+
+pub async fn find(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<price_list::Model>> {
+    Ok(price_list::Entity::find_by_id(id).one(db).await?)
+}
+
+pub async fn page(
+    db: &DatabaseConnection,
+    filter: &PriceListFilter,
+    request: PageRequest,
+) -> ServiceResult<Page<price_list::Model>> {
+    Ok(fetch_page(db, filter.select(), price_list::Column::Id, request).await?)
+}
+
+pub async fn count(db: &DatabaseConnection, filter: &PriceListFilter) -> ServiceResult<u64> {
+    Ok(super::page::count(db, filter.select()).await?)
+}
 
 /// Loads a price list for a change, or says it does not exist.
 pub(crate) async fn existing(
@@ -10,9 +85,108 @@ pub(crate) async fn existing(
     field: &[&str],
     raw_id: &str,
 ) -> ServiceResult<price_list::Model> {
-    let id = parse_id(field, "price list", raw_id)?;
-    price_list::Entity::find_by_id(id)
-        .one(db)
-        .await?
-        .ok_or_else(|| UserError::not_found(field, "price list", raw_id).into())
+    find_ref::<price_list::Entity>(db, field, "price list", raw_id).await
+}
+
+/// The window is `startsAt ≤ at < endsAt`; an empty or inverted one could
+/// never apply, so it is refused.
+fn window(starts_at: Option<DateTime<Utc>>, ends_at: Option<DateTime<Utc>>) -> Result<(), UserError> {
+    match (starts_at, ends_at) {
+        (Some(start), Some(end)) if start >= end => Err(UserError::new(
+            &["endsAt"],
+            UserErrorCode::InvalidWindow,
+            format!(
+                "endsAt ({}) must be after startsAt ({})",
+                end.to_rfc3339(),
+                start.to_rfc3339()
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub async fn create(db: &DatabaseConnection, input: NewPriceList) -> ServiceResult<price_list::Model> {
+    let mut problems = Problems::default();
+    let name = problems.check(required_text("name", &input.name));
+    let description = problems.check(description("description", input.description));
+    let metadata = problems.check(metadata(input.metadata));
+    problems.check(window(input.starts_at, input.ends_at));
+    problems.into_result()?;
+    let (Some(name), Some(description), Some(metadata)) = (name, description, metadata) else {
+        unreachable!("problems were empty, so every value was checked")
+    };
+    let now = now();
+    let list = price_list::Model {
+        id: new_id(),
+        name,
+        description,
+        list_type: input.list_type.unwrap_or(PriceListType::Sale),
+        status: input.status.unwrap_or(PriceListStatus::Active),
+        starts_at: input.starts_at,
+        ends_at: input.ends_at,
+        metadata,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    };
+    price_list::Entity::insert(list.clone().into_active_model())
+        .exec_without_returning(db)
+        .await?;
+    Ok(list)
+}
+
+pub async fn update(db: &DatabaseConnection, input: PriceListChanges) -> ServiceResult<price_list::Model> {
+    let current = existing(db, &["id"], &input.id).await?;
+    check_version(input.version, current.version, "price list")?;
+    let mut problems = Problems::default();
+    let mut next = current.clone();
+    if let Some(raw) = &input.name
+        && let Some(name) = problems.check(required_text("name", raw))
+    {
+        next.name = name;
+    }
+    match input.description {
+        Patch::Keep => {}
+        Patch::Clear => next.description = None,
+        Patch::Set(text) => {
+            if let Some(text) = problems.check(description("description", Some(text))) {
+                next.description = text;
+            }
+        }
+    }
+    if let Some(raw) = input.metadata
+        && let Some(value) = problems.check(metadata(Some(raw)))
+    {
+        next.metadata = value;
+    }
+    next.starts_at = input.starts_at.apply(current.starts_at);
+    next.ends_at = input.ends_at.apply(current.ends_at);
+    problems.check(window(next.starts_at, next.ends_at));
+    problems.into_result()?;
+    next.list_type = input.list_type.unwrap_or(current.list_type);
+    next.status = input.status.unwrap_or(current.status);
+    next.version = current.version + 1;
+    next.updated_at = now();
+    save_versioned::<price_list::Entity>(db, next, current.id, current.version, "price list", || {
+        UserError::new(&["id"], UserErrorCode::Invalid, "the price list could not be saved")
+    })
+    .await
+}
+
+/// Deletes a price list with its prices and its links to groups.
+pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let list = existing(db, &["id"], raw_id).await?;
+    check_version(version, list.version, "price list")?;
+    let txn = db.begin().await?;
+    price::Entity::delete_many()
+        .filter(price::Column::PriceListId.eq(list.id))
+        .exec(&txn)
+        .await?;
+    link::Entity::delete_many()
+        .filter(link::Column::PriceListId.eq(list.id))
+        .exec(&txn)
+        .await?;
+    price_list::Entity::delete_by_id(list.id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(list.id)
 }

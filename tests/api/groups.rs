@@ -65,17 +65,32 @@ async fn group_names_are_unique_ignoring_case() {
 #[tokio::test]
 async fn bad_group_input_is_refused_with_every_problem_named() {
     on_each_backend(|app| async move {
-        let data = app.data(CREATE, json!({ "input": { "name": "  ", "metadata": [1, 2] } })).await;
+        let data = app
+            .data(CREATE, json!({ "input": { "name": "  ", "metadata": [1, 2] } }))
+            .await;
         let errors = &data["createCustomerGroup"]["userErrors"];
         assert_eq!(errors[0]["field"], json!(["name"]));
         assert_eq!(errors[0]["code"], "BLANK");
         assert_eq!(errors[1]["field"], json!(["metadata"]));
         assert_eq!(errors[1]["code"], "INVALID");
 
-        let data = app.data(UPDATE, json!({ "input": { "id": "not-an-id", "name": "x" } })).await;
-        assert_eq!(first_error_code(&data["updateCustomerGroup"]).as_deref(), Some("NOT_FOUND"));
-        let data = app.data(UPDATE, json!({ "input": { "id": uuid::Uuid::now_v7().to_string(), "name": "x" } })).await;
-        assert_eq!(first_error_code(&data["updateCustomerGroup"]).as_deref(), Some("NOT_FOUND"));
+        let data = app
+            .data(UPDATE, json!({ "input": { "id": "not-an-id", "name": "x" } }))
+            .await;
+        assert_eq!(
+            first_error_code(&data["updateCustomerGroup"]).as_deref(),
+            Some("NOT_FOUND")
+        );
+        let data = app
+            .data(
+                UPDATE,
+                json!({ "input": { "id": uuid::Uuid::now_v7().to_string(), "name": "x" } }),
+            )
+            .await;
+        assert_eq!(
+            first_error_code(&data["updateCustomerGroup"]).as_deref(),
+            Some("NOT_FOUND")
+        );
     })
     .await;
 }
@@ -84,13 +99,39 @@ async fn bad_group_input_is_refused_with_every_problem_named() {
 async fn a_stale_version_is_refused_and_changes_nothing() {
     on_each_backend(|app| async move {
         let group_id = id(&create_group(&app, json!({ "name": "VIP" })).await);
-        app.mutate("updateCustomerGroup", UPDATE, json!({ "input": { "id": group_id, "version": 1, "name": "A" } })).await;
-        let data = app.data(UPDATE, json!({ "input": { "id": group_id, "version": 1, "name": "B" } })).await;
-        assert_eq!(first_error_code(&data["updateCustomerGroup"]).as_deref(), Some("STALE_VERSION"));
-        assert_eq!(data["updateCustomerGroup"]["userErrors"][0]["field"], json!(["version"]));
-        let data = app.data(DELETE, json!({ "input": { "id": group_id, "version": 1 } })).await;
-        assert_eq!(first_error_code(&data["deleteCustomerGroup"]).as_deref(), Some("STALE_VERSION"));
-        let read = app.data("query($id: ID!) { customerGroup(id: $id) { name version } }", json!({ "id": group_id })).await;
+        app.mutate(
+            "updateCustomerGroup",
+            UPDATE,
+            json!({ "input": { "id": group_id, "version": 1, "name": "A" } }),
+        )
+        .await;
+        let data = app
+            .data(
+                UPDATE,
+                json!({ "input": { "id": group_id, "version": 1, "name": "B" } }),
+            )
+            .await;
+        assert_eq!(
+            first_error_code(&data["updateCustomerGroup"]).as_deref(),
+            Some("STALE_VERSION")
+        );
+        assert_eq!(
+            data["updateCustomerGroup"]["userErrors"][0]["field"],
+            json!(["version"])
+        );
+        let data = app
+            .data(DELETE, json!({ "input": { "id": group_id, "version": 1 } }))
+            .await;
+        assert_eq!(
+            first_error_code(&data["deleteCustomerGroup"]).as_deref(),
+            Some("STALE_VERSION")
+        );
+        let read = app
+            .data(
+                "query($id: ID!) { customerGroup(id: $id) { name version } }",
+                json!({ "id": group_id }),
+            )
+            .await;
         assert_eq!(read["customerGroup"], json!({ "name": "A", "version": 2 }));
     })
     .await;
@@ -99,10 +140,17 @@ async fn a_stale_version_is_refused_and_changes_nothing() {
 #[tokio::test]
 async fn built_in_groups_cannot_be_deleted() {
     on_each_backend(|app| async move {
-        let data = app.data("{ customerGroups(first: 2) { edges { node { id name } } } }", json!({})).await;
+        let data = app
+            .data("{ customerGroups(first: 2) { edges { node { id name } } } }", json!({}))
+            .await;
         for edge in data["customerGroups"]["edges"].as_array().expect("edges") {
             let result = app.data(DELETE, json!({ "input": { "id": edge["node"]["id"] } })).await;
-            assert_eq!(first_error_code(&result["deleteCustomerGroup"]).as_deref(), Some("BUILT_IN"), "{}", edge["node"]["name"]);
+            assert_eq!(
+                first_error_code(&result["deleteCustomerGroup"]).as_deref(),
+                Some("BUILT_IN"),
+                "{}",
+                edge["node"]["name"]
+            );
         }
     })
     .await;
@@ -115,13 +163,33 @@ async fn groups_filter_by_kind_activity_and_name() {
         create_group(&app, json!({ "name": "VIP Gold" })).await;
         create_group(&app, json!({ "name": "VIP Old", "isActive": false })).await;
         let names = |data: serde_json::Value| -> Vec<String> {
-            data["customerGroups"]["edges"].as_array().expect("edges").iter().map(|e| e["node"]["name"].as_str().unwrap_or("").to_owned()).collect()
+            data["customerGroups"]["edges"]
+                .as_array()
+                .expect("edges")
+                .iter()
+                .map(|e| e["node"]["name"].as_str().unwrap_or("").to_owned())
+                .collect()
         };
         let q = "query($f: CustomerGroupFilter) { customerGroups(first: 10, filter: $f) { edges { node { name } } } }";
-        assert_eq!(names(app.data(q, json!({ "f": { "kind": "TYPE" } })).await), ["Default", "Retail"]);
-        assert_eq!(names(app.data(q, json!({ "f": { "nameContains": "vip" } })).await), ["VIP Gold", "VIP Old"]);
-        assert_eq!(names(app.data(q, json!({ "f": { "nameContains": "vip", "isActive": true } })).await), ["VIP Gold"]);
-        assert_eq!(names(app.data(q, json!({ "f": { "nameContains": "%" } })).await), Vec::<String>::new());
+        assert_eq!(
+            names(app.data(q, json!({ "f": { "kind": "TYPE" } })).await),
+            ["Default", "Retail"]
+        );
+        assert_eq!(
+            names(app.data(q, json!({ "f": { "nameContains": "vip" } })).await),
+            ["VIP Gold", "VIP Old"]
+        );
+        assert_eq!(
+            names(
+                app.data(q, json!({ "f": { "nameContains": "vip", "isActive": true } }))
+                    .await
+            ),
+            ["VIP Gold"]
+        );
+        assert_eq!(
+            names(app.data(q, json!({ "f": { "nameContains": "%" } })).await),
+            Vec::<String>::new()
+        );
     })
     .await;
 }
@@ -139,23 +207,53 @@ async fn connections_page_forwards_and_backwards() {
         let page1 = app.data(q, json!({ "first": 2, "f": f })).await["customerGroups"].clone();
         assert_eq!(page1["totalCount"], 5);
         assert_eq!(page1["pageInfo"]["hasNextPage"], true);
-        assert_eq!(page1["edges"], json!([{ "node": { "name": "G0" } }, { "node": { "name": "G1" } }]));
-        let page2 = app.data(q, json!({ "first": 2, "after": page1["pageInfo"]["endCursor"], "f": f })).await["customerGroups"].clone();
-        assert_eq!(page2["edges"], json!([{ "node": { "name": "G2" } }, { "node": { "name": "G3" } }]));
+        assert_eq!(
+            page1["edges"],
+            json!([{ "node": { "name": "G0" } }, { "node": { "name": "G1" } }])
+        );
+        let page2 = app
+            .data(
+                q,
+                json!({ "first": 2, "after": page1["pageInfo"]["endCursor"], "f": f }),
+            )
+            .await["customerGroups"]
+            .clone();
+        assert_eq!(
+            page2["edges"],
+            json!([{ "node": { "name": "G2" } }, { "node": { "name": "G3" } }])
+        );
         assert_eq!(page2["pageInfo"]["hasPreviousPage"], true);
         let last = app.data(q, json!({ "last": 2, "f": f })).await["customerGroups"].clone();
-        assert_eq!(last["edges"], json!([{ "node": { "name": "G3" } }, { "node": { "name": "G4" } }]));
+        assert_eq!(
+            last["edges"],
+            json!([{ "node": { "name": "G3" } }, { "node": { "name": "G4" } }])
+        );
         assert_eq!(last["pageInfo"]["hasPreviousPage"], true);
         assert_eq!(last["pageInfo"]["hasNextPage"], false);
-        let before = app.data(q, json!({ "last": 5, "before": last["pageInfo"]["startCursor"], "f": f })).await["customerGroups"].clone();
-        assert_eq!(before["edges"], json!([{ "node": { "name": "G0" } }, { "node": { "name": "G1" } }, { "node": { "name": "G2" } }]));
+        let before = app
+            .data(
+                q,
+                json!({ "last": 5, "before": last["pageInfo"]["startCursor"], "f": f }),
+            )
+            .await["customerGroups"]
+            .clone();
+        assert_eq!(
+            before["edges"],
+            json!([{ "node": { "name": "G0" } }, { "node": { "name": "G1" } }, { "node": { "name": "G2" } }])
+        );
 
         for (args, message) in [
             (json!({ "first": 0 }), "`first` must be between 1 and 100, got 0"),
             (json!({ "first": 101 }), "`first` must be between 1 and 100, got 101"),
             (json!({ "last": -1 }), "`last` must be between 1 and 100, got -1"),
-            (json!({ "first": 1, "last": 1 }), "pass either `first` or `last`, not both"),
-            (json!({ "first": 1, "after": "garbage!" }), "after: 'garbage!' is not a cursor of this connection"),
+            (
+                json!({ "first": 1, "last": 1 }),
+                "pass either `first` or `last`, not both",
+            ),
+            (
+                json!({ "first": 1, "after": "garbage!" }),
+                "after: 'garbage!' is not a cursor of this connection",
+            ),
         ] {
             let body = app.graphql(q, args).await;
             assert_eq!(body["errors"][0]["message"], message);

@@ -57,32 +57,59 @@ impl TestApp {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
-                let db = Db::connect(&url, &DbOptions { max_connections: 4, schema: None }).await.expect("sqlite opens");
+                let db = Db::connect(
+                    &url,
+                    &DbOptions {
+                        max_connections: 4,
+                        schema: None,
+                    },
+                )
+                .await
+                .expect("sqlite opens");
                 (db, Place::Sqlite(dir))
             }
             Backend::Postgres => {
                 let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-                let options = DbOptions { max_connections: 2, schema: None };
+                let options = DbOptions {
+                    max_connections: 2,
+                    schema: None,
+                };
                 let admin = Db::connect(&url, &options)
                     .await
                     .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                admin.conn.execute_unprepared(&format!("CREATE SCHEMA {schema}")).await.expect("create schema");
-                let options = DbOptions { max_connections: 4, schema: Some(schema.clone()) };
+                admin
+                    .conn
+                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+                    .await
+                    .expect("create schema");
+                let options = DbOptions {
+                    max_connections: 4,
+                    schema: Some(schema.clone()),
+                };
                 let db = Db::connect(&url, &options).await.expect("postgres opens");
                 (db, Place::Postgres { admin, schema })
             }
         };
         db.migrate().await.expect("migrations apply");
         let router = build_app(AppState::new(db.clone()));
-        Self { backend, db, router, place: Arc::new(place) }
+        Self {
+            backend,
+            db,
+            router,
+            place: Arc::new(place),
+        }
     }
 
     /// Drops the test's PostgreSQL schema (the SQLite directory goes with the app).
     pub async fn cleanup(self) {
         if let Place::Postgres { admin, schema } = &*self.place {
             self.db.conn.clone().close().await.ok();
-            admin.conn.execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE")).await.expect("drop schema");
+            admin
+                .conn
+                .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+                .await
+                .expect("drop schema");
         }
     }
 
@@ -90,7 +117,8 @@ impl TestApp {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();
         let bytes = response.into_body().collect().await.expect("body").to_bytes();
-        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+        let body = serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         Response { status, body }
     }
 
@@ -109,7 +137,11 @@ impl TestApp {
     /// Runs a query that must succeed and returns its `data`.
     pub async fn data(&self, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables).await;
-        assert!(body.get("errors").is_none(), "[{:?}] unexpected errors: {body}", self.backend);
+        assert!(
+            body.get("errors").is_none(),
+            "[{:?}] unexpected errors: {body}",
+            self.backend
+        );
         body["data"].clone()
     }
 
@@ -117,7 +149,12 @@ impl TestApp {
     pub async fn mutate(&self, name: &str, query: &str, variables: Value) -> Value {
         let data = self.data(query, variables).await;
         let payload = data[name].clone();
-        assert_eq!(payload["userErrors"], json!([]), "[{:?}] {name}: {payload}", self.backend);
+        assert_eq!(
+            payload["userErrors"],
+            json!([]),
+            "[{:?}] {name}: {payload}",
+            self.backend
+        );
         payload
     }
 
@@ -148,5 +185,8 @@ pub fn first_error_code(payload: &Value) -> Option<String> {
 }
 
 pub fn id(value: &Value) -> String {
-    value["id"].as_str().unwrap_or_else(|| panic!("no id in {value}")).to_owned()
+    value["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {value}"))
+        .to_owned()
 }

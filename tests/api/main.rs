@@ -1,7 +1,14 @@
 //! One integration-test binary, so the workspace links once.
 
+mod catalog;
+mod customers;
 mod fixtures;
 mod groups;
 mod helpers;
 mod migrations;
+mod money;
+mod organizations;
+mod price_lists;
 mod schema;
+mod seed;
+mod statements;

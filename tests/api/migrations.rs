@@ -12,9 +12,18 @@ async fn migrations_go_up_down_and_up_again() {
         assert!(Migrator::get_applied_migrations(conn).await.expect("status").is_empty());
         Migrator::up(conn, None).await.expect("up again");
         // The built-in groups are back.
-        let data = app.data("{ customerGroups(first: 10) { edges { node { name isBuiltIn } } } }", serde_json::json!({})).await;
-        let names: Vec<&str> =
-            data["customerGroups"]["edges"].as_array().into_iter().flatten().filter_map(|e| e["node"]["name"].as_str()).collect();
+        let data = app
+            .data(
+                "{ customerGroups(first: 10) { edges { node { name isBuiltIn } } } }",
+                serde_json::json!({}),
+            )
+            .await;
+        let names: Vec<&str> = data["customerGroups"]["edges"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["node"]["name"].as_str())
+            .collect();
         assert_eq!(names, ["Default", "Everyone"]);
     })
     .await;

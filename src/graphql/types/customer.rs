@@ -4,7 +4,10 @@ use entity::customer;
 use sea_orm::JsonValue;
 
 use super::{CustomerGroup, Organization, dangling, load_failed};
+use crate::graphql::connection::{CountedConnection, TotalCount, connection, counted, page_request};
 use crate::graphql::loaders::loaders;
+use crate::service::customers::Owner;
+use crate::service::page::Page;
 
 /// A shopper or buyer, with one type group and any number of pricing groups.
 pub struct Customer(pub customer::Model);
@@ -69,4 +72,30 @@ impl Customer {
         let organization = loaders(ctx).organizations.load_one(id).await.map_err(load_failed)?;
         Ok(organization.map(Organization))
     }
+}
+
+/// A nested connection of customers (`CustomerGroup.customers`,
+/// `Organization.customers`), loaded and counted in batches with its siblings.
+pub async fn customers_of(
+    ctx: &Context<'_>,
+    owner: Owner,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> Result<CountedConnection<Customer>> {
+    let request = page_request(first, after, last, before)?;
+    let loaders = loaders(ctx);
+    let page = loaders
+        .customer_pages
+        .load_one((owner, request))
+        .await
+        .map_err(load_failed)?
+        .unwrap_or_else(Page::empty);
+    let counts = loaders.customer_counts.clone();
+    let total = TotalCount::new(move || {
+        let counts = counts.clone();
+        Box::pin(async move { Ok(counts.load_one(owner).await.map_err(counted)?.unwrap_or_default()) })
+    });
+    Ok(connection(page, |c| c.id, Customer, total))
 }

@@ -3,11 +3,12 @@ use chrono::{DateTime, Utc};
 use entity::{customer_group, customer_group_price_list as link};
 use sea_orm::JsonValue;
 
+use super::customer::customers_of;
 use super::{Customer, GroupKind, PriceList, ProductLine, dangling, load_failed};
-use crate::graphql::connection::{CountedConnection, TotalCount, connection, page_request};
-use crate::graphql::errors::query_error;
-use crate::graphql::{db, loaders::loaders};
-use crate::service::{EVERYONE_GROUP_ID, customers};
+use crate::graphql::connection::CountedConnection;
+use crate::graphql::loaders::loaders;
+use crate::service::EVERYONE_GROUP_ID;
+use crate::service::customers::Owner;
 
 /// A segment of customers. `TYPE` groups classify (one per customer);
 /// `PRICING` groups carry price lists and product-line access.
@@ -65,15 +66,7 @@ impl CustomerGroup {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<CountedConnection<Customer>> {
-        let request = page_request(first, after, last, before)?;
-        let filter = customers::CustomerFilter::of_group(&self.0);
-        let db = db(ctx).conn.clone();
-        let page = customers::page(&db, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { customers::count(&db, &filter).await })
-        });
-        Ok(connection(page, |c| c.id, Customer, total))
+        customers_of(ctx, Owner::of_group(&self.0), first, after, last, before).await
     }
 
     /// Linked price lists in the order resolution walks them: priority (lower

@@ -3,11 +3,11 @@ use chrono::{DateTime, Utc};
 use entity::organization;
 use sea_orm::JsonValue;
 
+use super::customer::customers_of;
 use super::{Customer, CustomerGroup, load_failed};
-use crate::graphql::connection::{CountedConnection, TotalCount, connection, page_request};
-use crate::graphql::errors::query_error;
-use crate::graphql::{db, loaders::loaders};
-use crate::service::customers;
+use crate::graphql::connection::CountedConnection;
+use crate::graphql::loaders::loaders;
+use crate::service::customers::Owner;
 
 /// A company that customers belong to. When it has pricing groups, they are
 /// its customers' effective groups (seed 004); its parent's never are.
@@ -60,17 +60,6 @@ impl Organization {
         last: Option<i32>,
         before: Option<String>,
     ) -> Result<CountedConnection<Customer>> {
-        let request = page_request(first, after, last, before)?;
-        let filter = customers::CustomerFilter {
-            organization_id: Some(self.0.id),
-            ..Default::default()
-        };
-        let db = db(ctx).conn.clone();
-        let page = customers::page(&db, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { customers::count(&db, &filter).await })
-        });
-        Ok(connection(page, |c| c.id, Customer, total))
+        customers_of(ctx, Owner::Organization(self.0.id), first, after, last, before).await
     }
 }

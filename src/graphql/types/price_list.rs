@@ -6,9 +6,10 @@ use sea_orm::JsonValue;
 use super::{
     CustomerGroupPriceList, Money, PriceListStatus, PriceListType, Product, dangling, load_failed, stored_money,
 };
-use crate::graphql::connection::{CountedConnection, TotalCount, connection, page_request};
+use crate::graphql::connection::{CountedConnection, TotalCount, connection, counted, page_request};
 use crate::graphql::errors::query_error;
-use crate::graphql::{db, loaders::loaders};
+use crate::graphql::loaders::loaders;
+use crate::service::page::Page;
 use crate::service::prices;
 
 /// A set of prices that applies to the pricing groups it is linked to, while
@@ -91,11 +92,17 @@ impl PriceList {
             currency.as_deref(),
         )
         .map_err(|e| query_error(e.into()))?;
-        let db = db(ctx).conn.clone();
-        let page = prices::page(&db, &filter, request).await.map_err(query_error)?;
+        let loaders = loaders(ctx);
+        let page = loaders
+            .price_pages
+            .load_one((filter, request))
+            .await
+            .map_err(load_failed)?
+            .unwrap_or_else(Page::empty);
+        let counts = loaders.price_counts.clone();
         let total = TotalCount::new(move || {
-            let (db, filter) = (db.clone(), filter.clone());
-            Box::pin(async move { prices::count(&db, &filter).await })
+            let counts = counts.clone();
+            Box::pin(async move { Ok(counts.load_one(filter).await.map_err(counted)?.unwrap_or_default()) })
         });
         Ok(connection(page, |p| p.id, Price, total))
     }
