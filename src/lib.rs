@@ -9,6 +9,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod money;
+pub mod pricing;
 pub mod seed;
 pub mod service;
 
