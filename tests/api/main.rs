@@ -3,6 +3,7 @@
 mod catalog;
 mod customers;
 mod fixtures;
+mod graphiql;
 mod groups;
 mod helpers;
 mod migrations;
