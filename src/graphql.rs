@@ -10,6 +10,7 @@ pub mod groups;
 pub mod loaders;
 pub mod organizations;
 pub mod price_lists;
+pub mod pricing;
 pub mod products;
 pub mod scalars;
 pub mod types;
@@ -25,6 +26,7 @@ pub struct QueryRoot(
     organizations::OrganizationQuery,
     products::ProductQuery,
     price_lists::PriceListQuery,
+    pricing::PricingQuery,
 );
 
 #[derive(MergedObject, Default)]

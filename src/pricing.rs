@@ -272,7 +272,10 @@ enum Judged {
 }
 
 fn judge(candidate: &Candidate<'_>, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Judged {
-    let tiers = offer.list_tiers.get(&candidate.link.list.id).map_or(&[][..], Vec::as_slice);
+    let tiers = offer
+        .list_tiers
+        .get(&candidate.link.list.id)
+        .map_or(&[][..], Vec::as_slice);
     let Some(tier) = tier_for_quantity(tiers, quantity) else {
         return Judged::NoPrice;
     };

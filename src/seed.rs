@@ -331,7 +331,7 @@ const DEMO_LISTS: [ListSpec; 15] = [
         .links(&[("Everyone", 100)]).share(15).tiers(&[(1, None, 90)]),
     sale("Black Friday", "Storewide sale from Black Friday through Cyber Monday; VIPs first in line")
         .window(Window::BlackFriday).links(&[("Everyone", 50), ("VIP", 1)]).share(35).tiers(&[(1, None, 70)]),
-    sale("Spring Clearance", "Last spring's storewide clearance (ended)")
+    sale("End-of-Season Clearance", "The last storewide clearance (ended)")
         .window(Window::Days(Some(-75), Some(-45))).links(&[("Everyone", 60)]).share(20).tiers(&[(1, None, 75)]),
     override_list("Holiday Catalog", "Prices for the next holiday catalog; not linked to any group yet")
         .draft().share(20).tiers(&[(1, None, 95)]),

@@ -10,6 +10,7 @@ pub mod organizations;
 pub mod page;
 pub mod price_lists;
 pub mod prices;
+pub mod resolution;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

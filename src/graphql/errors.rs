@@ -58,18 +58,29 @@ pub fn not_found(what: &str, id: &str) -> async_graphql::Error {
     async_graphql::Error::new(format!("no {what} with id '{id}'")).extend_with(|_, e| e.set("code", "NOT_FOUND"))
 }
 
-/// A service failure inside a query: user errors keep their code and field.
+/// A service failure inside a query. The caller's mistakes become
+/// `NOT_FOUND` or `BAD_USER_INPUT`, with the precise code as `reason` and the
+/// argument path as `field`.
 pub fn query_error(error: ServiceError) -> async_graphql::Error {
+    query_error_ref(&error)
+}
+
+pub fn query_error_ref(error: &ServiceError) -> async_graphql::Error {
     match error {
         ServiceError::Invalid(errors) => {
-            let first = errors.into_iter().next();
-            let message = first
-                .as_ref()
-                .map_or_else(|| "invalid input".to_owned(), |e| e.message.clone());
-            async_graphql::Error::new(message).extend_with(|_, e| {
-                if let Some(first) = &first {
-                    e.set("code", first.code.as_str());
-                    e.set("field", first.field.join("."));
+            let Some(first) = errors.first() else {
+                return bad_input("invalid input");
+            };
+            let code = match first.code {
+                crate::error::UserErrorCode::NotFound => "NOT_FOUND",
+                _ => "BAD_USER_INPUT",
+            };
+            let (reason, field) = (first.code.as_str(), first.field.join("."));
+            async_graphql::Error::new(first.message.clone()).extend_with(|_, e| {
+                e.set("code", code);
+                e.set("reason", reason);
+                if !field.is_empty() {
+                    e.set("field", field.clone());
                 }
             })
         }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
+use chrono::{DateTime, Utc};
 use entity::{
     base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
     membership, organization, organization_group, price, price_list, product, product_line,
@@ -22,9 +23,12 @@ use uuid::Uuid;
 use super::batching::LoadQueue;
 use crate::db::Db;
 use crate::error::ServiceError;
+use crate::money::CurrencyCode;
+use crate::pricing::Strategy;
 use crate::service::customers::{self, Owner};
 use crate::service::page::{Page, PageRequest};
 use crate::service::prices::{self, PriceFilter};
+use crate::service::resolution::{self, PriceQuery, PricedItem, Profile};
 
 pub type LoadError = Arc<DbErr>;
 
@@ -326,8 +330,98 @@ impl Loader<PriceFilter> for PriceCountsLoader {
     }
 }
 
+/// Failures of the resolution loaders, which can also be the caller's (an
+/// unknown customer).
+pub type ResolveError = Arc<ServiceError>;
+
+/// Customers' shopper profiles: effective groups, links, product lines and
+/// exemption sources, in a fixed number of statements for any number of customers.
+pub struct ProfilesLoader(DatabaseConnection);
+
+impl Loader<Uuid> for ProfilesLoader {
+    type Value = Profile;
+    type Error = ResolveError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Profile>, Self::Error> {
+        let customers = customer::Entity::find()
+            .filter(customer::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await
+            .map_err(|e| Arc::new(e.into()))?;
+        let profiles = resolution::profiles(&self.0, &customers, false)
+            .await
+            .map_err(Arc::new)?;
+        Ok(profiles
+            .into_iter()
+            .filter_map(|(id, profile)| Some((id?, profile)))
+            .collect())
+    }
+}
+
+/// What `Product.resolvedPrice` asks, but for the product.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PriceQuestion {
+    pub customer_id: Option<Uuid>,
+    pub currency: CurrencyCode,
+    pub quantity: i32,
+    pub at: DateTime<Utc>,
+    pub strategy: Strategy,
+}
+
+/// `Product.resolvedPrice` for a page of products: one resolution per
+/// distinct shopper and question, covering every product in it.
+pub struct ResolvedPricesLoader(DatabaseConnection);
+
+impl Loader<(PriceQuestion, Uuid)> for ResolvedPricesLoader {
+    type Value = PricedItem;
+    type Error = ResolveError;
+
+    async fn load(
+        &self,
+        keys: &[(PriceQuestion, Uuid)],
+    ) -> Result<HashMap<(PriceQuestion, Uuid), PricedItem>, Self::Error> {
+        let mut batches: Vec<(PriceQuestion, Vec<(Uuid, i32)>)> = Vec::new();
+        for (question, product_id) in keys {
+            let item = (*product_id, question.quantity);
+            let same = |q: &PriceQuestion| {
+                (q.customer_id, q.currency, q.at, q.strategy)
+                    == (question.customer_id, question.currency, question.at, question.strategy)
+            };
+            match batches.iter_mut().find(|(q, _)| same(q)) {
+                Some((_, items)) => items.push(item),
+                None => batches.push((*question, vec![item])),
+            }
+        }
+        let mut answers = HashMap::new();
+        for (question, items) in batches {
+            let query = PriceQuery {
+                customer_id: question.customer_id,
+                currency: question.currency,
+                at: question.at,
+                strategy: question.strategy,
+                items,
+            };
+            for priced in resolution::resolve_prices(&self.0, &query).await.map_err(Arc::new)? {
+                let key = (
+                    PriceQuestion {
+                        quantity: priced.quantity,
+                        ..question
+                    },
+                    priced.product.id,
+                );
+                answers.insert(key, priced);
+            }
+        }
+        Ok(answers)
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
+    /// The request's "now": every price of one request is resolved at the same instant.
+    pub now: DateTime<Utc>,
+    pub profiles: DataLoader<ProfilesLoader>,
+    pub resolved_prices: DataLoader<ResolvedPricesLoader>,
     pub customers: DataLoader<ById<customer::Entity>>,
     pub groups: DataLoader<ById<customer_group::Entity>>,
     pub organizations: DataLoader<ById<organization::Entity>>,
@@ -353,6 +447,9 @@ impl Loaders {
     pub fn new(db: &Db, queue: &LoadQueue) -> Self {
         let conn = &db.conn;
         Self {
+            now: Utc::now(),
+            profiles: loader(ProfilesLoader(conn.clone()), queue),
+            resolved_prices: loader(ResolvedPricesLoader(conn.clone()), queue),
             customers: loader(by_id(conn), queue),
             groups: loader(by_id(conn), queue),
             organizations: loader(by_id(conn), queue),

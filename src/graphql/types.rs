@@ -5,6 +5,7 @@ pub mod customer;
 pub mod customer_group;
 pub mod organization;
 pub mod price_list;
+pub mod pricing;
 pub mod product;
 
 use async_graphql::{Enum, SimpleObject};

@@ -85,7 +85,9 @@ async fn prices_are_upserted_by_tier_filtered_and_deleted() {
         let yen = app.data(q, json!({ "id": list, "c": "jpy" })).await;
         assert_eq!(yen["priceList"]["prices"]["edges"], json!([{ "node": { "amount": { "amount": "12000" }, "product": { "sku": "DE-1" } } }]));
         let bad = app.graphql(q, json!({ "id": list, "c": "EURO" })).await;
-        assert_eq!(bad["errors"][0]["extensions"]["code"], "INVALID_CURRENCY");
+        assert_eq!(bad["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(bad["errors"][0]["extensions"]["reason"], "INVALID_CURRENCY");
+        assert_eq!(bad["errors"][0]["message"], "'EURO' is not an ISO 4217 currency code");
 
         let delete = "mutation($input: DeletePricesInput!) { deletePrices(input: $input) { deletedCount userErrors { field code } } }";
         let data = app.data(delete, json!({ "input": { "priceListId": list, "prices": [{ "productId": chair, "currency": "USD", "minQuantity": 10 }, { "productId": desk, "currency": "JPY" }] } })).await;

@@ -3,11 +3,15 @@ use chrono::{DateTime, Utc};
 use entity::customer;
 use sea_orm::JsonValue;
 
+use super::pricing::{EffectiveGroup, ExemptionSource, Exemptions};
 use super::{CustomerGroup, Organization, dangling, load_failed};
 use crate::graphql::connection::{CountedConnection, TotalCount, connection, counted, page_request};
+use crate::graphql::errors::{not_found, query_error_ref};
+use crate::graphql::groups::id_arg;
 use crate::graphql::loaders::loaders;
 use crate::service::customers::Owner;
 use crate::service::page::Page;
+use crate::service::resolution::Profile;
 
 /// A shopper or buyer, with one type group and any number of pricing groups.
 pub struct Customer(pub customer::Model);
@@ -65,12 +69,65 @@ impl Customer {
             .ok_or_else(|| dangling("customer group", self.0.type_group_id))
     }
 
+    /// The pricing groups that price this customer (SPEC §3): its
+    /// organization's when the organization has any, else its own; then
+    /// `Everyone`. Inactive groups are listed, and ignored by pricing.
+    async fn effective_groups(&self, ctx: &Context<'_>) -> Result<Vec<EffectiveGroup>> {
+        let profile = self.profile(ctx).await?;
+        Ok(profile
+            .groups
+            .into_iter()
+            .map(|(group, via)| EffectiveGroup {
+                customer_group: CustomerGroup(group),
+                via: via.into(),
+            })
+            .collect())
+    }
+
+    /// Commission and freight exemptions, and where each comes from.
+    async fn exemptions(&self, ctx: &Context<'_>) -> Result<Exemptions> {
+        let profile = self.profile(ctx).await?;
+        let commission: Vec<ExemptionSource> = profile
+            .commission_exempt_sources()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let freight: Vec<ExemptionSource> = profile.free_freight_sources().into_iter().map(Into::into).collect();
+        Ok(Exemptions {
+            commission_exempt: !commission.is_empty(),
+            free_freight: !freight.is_empty(),
+            commission_exempt_sources: commission,
+            free_freight_sources: freight,
+        })
+    }
+
+    /// Whether this customer may order the product (product-line access, seed 003).
+    async fn can_order(&self, ctx: &Context<'_>, product_id: ID) -> Result<bool> {
+        let id = id_arg("product", &product_id)?;
+        let (profile, product) = futures_util::try_join!(self.profile(ctx), async {
+            loaders(ctx).products.load_one(id).await.map_err(load_failed)
+        })?;
+        let product = product.ok_or_else(|| not_found("product", &product_id))?;
+        Ok(profile.shopper.may_order(product.product_line_id))
+    }
+
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);
         };
         let organization = loaders(ctx).organizations.load_one(id).await.map_err(load_failed)?;
         Ok(organization.map(Organization))
+    }
+}
+
+impl Customer {
+    async fn profile(&self, ctx: &Context<'_>) -> Result<Profile> {
+        loaders(ctx)
+            .profiles
+            .load_one(self.0.id)
+            .await
+            .map_err(|e| query_error_ref(&e))?
+            .ok_or_else(|| dangling("customer", self.0.id))
     }
 }
 

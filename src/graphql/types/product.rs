@@ -3,8 +3,11 @@ use chrono::{DateTime, Utc};
 use entity::{base_price, product, product_line};
 use sea_orm::JsonValue;
 
+use super::pricing::{PricingStrategy, ResolvedPrice};
 use super::{Money, load_failed, stored_money};
-use crate::graphql::loaders::loaders;
+use crate::graphql::errors::{query_error, query_error_ref};
+use crate::graphql::loaders::{PriceQuestion, loaders};
+use crate::service::resolution;
 
 /// A group of products; pricing groups may restrict ordering to some lines.
 pub struct ProductLine(pub product_line::Model);
@@ -61,6 +64,38 @@ impl Product {
         };
         let line = loaders(ctx).product_lines.load_one(id).await.map_err(load_failed)?;
         Ok(line.map(ProductLine))
+    }
+
+    /// What `customerId` (or an anonymous shopper) pays for this product
+    /// (SPEC §4), and why. Batched: a page of products resolves together.
+    async fn resolved_price(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: Option<ID>,
+        currency: String,
+        #[graphql(default = 1)] quantity: i64,
+        at: Option<DateTime<Utc>>,
+        #[graphql(default)] strategy: PricingStrategy,
+    ) -> Result<ResolvedPrice> {
+        let (customer_id, currency, quantity) =
+            resolution::question_args(customer_id.as_deref().map(String::as_str), &currency, quantity)
+                .map_err(query_error)?;
+        let loaders = loaders(ctx);
+        let question = PriceQuestion {
+            customer_id,
+            currency,
+            quantity,
+            at: at.unwrap_or(loaders.now),
+            strategy: strategy.into(),
+        };
+        let answer = loaders
+            .resolved_prices
+            .load_one((question, self.0.id))
+            .await
+            .map_err(|e| query_error_ref(&e))?;
+        answer
+            .map(ResolvedPrice)
+            .ok_or_else(|| crate::graphql::errors::internal("no answer for a loaded product"))
     }
 
     /// Prices without any list, by currency then tier.

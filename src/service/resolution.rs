@@ -1,0 +1,440 @@
+//! Loading for price resolution: who is buying (effective groups, their
+//! links and product lines, exemptions) and what is on offer, in a fixed
+//! number of statements however many customers, products or groups a request
+//! holds. The decisions themselves are made by the pure [`crate::pricing`] core.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{
+    base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
+    membership, organization_group, price, price_list, product,
+};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::{EVERYONE_GROUP_ID, parse_id};
+use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::money::CurrencyCode;
+use crate::pricing::{
+    BaseTier, EffectiveGroup, Link, ListInfo, Membership, Offer, Question, Resolved, Shopper, Strategy, Tier, resolve,
+};
+
+/// Most items one `resolvePrices` call takes.
+pub const MAX_ITEMS: usize = 1000;
+
+/// Everything known about one shopper: a customer, or the anonymous shopper.
+#[derive(Clone, Debug)]
+pub struct Profile {
+    pub customer: Option<customer::Model>,
+    pub type_group: Option<customer_group::Model>,
+    /// Effective pricing groups (SPEC §3), `Everyone` last, active or not.
+    pub groups: Vec<(customer_group::Model, Membership)>,
+    /// What the pricing core reads.
+    pub shopper: Shopper,
+}
+
+/// One source of an exemption: the customer's own flag, or a group's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExemptionSource {
+    Customer,
+    TypeGroup(customer_group::Model),
+    PricingGroup(customer_group::Model),
+}
+
+impl Profile {
+    /// Where `flag` comes from: the customer, its active type group and its
+    /// active effective pricing groups (seed 003: the OR of all of them).
+    pub fn exemption_sources(&self, flag: impl Fn(bool, bool) -> bool) -> Vec<ExemptionSource> {
+        let mut sources = Vec::new();
+        if let Some(customer) = &self.customer
+            && flag(customer.commission_exempt, customer.free_freight)
+        {
+            sources.push(ExemptionSource::Customer);
+        }
+        if let Some(group) = &self.type_group
+            && group.is_active
+            && flag(group.commission_exempt, group.free_freight)
+        {
+            sources.push(ExemptionSource::TypeGroup(group.clone()));
+        }
+        for (group, _) in &self.groups {
+            if group.is_active && flag(group.commission_exempt, group.free_freight) {
+                sources.push(ExemptionSource::PricingGroup(group.clone()));
+            }
+        }
+        sources
+    }
+
+    pub fn commission_exempt_sources(&self) -> Vec<ExemptionSource> {
+        self.exemption_sources(|commission, _| commission)
+    }
+
+    pub fn free_freight_sources(&self) -> Vec<ExemptionSource> {
+        self.exemption_sources(|_, freight| freight)
+    }
+}
+
+/// Loads the profiles of `customers` (and of the anonymous shopper, keyed by
+/// `None`, when `anonymous` is set) in at most six statements.
+pub async fn profiles(
+    db: &DatabaseConnection,
+    customers: &[customer::Model],
+    anonymous: bool,
+) -> ServiceResult<HashMap<Option<Uuid>, Profile>> {
+    let everyone = customer_group::Entity::find_by_id(EVERYONE_GROUP_ID).one(db).await?;
+
+    // The organization's groups replace the customer's own (seed 004); only
+    // the direct organization counts.
+    let organizations: BTreeSet<Uuid> = customers.iter().filter_map(|c| c.organization_id).collect();
+    let mut groups_by_organization: HashMap<Uuid, Vec<customer_group::Model>> = HashMap::new();
+    if !organizations.is_empty() {
+        let rows = organization_group::Entity::find()
+            .filter(organization_group::Column::OrganizationId.is_in(organizations))
+            .find_also_related(customer_group::Entity)
+            .all(db)
+            .await?;
+        for (row, group) in rows {
+            if let Some(group) = group {
+                groups_by_organization
+                    .entry(row.organization_id)
+                    .or_default()
+                    .push(group);
+            }
+        }
+    }
+    let mut groups_by_customer: HashMap<Uuid, Vec<customer_group::Model>> = HashMap::new();
+    if !customers.is_empty() {
+        let rows = membership::Entity::find()
+            .filter(membership::Column::CustomerId.is_in(customers.iter().map(|c| c.id)))
+            .find_also_related(customer_group::Entity)
+            .all(db)
+            .await?;
+        for (row, group) in rows {
+            if let Some(group) = group {
+                groups_by_customer.entry(row.customer_id).or_default().push(group);
+            }
+        }
+    }
+    let type_groups: HashMap<Uuid, customer_group::Model> = if customers.is_empty() {
+        HashMap::new()
+    } else {
+        customer_group::Entity::find()
+            .filter(customer_group::Column::Id.is_in(customers.iter().map(|c| c.type_group_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|g| (g.id, g))
+            .collect()
+    };
+
+    let effective = |customer: Option<&customer::Model>| {
+        let mut groups: Vec<(customer_group::Model, Membership)> = Vec::new();
+        if let Some(customer) = customer {
+            let organization = customer.organization_id.and_then(|id| groups_by_organization.get(&id));
+            match organization.filter(|groups| !groups.is_empty()) {
+                Some(groups_of_org) => {
+                    groups.extend(groups_of_org.iter().map(|g| (g.clone(), Membership::Organization)))
+                }
+                None => groups.extend(
+                    groups_by_customer
+                        .get(&customer.id)
+                        .into_iter()
+                        .flatten()
+                        .map(|g| (g.clone(), Membership::Direct)),
+                ),
+            }
+        }
+        groups.sort_by(|a, b| a.0.name_key.cmp(&b.0.name_key));
+        if let Some(everyone) = &everyone {
+            groups.push((everyone.clone(), Membership::Everyone));
+        }
+        groups
+    };
+    let mut shoppers: Vec<(Option<customer::Model>, Vec<(customer_group::Model, Membership)>)> = customers
+        .iter()
+        .map(|c| (Some(c.clone()), effective(Some(c))))
+        .collect();
+    if anonymous {
+        shoppers.push((None, effective(None)));
+    }
+
+    let group_ids: BTreeSet<Uuid> = shoppers
+        .iter()
+        .flat_map(|(_, groups)| groups.iter().map(|(g, _)| g.id))
+        .collect();
+    let mut lines_by_group: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    let mut links_by_group: HashMap<Uuid, Vec<Link>> = HashMap::new();
+    if !group_ids.is_empty() {
+        for row in group_line::Entity::find()
+            .filter(group_line::Column::GroupId.is_in(group_ids.iter().copied()))
+            .all(db)
+            .await?
+        {
+            lines_by_group
+                .entry(row.group_id)
+                .or_default()
+                .push(row.product_line_id);
+        }
+        for (row, list) in link::Entity::find()
+            .filter(link::Column::GroupId.is_in(group_ids.iter().copied()))
+            .find_also_related(price_list::Entity)
+            .all(db)
+            .await?
+        {
+            if let Some(list) = list {
+                links_by_group.entry(row.group_id).or_default().push(Link {
+                    group_id: row.group_id,
+                    priority: row.priority,
+                    list: list_info(&list),
+                });
+            }
+        }
+    }
+
+    Ok(shoppers
+        .into_iter()
+        .map(|(customer, groups)| {
+            let shopper = Shopper {
+                groups: groups
+                    .iter()
+                    .map(|(g, via)| EffectiveGroup {
+                        id: g.id,
+                        is_active: g.is_active,
+                        via: *via,
+                        product_lines: lines_by_group.get(&g.id).cloned().unwrap_or_default(),
+                    })
+                    .collect(),
+                links: groups
+                    .iter()
+                    .flat_map(|(g, _)| links_by_group.get(&g.id).into_iter().flatten().cloned())
+                    .collect(),
+            };
+            let key = customer.as_ref().map(|c| c.id);
+            let type_group = customer
+                .as_ref()
+                .and_then(|c| type_groups.get(&c.type_group_id).cloned());
+            (
+                key,
+                Profile {
+                    customer,
+                    type_group,
+                    groups,
+                    shopper,
+                },
+            )
+        })
+        .collect())
+}
+
+fn list_info(list: &price_list::Model) -> ListInfo {
+    ListInfo {
+        id: list.id,
+        list_type: list.list_type,
+        status: list.status,
+        starts_at: list.starts_at,
+        ends_at: list.ends_at,
+        created_at: list.created_at,
+    }
+}
+
+/// A validated price question about many products for one shopper.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriceQuery {
+    pub customer_id: Option<Uuid>,
+    pub currency: CurrencyCode,
+    pub at: DateTime<Utc>,
+    pub strategy: Strategy,
+    /// (product id, quantity), in the caller's order.
+    pub items: Vec<(Uuid, i32)>,
+}
+
+/// One answer, in the order of the question's items.
+#[derive(Clone, Debug)]
+pub struct PricedItem {
+    pub product: product::Model,
+    pub quantity: i32,
+    pub currency: CurrencyCode,
+    pub resolved: Resolved,
+}
+
+/// A quantity argument: a whole number from 1.
+pub fn quantity(field: &str, raw: i64) -> Result<i32, UserError> {
+    i32::try_from(raw).ok().filter(|q| *q >= 1).ok_or_else(|| {
+        UserError::new(
+            &[field],
+            UserErrorCode::InvalidQuantity,
+            format!("{field} must be a whole number from 1 to {}, got {raw}", i32::MAX),
+        )
+    })
+}
+
+/// Checks the arguments of a price question as the caller sent them.
+pub fn price_query(
+    customer_id: Option<&str>,
+    currency: &str,
+    at: Option<DateTime<Utc>>,
+    strategy: Strategy,
+    items: &[(String, i64)],
+    now: DateTime<Utc>,
+) -> Result<PriceQuery, Vec<UserError>> {
+    let mut problems = Problems::default();
+    let customer_id = customer_id.and_then(|raw| problems.check(parse_id(&["customerId"], "customer", raw)));
+    let currency = problems.check(super::prices::currency(currency));
+    if items.len() > MAX_ITEMS {
+        problems.push(UserError::new(
+            &["items"],
+            UserErrorCode::TooMany,
+            format!("at most {MAX_ITEMS} items per call, got {}", items.len()),
+        ));
+    }
+    let mut parsed = Vec::with_capacity(items.len());
+    for (index, (product_id, quantity)) in items.iter().enumerate().take(MAX_ITEMS) {
+        let at = ["items", &index.to_string()];
+        let product_id = problems.check(parse_id(&["productId"], "product", product_id).map_err(|e| e.under(&at)));
+        let quantity = problems.check(self::quantity("quantity", *quantity).map_err(|e| e.under(&at)));
+        if let (Some(product_id), Some(quantity)) = (product_id, quantity) {
+            parsed.push((product_id, quantity));
+        }
+    }
+    match (problems.into_result(), currency) {
+        (Ok(()), Some(currency)) => Ok(PriceQuery {
+            customer_id,
+            currency,
+            at: at.unwrap_or(now),
+            strategy,
+            items: parsed,
+        }),
+        (Err(crate::error::ServiceError::Invalid(errors)), _) => Err(errors),
+        _ => Err(vec![]),
+    }
+}
+
+/// Answers a price question in a fixed number of statements: the customer,
+/// its profile (at most six), the products, their base prices and the
+/// candidate lists' prices.
+pub async fn resolve_prices(db: &DatabaseConnection, query: &PriceQuery) -> ServiceResult<Vec<PricedItem>> {
+    let customer = match query.customer_id {
+        Some(id) => Some(
+            customer::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| UserError::not_found(&["customerId"], "customer", &id.to_string()))?,
+        ),
+        None => None,
+    };
+    let key = customer.as_ref().map(|c| c.id);
+    let mut profiles = profiles(db, customer.as_slice(), customer.is_none()).await?;
+    let profile = profiles.remove(&key).unwrap_or_else(|| Profile {
+        customer: None,
+        type_group: None,
+        groups: vec![],
+        shopper: Shopper::default(),
+    });
+    price_for_profile(db, &profile, query).await
+}
+
+/// The products, base prices and list prices for `query`, priced for `profile`.
+pub async fn price_for_profile(
+    db: &DatabaseConnection,
+    profile: &Profile,
+    query: &PriceQuery,
+) -> ServiceResult<Vec<PricedItem>> {
+    let product_ids: BTreeSet<Uuid> = query.items.iter().map(|(id, _)| *id).collect();
+    let products: HashMap<Uuid, product::Model> = product::Entity::find()
+        .filter(product::Column::Id.is_in(product_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let mut problems = Problems::default();
+    for (index, (id, _)) in query.items.iter().enumerate() {
+        if !products.contains_key(id) {
+            problems.push(UserError::not_found(
+                &["items", &index.to_string(), "productId"],
+                "product",
+                &id.to_string(),
+            ));
+        }
+    }
+    problems.into_result()?;
+
+    let currency = query.currency.code();
+    let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
+    for row in base_price::Entity::find()
+        .filter(base_price::Column::ProductId.is_in(product_ids.iter().copied()))
+        .filter(base_price::Column::Currency.eq(currency))
+        .all(db)
+        .await?
+    {
+        base.entry(row.product_id).or_default().push(BaseTier {
+            min_quantity: row.min_quantity,
+            amount: row.amount_minor,
+        });
+    }
+    let list_ids: HashSet<Uuid> = profile.shopper.links.iter().map(|l| l.list.id).collect();
+    let mut tiers: HashMap<Uuid, HashMap<Uuid, Vec<Tier>>> = HashMap::new();
+    if !list_ids.is_empty() {
+        for row in price::Entity::find()
+            .filter(price::Column::PriceListId.is_in(list_ids))
+            .filter(price::Column::ProductId.is_in(product_ids.iter().copied()))
+            .filter(price::Column::Currency.eq(currency))
+            .all(db)
+            .await?
+        {
+            tiers
+                .entry(row.product_id)
+                .or_default()
+                .entry(row.price_list_id)
+                .or_default()
+                .push(Tier {
+                    min_quantity: row.min_quantity,
+                    max_quantity: row.max_quantity,
+                    amount: row.amount_minor,
+                });
+        }
+    }
+
+    Ok(query
+        .items
+        .iter()
+        .filter_map(|(product_id, quantity)| {
+            let product = products.get(product_id)?.clone();
+            let offer = Offer {
+                product_line: product.product_line_id,
+                base: base.get(product_id).cloned().unwrap_or_default(),
+                list_tiers: tiers.get(product_id).cloned().unwrap_or_default(),
+            };
+            let question = Question {
+                quantity: *quantity,
+                at: query.at,
+                strategy: query.strategy,
+            };
+            Some(PricedItem {
+                product,
+                quantity: *quantity,
+                currency: query.currency,
+                resolved: resolve(&profile.shopper, &offer, question),
+            })
+        })
+        .collect())
+}
+
+/// Checks the arguments of a one-product price question (`resolvedPrice`,
+/// `Product.resolvedPrice`).
+pub fn question_args(
+    customer_id: Option<&str>,
+    currency: &str,
+    quantity: i64,
+) -> Result<(Option<Uuid>, CurrencyCode, i32), crate::error::ServiceError> {
+    let mut problems = Problems::default();
+    let customer_id = customer_id.and_then(|raw| problems.check(parse_id(&["customerId"], "customer", raw)));
+    let currency = problems.check(super::prices::currency(currency));
+    let quantity = problems.check(self::quantity("quantity", quantity));
+    problems.into_result()?;
+    match (currency, quantity) {
+        (Some(currency), Some(quantity)) => Ok((customer_id, currency, quantity)),
+        _ => unreachable!("problems were empty, so every value was checked"),
+    }
+}
