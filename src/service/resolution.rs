@@ -23,13 +23,16 @@ use crate::pricing::{
 /// Most items one `resolvePrices` call takes.
 pub const MAX_ITEMS: usize = 1000;
 
+/// Effective pricing groups with how each was reached.
+pub type EffectiveGroups = Vec<(customer_group::Model, Membership)>;
+
 /// Everything known about one shopper: a customer, or the anonymous shopper.
 #[derive(Clone, Debug)]
 pub struct Profile {
     pub customer: Option<customer::Model>,
     pub type_group: Option<customer_group::Model>,
     /// Effective pricing groups (SPEC §3), `Everyone` last, active or not.
-    pub groups: Vec<(customer_group::Model, Membership)>,
+    pub groups: EffectiveGroups,
     /// What the pricing core reads.
     pub shopper: Shopper,
 }
@@ -129,7 +132,7 @@ pub async fn profiles(
     };
 
     let effective = |customer: Option<&customer::Model>| {
-        let mut groups: Vec<(customer_group::Model, Membership)> = Vec::new();
+        let mut groups: EffectiveGroups = Vec::new();
         if let Some(customer) = customer {
             let organization = customer.organization_id.and_then(|id| groups_by_organization.get(&id));
             match organization.filter(|groups| !groups.is_empty()) {
@@ -151,7 +154,7 @@ pub async fn profiles(
         }
         groups
     };
-    let mut shoppers: Vec<(Option<customer::Model>, Vec<(customer_group::Model, Membership)>)> = customers
+    let mut shoppers: Vec<(Option<customer::Model>, EffectiveGroups)> = customers
         .iter()
         .map(|c| (Some(c.clone()), effective(Some(c))))
         .collect();

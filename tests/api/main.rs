@@ -10,6 +10,7 @@ mod migrations;
 mod money;
 mod organizations;
 mod price_lists;
+mod pricing;
 mod schema;
 mod seed;
 mod statements;

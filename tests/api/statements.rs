@@ -98,3 +98,45 @@ async fn nested_connections_are_batched_too() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn price_resolution_runs_the_same_statements_for_10_and_1000_items() {
+    on_each_backend(|app| async move {
+        world(&app, 1).await;
+        let shopper = app.data("{ customers(first: 1) { edges { node { id } } } }", json!({})).await;
+        let shopper = shopper["customers"]["edges"][0]["node"]["id"].clone();
+        let mut products = Vec::new();
+        for n in 0..100 {
+            products.push(crate::fixtures::product(&app, &format!("P{n}"), json!({})).await);
+        }
+        let base: Vec<_> = products.iter().map(|p| json!({ "productId": p, "currency": "USD", "amount": "10.00" })).collect();
+        app.mutate("upsertBasePrices", crate::fixtures::UPSERT_BASE_PRICES, json!({ "input": { "prices": base } })).await;
+
+        let batch = "query($input: ResolvePricesInput!) { resolvePrices(input: $input) { amount { amount } source } }";
+        let items = |n: usize| -> Vec<serde_json::Value> {
+            (0..n).map(|i| json!({ "productId": products[i % products.len()], "quantity": 1 + i % 7 })).collect()
+        };
+        let mut counts = Vec::new();
+        for n in [10, 1000] {
+            let variables = json!({ "input": { "customerId": shopper, "currency": "USD", "items": items(n) } });
+            let (count, data) = app.count_statements(app.data(batch, variables)).await;
+            assert_eq!(data["resolvePrices"].as_array().map(Vec::len), Some(n));
+            assert_eq!(data["resolvePrices"][n - 1]["amount"]["amount"], "10.00");
+            counts.push(count);
+        }
+        assert_eq!(counts[0], counts[1], "resolvePrices statements must not grow with the items");
+
+        let page = "query($first: Int, $c: ID) { products(first: $first) { edges { node { sku
+            resolvedPrice(customerId: $c, currency: \"USD\", quantity: 3) { amount { amount } source priceList { name } customerGroup { name } } } } } }";
+        let mut counts = Vec::new();
+        for first in [5, 100] {
+            let (count, data) = app.count_statements(app.data(page, json!({ "first": first, "c": shopper }))).await;
+            let edges = data["products"]["edges"].as_array().expect("edges");
+            assert_eq!(edges.len(), first);
+            assert!(edges.iter().all(|e| e["node"]["resolvedPrice"]["source"] == "BASE"));
+            counts.push(count);
+        }
+        assert_eq!(counts[0], counts[1], "Product.resolvedPrice statements must not grow with the page");
+    })
+    .await;
+}
