@@ -15,7 +15,7 @@ pub mod resolution;
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, JsonValue, PrimaryKeyTrait,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -140,6 +140,27 @@ where
         .one(db)
         .await?
         .ok_or_else(|| UserError::not_found(field, what, raw).into())
+}
+
+/// Refuses `value` in a unique `column` when a row other than `except` holds it.
+pub(crate) async fn check_unique<E: Versioned>(
+    db: &impl ConnectionTrait,
+    column: E::Column,
+    value: &str,
+    except: Option<Uuid>,
+    taken: impl FnOnce() -> UserError,
+) -> ServiceResult<Result<(), UserError>> {
+    let holder: Option<Uuid> = E::find()
+        .select_only()
+        .column(E::ID)
+        .filter(column.eq(value))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match holder {
+        Some(id) if Some(id) != except => Err(taken()),
+        _ => Ok(()),
+    })
 }
 
 /// Entities whose rows admins edit: an `id` key and a `version` that every

@@ -24,6 +24,20 @@ impl TotalCount {
     {
         Self(Box::new(count))
     }
+
+    /// Counts with `count(connection, filter)`, for a top-level connection.
+    pub fn counting<F, Fut>(
+        conn: &sea_orm::DatabaseConnection,
+        filter: F,
+        count: impl Fn(sea_orm::DatabaseConnection, F) -> Fut + Send + Sync + 'static,
+    ) -> Self
+    where
+        F: Clone + Send + Sync + 'static,
+        Fut: std::future::Future<Output = ServiceResult<u64>> + Send + 'static,
+    {
+        let conn = conn.clone();
+        Self::new(move || Box::pin(count(conn.clone(), filter.clone())))
+    }
 }
 
 #[Object]

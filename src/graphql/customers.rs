@@ -55,9 +55,8 @@ impl CustomerQuery {
         .await
         .map_err(query_error)?;
         let page = customers::page(&conn, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (conn, filter) = (conn.clone(), filter.clone());
-            Box::pin(async move { customers::count(&conn, &filter).await })
+        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
+            customers::count(&conn, &filter).await
         });
         Ok(connection(page, |c| c.id, Customer, total))
     }

@@ -60,9 +60,8 @@ impl GroupQuery {
         let filter: groups::GroupFilter = filter.unwrap_or_default().into();
         let conn = db(ctx).conn.clone();
         let page = groups::page(&conn, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (conn, filter) = (conn.clone(), filter.clone());
-            Box::pin(async move { groups::count(&conn, &filter).await })
+        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
+            groups::count(&conn, &filter).await
         });
         Ok(connection(page, |g| g.id, CustomerGroup, total))
     }

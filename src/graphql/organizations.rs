@@ -51,9 +51,8 @@ impl OrganizationQuery {
         let page = organizations::page(&conn, &filter, request)
             .await
             .map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (conn, filter) = (conn.clone(), filter.clone());
-            Box::pin(async move { organizations::count(&conn, &filter).await })
+        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
+            organizations::count(&conn, &filter).await
         });
         Ok(connection(page, |o| o.id, Organization, total))
     }

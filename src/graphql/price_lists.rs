@@ -53,9 +53,8 @@ impl PriceListQuery {
         };
         let conn = db(ctx).conn.clone();
         let page = price_lists::page(&conn, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (conn, filter) = (conn.clone(), filter.clone());
-            Box::pin(async move { price_lists::count(&conn, &filter).await })
+        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
+            price_lists::count(&conn, &filter).await
         });
         Ok(connection(page, |l| l.id, PriceList, total))
     }

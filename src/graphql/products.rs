@@ -54,9 +54,8 @@ impl ProductQuery {
         let page = catalog::page_lines(&conn, &filter, request)
             .await
             .map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (conn, filter) = (conn.clone(), filter.clone());
-            Box::pin(async move { catalog::count_lines(&conn, &filter).await })
+        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
+            catalog::count_lines(&conn, &filter).await
         });
         Ok(connection(page, |l| l.id, ProductLine, total))
     }
@@ -92,9 +91,8 @@ impl ProductQuery {
         let page = catalog::page_products(&conn, &filter, request)
             .await
             .map_err(query_error)?;
-        let total = TotalCount::new(move || {
-            let (conn, filter) = (conn.clone(), filter.clone());
-            Box::pin(async move { catalog::count_products(&conn, &filter).await })
+        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
+            catalog::count_products(&conn, &filter).await
         });
         Ok(connection(page, |p| p.id, Product, total))
     }

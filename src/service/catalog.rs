@@ -10,7 +10,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
-use super::{Patch, check_version, find_ref, metadata, new_id, now, required_text, save_versioned};
+use super::{Patch, check_unique, check_version, find_ref, metadata, new_id, now, required_text, save_versioned};
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
 #[derive(Clone, Debug, Default)]
@@ -181,21 +181,6 @@ fn sku_taken(sku: &str) -> UserError {
     )
 }
 
-async fn check_sku_free(
-    db: &impl ConnectionTrait,
-    sku: &str,
-    except: Option<Uuid>,
-) -> ServiceResult<Result<(), UserError>> {
-    let existing = product::Entity::find()
-        .filter(product::Column::Sku.eq(sku))
-        .one(db)
-        .await?;
-    Ok(match existing {
-        Some(found) if Some(found.id) != except => Err(sku_taken(sku)),
-        _ => Ok(()),
-    })
-}
-
 async fn line(db: &impl ConnectionTrait, raw: &str, problems: &mut Problems) -> ServiceResult<Option<Uuid>> {
     let found = find_ref::<product_line::Entity>(db, &["productLineId"], "product line", raw).await;
     Ok(problems.gather(found)?.map(|line| line.id))
@@ -207,7 +192,7 @@ pub async fn create_product(db: &DatabaseConnection, input: NewProduct) -> Servi
     let name = problems.check(required_text("name", &input.name));
     let metadata = problems.check(metadata(input.metadata));
     if let Some(sku) = &sku {
-        problems.check(check_sku_free(db, sku, None).await?);
+        problems.check(check_unique::<product::Entity>(db, product::Column::Sku, sku, None, || sku_taken(sku)).await?);
     }
     let product_line_id = match &input.product_line_id {
         Some(raw) => line(db, raw, &mut problems).await?,
@@ -243,7 +228,10 @@ pub async fn update_product(db: &DatabaseConnection, input: ProductChanges) -> S
     if let Some(raw) = &input.sku
         && let Some(sku) = problems.check(sku(raw))
     {
-        problems.check(check_sku_free(db, &sku, Some(current.id)).await?);
+        problems.check(
+            check_unique::<product::Entity>(db, product::Column::Sku, &sku, Some(current.id), || sku_taken(&sku))
+                .await?,
+        );
         next.sku = sku;
     }
     if let Some(raw) = &input.name

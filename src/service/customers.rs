@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::page::{Page, PageRequest, contains_ignoring_case, count_by_parent, fetch_page, fetch_pages};
 use super::{
-    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, MAX_TEXT_LEN, Patch, check_version, find_ref, metadata, new_id, now,
-    required_text, save_versioned,
+    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, MAX_TEXT_LEN, Patch, check_unique, check_version, find_ref, metadata,
+    new_id, now, required_text, save_versioned,
 };
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
@@ -142,21 +142,6 @@ fn email_taken(email: &str) -> UserError {
     )
 }
 
-async fn check_email_free(
-    db: &impl ConnectionTrait,
-    email: &str,
-    except: Option<Uuid>,
-) -> ServiceResult<Result<(), UserError>> {
-    let existing = customer::Entity::find()
-        .filter(customer::Column::Email.eq(email))
-        .one(db)
-        .await?;
-    Ok(match existing {
-        Some(found) if Some(found.id) != except => Err(email_taken(email)),
-        _ => Ok(()),
-    })
-}
-
 /// The type group a customer is put in: it must exist and be a `TYPE` group.
 async fn type_group(db: &impl ConnectionTrait, raw: &str, problems: &mut Problems) -> ServiceResult<Option<Uuid>> {
     let Some(group) =
@@ -185,7 +170,9 @@ pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> ServiceResul
     let name = problems.check(required_text("name", &input.name));
     let metadata = problems.check(metadata(input.metadata));
     if let Some(email) = &email {
-        problems.check(check_email_free(db, email, None).await?);
+        problems.check(
+            check_unique::<customer::Entity>(db, customer::Column::Email, email, None, || email_taken(email)).await?,
+        );
     }
     let organization_id = match &input.organization_id {
         Some(raw) => organization(db, raw, &mut problems).await?,
@@ -228,7 +215,12 @@ pub async fn update(db: &DatabaseConnection, input: CustomerChanges) -> ServiceR
     if let Some(raw) = &input.email
         && let Some(email) = problems.check(email(raw))
     {
-        problems.check(check_email_free(db, &email, Some(current.id)).await?);
+        problems.check(
+            check_unique::<customer::Entity>(db, customer::Column::Email, &email, Some(current.id), || {
+                email_taken(&email)
+            })
+            .await?,
+        );
         next.email = email;
     }
     if let Some(raw) = &input.name

@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
-    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_version, description, metadata, new_id, now, parse_id,
-    required_text, save_versioned,
+    DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_unique, check_version, description, metadata, new_id, now,
+    parse_id, required_text, save_versioned,
 };
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
@@ -101,27 +101,21 @@ pub async fn count(db: &DatabaseConnection, filter: &GroupFilter) -> ServiceResu
     Ok(super::page::count(db, filtered(filter)).await?)
 }
 
+async fn check_name_free(
+    db: &impl ConnectionTrait,
+    name: &str,
+    except: Option<Uuid>,
+) -> ServiceResult<Result<(), UserError>> {
+    let key = name.to_lowercase();
+    check_unique::<customer_group::Entity>(db, customer_group::Column::NameKey, &key, except, || name_taken(name)).await
+}
+
 fn name_taken(name: &str) -> UserError {
     UserError::new(
         &["name"],
         UserErrorCode::Taken,
         format!("a customer group named '{name}' already exists"),
     )
-}
-
-async fn check_name_free(
-    db: &impl ConnectionTrait,
-    name: &str,
-    except: Option<Uuid>,
-) -> ServiceResult<Result<(), UserError>> {
-    let existing = customer_group::Entity::find()
-        .filter(customer_group::Column::NameKey.eq(name.to_lowercase()))
-        .one(db)
-        .await?;
-    Ok(match existing {
-        Some(group) if Some(group.id) != except => Err(name_taken(name)),
-        _ => Ok(()),
-    })
 }
 
 pub async fn create(db: &DatabaseConnection, input: NewGroup) -> ServiceResult<customer_group::Model> {
