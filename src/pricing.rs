@@ -7,7 +7,7 @@
 //! currency (its line, base tiers and every candidate list's tiers).
 //! [`resolve`] follows the numbered steps of §4 and explains every decision.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::values::{PriceListStatus, PriceListType};
@@ -162,23 +162,54 @@ impl Shopper {
     /// Product access (seed 003): unrestricted unless an active group lists
     /// product lines; then the union of those, plus products without a line.
     pub fn may_order(&self, product_line: Option<Uuid>) -> bool {
-        let listed: HashSet<Uuid> = self
+        Access::of(self).allows(product_line)
+    }
+}
+
+/// The product lines a shopper may order from; `None` is unrestricted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Access(Option<HashSet<Uuid>>);
+
+impl Access {
+    fn of(shopper: &Shopper) -> Self {
+        let listed: HashSet<Uuid> = shopper
             .groups
             .iter()
             .filter(|g| g.is_active)
             .flat_map(|g| g.product_lines.iter().copied())
             .collect();
-        listed.is_empty() || product_line.is_none_or(|line| listed.contains(&line))
+        Self((!listed.is_empty()).then_some(listed))
     }
 
-    /// Step 3 and 4: every list reachable through an active group, active
-    /// and inside its window, once each at its smallest priority, in walking
-    /// order. Pairs that cannot take part are explained on the way.
-    fn candidate_lists(&self, at: DateTime<Utc>, explanation: &mut Vec<Explanation>) -> Vec<Candidate<'_>> {
-        let active: HashSet<Uuid> = self.groups.iter().filter(|g| g.is_active).map(|g| g.id).collect();
-        let mut best: BTreeMap<Uuid, Candidate<'_>> = BTreeMap::new();
-        for link in &self.links {
-            let refused = if !active.contains(&link.group_id) {
+    fn allows(&self, product_line: Option<Uuid>) -> bool {
+        match (&self.0, product_line) {
+            (None, _) | (_, None) => true,
+            (Some(lines), Some(line)) => lines.contains(&line),
+        }
+    }
+}
+
+/// A shopper's candidate lists at one instant (§4 steps 3 and 4), worked
+/// out once and then used for every product of a request.
+#[derive(Clone, Debug)]
+pub struct Candidates<'a> {
+    access: Access,
+    /// Lists that take part, once each through the link with the smallest
+    /// priority, in walking order.
+    ordered: Vec<&'a Link>,
+    /// Position in `ordered` of each list.
+    position: HashMap<Uuid, usize>,
+    /// Links that cannot take part, and why.
+    refused: Vec<(&'a Link, Outcome)>,
+}
+
+impl<'a> Candidates<'a> {
+    pub fn new(shopper: &'a Shopper, at: DateTime<Utc>) -> Self {
+        let active: HashSet<Uuid> = shopper.groups.iter().filter(|g| g.is_active).map(|g| g.id).collect();
+        let mut refused = Vec::new();
+        let mut best: HashMap<Uuid, &'a Link> = HashMap::new();
+        for link in &shopper.links {
+            let outcome = if !active.contains(&link.group_id) {
                 Some(Outcome::GroupInactive)
             } else if link.list.status == PriceListStatus::Draft {
                 Some(Outcome::ListDraft)
@@ -189,48 +220,144 @@ impl Shopper {
             } else {
                 None
             };
-            if let Some(outcome) = refused {
-                explanation.push(entry(link, outcome, None));
+            if let Some(outcome) = outcome {
+                refused.push((link, outcome));
                 continue;
             }
-            let candidate = Candidate { link };
+            // A list reached through several groups counts once, at its
+            // smallest priority (then the smallest group id, to be stable).
             match best.get(&link.list.id) {
-                Some(current) if current.rank_within_list() <= candidate.rank_within_list() => {
-                    explanation.push(entry(link, Outcome::Outranked, None));
+                Some(current) if rank_within_list(current) <= rank_within_list(link) => {
+                    refused.push((link, Outcome::Outranked));
                 }
                 Some(current) => {
-                    explanation.push(entry(current.link, Outcome::Outranked, None));
-                    best.insert(link.list.id, candidate);
+                    refused.push((*current, Outcome::Outranked));
+                    best.insert(link.list.id, link);
                 }
                 None => {
-                    best.insert(link.list.id, candidate);
+                    best.insert(link.list.id, link);
                 }
             }
         }
-        let mut candidates: Vec<Candidate<'_>> = best.into_values().collect();
-        candidates.sort_by_key(|c| c.walking_order());
-        candidates
+        let mut ordered: Vec<&'a Link> = best.into_values().collect();
+        ordered.sort_by_key(|link| walking_order(link));
+        let position = ordered.iter().enumerate().map(|(i, link)| (link.list.id, i)).collect();
+        Self {
+            access: Access::of(shopper),
+            ordered,
+            position,
+            refused,
+        }
+    }
+
+    /// Resolves one product in one currency (SPEC §4), without the
+    /// explanation. Costs one look-up per list that prices the product,
+    /// however many candidates there are.
+    pub fn price(&self, offer: &Offer, quantity: i32, strategy: Strategy) -> Resolved {
+        // 2. The base price.
+        let base = base_tier(&offer.base, quantity);
+        let mut resolved = Resolved {
+            amount: None,
+            base_price: base.map(|b| b.amount),
+            source: Source::None,
+            price_list_id: None,
+            customer_group_id: None,
+            priority: None,
+            tier_min_quantity: None,
+            explanation: Vec::new(),
+        };
+        // 1. Not orderable: no amount.
+        if !self.access.allows(offer.product_line) {
+            resolved.source = Source::NotOrderable;
+            return resolved;
+        }
+        // 5, 7. The winning candidate, by strategy.
+        match self.winner(offer, quantity, base, strategy) {
+            Some((position, tier)) => {
+                let link = self.ordered[position];
+                resolved.amount = Some(tier.amount);
+                resolved.source = Source::PriceList;
+                resolved.price_list_id = Some(link.list.id);
+                resolved.customer_group_id = Some(link.group_id);
+                resolved.priority = Some(link.priority);
+                resolved.tier_min_quantity = Some(tier.min_quantity);
+            }
+            // 6. No list price: the base price, or nothing. Neither is an error.
+            None => {
+                if let Some(base) = base {
+                    resolved.amount = Some(base.amount);
+                    resolved.source = Source::Base;
+                    resolved.tier_min_quantity = Some(base.min_quantity);
+                }
+            }
+        }
+        resolved
+    }
+
+    /// [`Self::price`] with the explanation: one entry per group and list considered.
+    pub fn price_and_explain(&self, offer: &Offer, quantity: i32, strategy: Strategy) -> Resolved {
+        let mut resolved = self.price(offer, quantity, strategy);
+        if resolved.source == Source::NotOrderable {
+            return resolved;
+        }
+        let base = base_tier(&offer.base, quantity);
+        let winner = resolved.price_list_id;
+        let mut explanation: Vec<Explanation> =
+            self.refused.iter().map(|(link, outcome)| entry(link, *outcome, None)).collect();
+        for link in &self.ordered {
+            let (outcome, amount) = match judge(link, offer, base, quantity) {
+                Judged::NoPrice => (Outcome::NoPrice, None),
+                Judged::SaleNotBelowBase(tier) => (Outcome::SaleNotBelowBase, Some(tier.amount)),
+                Judged::Applicable(tier) if Some(link.list.id) == winner => (Outcome::Applied, Some(tier.amount)),
+                Judged::Applicable(tier) => (Outcome::Outranked, Some(tier.amount)),
+            };
+            explanation.push(entry(link, outcome, amount));
+        }
+        resolved.explanation = explanation;
+        resolved
+    }
+
+    /// The candidate whose price applies: under `PRIORITY` the first
+    /// applicable one (step 5); under `LOWEST_PRICE` the first applicable
+    /// `OVERRIDE`, else the lowest applicable `SALE`, ties to the earlier
+    /// candidate (step 7). An applicable sale is always below the base price,
+    /// so it always beats the base.
+    fn winner(
+        &self,
+        offer: &Offer,
+        quantity: i32,
+        base: Option<BaseTier>,
+        strategy: Strategy,
+    ) -> Option<(usize, Tier)> {
+        let applicable = offer.list_tiers.keys().filter_map(|list_id| {
+            let position = *self.position.get(list_id)?;
+            match judge(self.ordered[position], offer, base, quantity) {
+                Judged::Applicable(tier) => Some((position, tier)),
+                _ => None,
+            }
+        });
+        match strategy {
+            Strategy::Priority => applicable.min_by_key(|(position, _)| *position),
+            Strategy::LowestPrice => {
+                let (overrides, sales): (Vec<_>, Vec<_>) = applicable
+                    .partition(|(position, _)| self.ordered[*position].list.list_type == PriceListType::Override);
+                match overrides.into_iter().min_by_key(|(position, _)| *position) {
+                    Some(first) => Some(first),
+                    None => sales.into_iter().min_by_key(|(position, tier)| (tier.amount, *position)),
+                }
+            }
+        }
     }
 }
 
-/// A list that takes part, through the link with its smallest priority.
-#[derive(Clone, Copy, Debug)]
-struct Candidate<'a> {
-    link: &'a Link,
+/// Step 4: priority, then the list's creation time, then its id; a total
+/// order, so the answer never depends on storage order.
+fn walking_order(link: &Link) -> (i32, DateTime<Utc>, Uuid) {
+    (link.priority, link.list.created_at, link.list.id)
 }
 
-impl Candidate<'_> {
-    /// Which of several links to the same list counts: the smallest
-    /// priority, then the smallest group id, so the choice is stable.
-    fn rank_within_list(&self) -> (i32, Uuid) {
-        (self.link.priority, self.link.group_id)
-    }
-
-    /// Step 4: priority, then the list's creation time, then its id; a total
-    /// order, so the answer never depends on storage order.
-    fn walking_order(&self) -> (i32, DateTime<Utc>, Uuid) {
-        (self.link.priority, self.link.list.created_at, self.link.list.id)
-    }
+fn rank_within_list(link: &Link) -> (i32, Uuid) {
+    (link.priority, link.group_id)
 }
 
 fn entry(link: &Link, outcome: Outcome, amount: Option<i64>) -> Explanation {
@@ -271,98 +398,22 @@ enum Judged {
     Applicable(Tier),
 }
 
-fn judge(candidate: &Candidate<'_>, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Judged {
-    let tiers = offer
+fn judge(link: &Link, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Judged {
+    let Some(tier) = offer
         .list_tiers
-        .get(&candidate.link.list.id)
-        .map_or(&[][..], Vec::as_slice);
-    let Some(tier) = tier_for_quantity(tiers, quantity) else {
+        .get(&link.list.id)
+        .and_then(|tiers| tier_for_quantity(tiers, quantity))
+    else {
         return Judged::NoPrice;
     };
-    match (candidate.link.list.list_type, base) {
+    match (link.list.list_type, base) {
         (PriceListType::Sale, Some(base)) if tier.amount >= base.amount => Judged::SaleNotBelowBase(tier),
         _ => Judged::Applicable(tier),
     }
 }
 
-/// Resolves one product in one currency for one shopper (SPEC §4).
+/// Resolves one product for one shopper, with the explanation (SPEC §4).
+/// For many products, build [`Candidates`] once instead.
 pub fn resolve(shopper: &Shopper, offer: &Offer, question: Question) -> Resolved {
-    let quantity = question.quantity;
-    // 2. The base price.
-    let base = base_tier(&offer.base, quantity);
-    let mut resolved = Resolved {
-        amount: None,
-        base_price: base.map(|b| b.amount),
-        source: Source::None,
-        price_list_id: None,
-        customer_group_id: None,
-        priority: None,
-        tier_min_quantity: None,
-        explanation: Vec::new(),
-    };
-    // 1. Not orderable: no amount.
-    if !shopper.may_order(offer.product_line) {
-        resolved.source = Source::NotOrderable;
-        return resolved;
-    }
-    // 3, 4. The candidates, in walking order.
-    let mut explanation = Vec::new();
-    let candidates = shopper.candidate_lists(question.at, &mut explanation);
-    let judged: Vec<Judged> = candidates.iter().map(|c| judge(c, offer, base, quantity)).collect();
-    // 5, 7. The winner, by strategy.
-    let winner = match question.strategy {
-        Strategy::Priority => judged.iter().position(|j| matches!(j, Judged::Applicable(_))),
-        Strategy::LowestPrice => lowest_price(&candidates, &judged, base),
-    };
-    for (index, (candidate, judged)) in candidates.iter().zip(&judged).enumerate() {
-        let (outcome, amount) = match *judged {
-            Judged::NoPrice => (Outcome::NoPrice, None),
-            Judged::SaleNotBelowBase(tier) => (Outcome::SaleNotBelowBase, Some(tier.amount)),
-            Judged::Applicable(tier) if Some(index) == winner => (Outcome::Applied, Some(tier.amount)),
-            Judged::Applicable(tier) => (Outcome::Outranked, Some(tier.amount)),
-        };
-        explanation.push(entry(candidate.link, outcome, amount));
-    }
-    resolved.explanation = explanation;
-    match winner.map(|index| (candidates[index], judged[index])) {
-        Some((candidate, Judged::Applicable(tier))) => {
-            resolved.amount = Some(tier.amount);
-            resolved.source = Source::PriceList;
-            resolved.price_list_id = Some(candidate.link.list.id);
-            resolved.customer_group_id = Some(candidate.link.group_id);
-            resolved.priority = Some(candidate.link.priority);
-            resolved.tier_min_quantity = Some(tier.min_quantity);
-        }
-        // 6. No list price: the base price, or nothing. Neither is an error.
-        _ => {
-            if let Some(base) = base {
-                resolved.amount = Some(base.amount);
-                resolved.source = Source::Base;
-                resolved.tier_min_quantity = Some(base.min_quantity);
-            }
-        }
-    }
-    resolved
-}
-
-/// Step 7: the first applicable `OVERRIDE` price wins outright; otherwise the
-/// lowest applicable `SALE` price, if it is below the base price (it always
-/// is: a sale that is not is not applicable). Ties go to the earlier candidate.
-fn lowest_price(candidates: &[Candidate<'_>], judged: &[Judged], base: Option<BaseTier>) -> Option<usize> {
-    let applicable = || {
-        judged.iter().enumerate().filter_map(|(index, j)| match j {
-            Judged::Applicable(tier) => Some((index, tier.amount)),
-            _ => None,
-        })
-    };
-    if let Some((index, _)) =
-        applicable().find(|(index, _)| candidates[*index].link.list.list_type == PriceListType::Override)
-    {
-        return Some(index);
-    }
-    let (index, amount) = applicable().min_by_key(|(index, amount)| (*amount, *index))?;
-    match base {
-        Some(base) if base.amount <= amount => None,
-        _ => Some(index),
-    }
+    Candidates::new(shopper, question.at).price_and_explain(offer, question.quantity, question.strategy)
 }

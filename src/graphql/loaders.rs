@@ -366,6 +366,7 @@ pub struct PriceQuestion {
     pub quantity: i32,
     pub at: DateTime<Utc>,
     pub strategy: Strategy,
+    pub explain: bool,
 }
 
 /// `Product.resolvedPrice` for a page of products: one resolution per
@@ -400,6 +401,7 @@ impl Loader<(PriceQuestion, Uuid)> for ResolvedPricesLoader {
                 at: question.at,
                 strategy: question.strategy,
                 items,
+                explain: question.explain,
             };
             for priced in resolution::resolve_prices(&self.0, &query).await.map_err(Arc::new)? {
                 let key = (

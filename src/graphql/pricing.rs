@@ -62,6 +62,7 @@ impl PricingQuery {
             at: at.unwrap_or(loaders(ctx).now),
             strategy: strategy.into(),
             items: vec![(product_id, quantity)],
+            explain: ctx.look_ahead().field("explanation").exists(),
         };
         let mut answers = resolution::resolve_prices(&db(ctx).conn, &query)
             .await
@@ -85,6 +86,10 @@ impl PricingQuery {
             loaders(ctx).now,
         )
         .map_err(|errors| query_error(ServiceError::Invalid(errors)))?;
+        let query = PriceQuery {
+            explain: ctx.look_ahead().field("explanation").exists(),
+            ..query
+        };
         let answers = resolution::resolve_prices(&db(ctx).conn, &query)
             .await
             .map_err(query_error)?;

@@ -17,7 +17,7 @@ use super::{EVERYONE_GROUP_ID, parse_id};
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
 use crate::pricing::{
-    BaseTier, EffectiveGroup, Link, ListInfo, Membership, Offer, Question, Resolved, Shopper, Strategy, Tier, resolve,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, Membership, Offer, Resolved, Shopper, Strategy, Tier,
 };
 
 /// Most items one `resolvePrices` call takes.
@@ -250,6 +250,8 @@ pub struct PriceQuery {
     pub strategy: Strategy,
     /// (product id, quantity), in the caller's order.
     pub items: Vec<(Uuid, i32)>,
+    /// Whether to explain each answer; it costs a walk over every candidate.
+    pub explain: bool,
 }
 
 /// One answer, in the order of the question's items.
@@ -307,6 +309,7 @@ pub fn price_query(
             at: at.unwrap_or(now),
             strategy,
             items: parsed,
+            explain: true,
         }),
         (Err(crate::error::ServiceError::Invalid(errors)), _) => Err(errors),
         _ => Err(vec![]),
@@ -399,6 +402,7 @@ pub async fn price_for_profile(
         }
     }
 
+    let candidates = Candidates::new(&profile.shopper, query.at);
     Ok(query
         .items
         .iter()
@@ -409,16 +413,16 @@ pub async fn price_for_profile(
                 base: base.get(product_id).cloned().unwrap_or_default(),
                 list_tiers: tiers.get(product_id).cloned().unwrap_or_default(),
             };
-            let question = Question {
-                quantity: *quantity,
-                at: query.at,
-                strategy: query.strategy,
+            let resolved = if query.explain {
+                candidates.price_and_explain(&offer, *quantity, query.strategy)
+            } else {
+                candidates.price(&offer, *quantity, query.strategy)
             };
             Some(PricedItem {
                 product,
                 quantity: *quantity,
                 currency: query.currency,
-                resolved: resolve(&profile.shopper, &offer, question),
+                resolved,
             })
         })
         .collect())

@@ -87,6 +87,7 @@ impl Product {
             quantity,
             at: at.unwrap_or(loaders.now),
             strategy: strategy.into(),
+            explain: ctx.look_ahead().field("explanation").exists(),
         };
         let answer = loaders
             .resolved_prices
