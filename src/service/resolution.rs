@@ -17,7 +17,7 @@ use super::{EVERYONE_GROUP_ID, parse_id};
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
 use crate::pricing::{
-    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, Membership, Offer, Resolved, Shopper, Strategy, Tier,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Resolved, Shopper, Strategy, Tier,
 };
 
 /// Most items one `resolvePrices` call takes.
@@ -88,7 +88,9 @@ pub async fn profiles(
     let everyone = customer_group::Entity::find_by_id(EVERYONE_GROUP_ID).one(db).await?;
 
     // The organization's groups replace the customer's own (seed 004); only
-    // the direct organization counts.
+    // the direct organization counts. Inactive groups are absent everywhere
+    // (seed 002), so an organization whose groups are all inactive has none,
+    // and its customers keep their own.
     let organizations: BTreeSet<Uuid> = customers.iter().filter_map(|c| c.organization_id).collect();
     let mut groups_by_organization: HashMap<Uuid, Vec<customer_group::Model>> = HashMap::new();
     if !organizations.is_empty() {
@@ -135,7 +137,7 @@ pub async fn profiles(
         let mut groups: EffectiveGroups = Vec::new();
         if let Some(customer) = customer {
             let organization = customer.organization_id.and_then(|id| groups_by_organization.get(&id));
-            match organization.filter(|groups| !groups.is_empty()) {
+            match organization.filter(|groups| groups.iter().any(|g| g.is_active)) {
                 Some(groups_of_org) => {
                     groups.extend(groups_of_org.iter().map(|g| (g.clone(), Membership::Organization)))
                 }
@@ -380,7 +382,7 @@ pub async fn price_for_profile(
         });
     }
     let list_ids: HashSet<Uuid> = profile.shopper.links.iter().map(|l| l.list.id).collect();
-    let mut tiers: HashMap<Uuid, HashMap<Uuid, Vec<Tier>>> = HashMap::new();
+    let mut tiers: HashMap<Uuid, ListMap<Vec<Tier>>> = HashMap::new();
     if !list_ids.is_empty() {
         for row in price::Entity::find()
             .filter(price::Column::PriceListId.is_in(list_ids))

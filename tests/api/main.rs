@@ -11,6 +11,7 @@ mod money;
 mod organizations;
 mod price_lists;
 mod pricing;
+mod pricing_model;
 mod schema;
 mod seed;
 mod statements;

@@ -442,7 +442,14 @@ async fn an_organization_with_groups_prices_its_customers_and_a_parent_never_doe
             json!([{ "customerGroup": { "name": "Own" }, "via": "DIRECT" }, { "customerGroup": { "name": "Everyone" }, "via": "EVERYONE" }])
         );
 
-        // Once it has one, the organization's groups replace the customer's own.
+        // An organization whose only group is inactive has no groups (inactive
+        // groups are absent everywhere): the customer's own still count.
+        let dormant = id_of(create_group(&app, json!({ "name": "Dormant org deal", "isActive": false })).await);
+        app.data(set_groups, json!({ "input": { "organizationId": acme, "groupIds": [dormant] } })).await;
+        let price = resolve(&app, Some(&buyer), &chair, 1).await;
+        assert_eq!(summary(&price), (json!("90.00"), json!("PRICE_LIST"), json!("Own list")));
+
+        // Once it has an active one, the organization's groups replace the customer's own.
         app.data(set_groups, json!({ "input": { "organizationId": acme, "groupIds": [org_group] } })).await;
         let price = resolve(&app, Some(&buyer), &chair, 1).await;
         assert_eq!(summary(&price), (json!("80.00"), json!("PRICE_LIST"), json!("Org list")));

@@ -70,8 +70,8 @@ impl Customer {
     }
 
     /// The pricing groups that price this customer (SPEC §3): its
-    /// organization's when the organization has any, else its own; then
-    /// `Everyone`. Inactive groups are listed, and ignored by pricing.
+    /// organization's when the organization has an active one, else its own;
+    /// then `Everyone`. Inactive groups are listed, and ignored by pricing.
     async fn effective_groups(&self, ctx: &Context<'_>) -> Result<Vec<EffectiveGroup>> {
         let profile = self.profile(ctx).await?;
         Ok(profile

@@ -1,0 +1,142 @@
+//! The pure resolution core at storefront scale: 10,000 items for a customer
+//! with 10 effective groups × 20 price lists each, over 1,000,000 list price
+//! rows held in memory (SPEC §4; the price-resolution issue's goal is at most
+//! 1 µs per item). Run with `cargo bench --bench pricing`.
+
+use std::hint::black_box;
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use entity::values::{PriceListStatus, PriceListType};
+use pricegraph::pricing::{
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Shopper, Strategy, Tier,
+};
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
+use rand::{Rng, SeedableRng};
+use uuid::Uuid;
+
+const GROUPS: usize = 10;
+const LISTS_PER_GROUP: usize = 20;
+const ITEMS: usize = 10_000;
+/// Lists that price each product, two tiers each: 10,000 × 50 × 2 = 1,000,000 rows.
+const LISTS_PER_PRODUCT: usize = 50;
+
+fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
+    let created = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("a valid date");
+    let mut groups = Vec::new();
+    let mut links = Vec::new();
+    for g in 0..GROUPS {
+        let group_id = Uuid::from_u128(g as u128 + 1);
+        groups.push(EffectiveGroup {
+            id: group_id,
+            is_active: g != 3,
+            via: Membership::Direct,
+            product_lines: vec![],
+        });
+        for l in 0..LISTS_PER_GROUP {
+            let n = (g * LISTS_PER_GROUP + l) as u128;
+            links.push(Link {
+                group_id,
+                priority: rng.random_range(0..30),
+                list: ListInfo {
+                    id: Uuid::from_u128(1_000 + n),
+                    list_type: if n.is_multiple_of(3) {
+                        PriceListType::Override
+                    } else {
+                        PriceListType::Sale
+                    },
+                    status: if n.is_multiple_of(17) {
+                        PriceListStatus::Draft
+                    } else {
+                        PriceListStatus::Active
+                    },
+                    starts_at: None,
+                    ends_at: None,
+                    created_at: created + chrono::Duration::seconds(n as i64),
+                },
+            });
+        }
+    }
+    let list_ids: Vec<Uuid> = links.iter().map(|l| l.list.id).collect();
+    let offers = (0..ITEMS)
+        .map(|_| {
+            let base = 10_000 + rng.random_range(0..5_000);
+            let list_tiers: ListMap<Vec<Tier>> = sample(rng, list_ids.len(), LISTS_PER_PRODUCT)
+                .into_iter()
+                .map(|i| {
+                    let amount = rng.random_range(8_000..16_000);
+                    let tiers = vec![
+                        Tier {
+                            min_quantity: 1,
+                            max_quantity: Some(9),
+                            amount,
+                        },
+                        Tier {
+                            min_quantity: 10,
+                            max_quantity: None,
+                            amount: amount - 500,
+                        },
+                    ];
+                    (list_ids[i], tiers)
+                })
+                .collect();
+            Offer {
+                product_line: None,
+                base: vec![
+                    BaseTier {
+                        min_quantity: 1,
+                        amount: base,
+                    },
+                    BaseTier {
+                        min_quantity: 10,
+                        amount: base - 300,
+                    },
+                ],
+                list_tiers,
+            }
+        })
+        .collect();
+    (Shopper { groups, links }, offers)
+}
+
+fn resolve_batch(c: &mut Criterion) {
+    let mut rng = StdRng::seed_from_u64(7);
+    let (shopper, offers) = world(&mut rng);
+    let quantities: Vec<i32> = (0..ITEMS).map(|i| 1 + (i % 20) as i32).collect();
+    let at = Utc
+        .with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+        .single()
+        .expect("a valid date");
+
+    let mut group = c.benchmark_group("resolve 10,000 items");
+    group.throughput(Throughput::Elements(ITEMS as u64));
+    for (name, strategy) in [
+        ("priority", Strategy::Priority),
+        ("lowest price", Strategy::LowestPrice),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let candidates = Candidates::new(&shopper, at);
+                for (offer, quantity) in offers.iter().zip(&quantities) {
+                    black_box(candidates.price(offer, *quantity, strategy));
+                }
+            })
+        });
+    }
+    group.bench_function("priority, explained", |b| {
+        b.iter(|| {
+            let candidates = Candidates::new(&shopper, at);
+            for (offer, quantity) in offers.iter().zip(&quantities) {
+                black_box(candidates.price_and_explain(offer, *quantity, Strategy::Priority));
+            }
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, resolve_batch);
+criterion_main!(benches);
