@@ -9,6 +9,10 @@ use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+/// Rows SQLite's worker thread may hand over before the reader catches up;
+/// above the largest page (100 + 1), so a page never waits on the channel.
+const ROW_BUFFER: usize = 256;
+
 /// The pool plus a count of every SQL statement it ran.
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -48,6 +52,7 @@ impl Db {
                 opts.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .busy_timeout(Duration::from_secs(10))
+                    .row_buffer_size(ROW_BUFFER)
                     .foreign_keys(true)
             });
         if let Some(schema) = &options.schema {
