@@ -44,6 +44,10 @@ impl Db {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings a pooled connection on every acquire by default: a
+            // round trip per statement. Ping only connections idle long enough
+            // to have been dropped by the server.
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
             // SeaORM would log every statement at INFO (SPEC §1).
             .sqlx_logging(false)
             // WAL lets readers run beside the writer; the busy timeout makes
@@ -61,8 +65,14 @@ impl Db {
         let mut conn = Database::connect(connect).await?;
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
-        conn.set_metric_callback(move |_| {
+        conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            tracing::trace!(
+                target: "pricegraph::sql",
+                elapsed_us = info.elapsed.as_micros() as u64,
+                failed = info.failed,
+                sql = %info.statement.sql,
+            );
         });
         Ok(Self { conn, statements })
     }
