@@ -348,7 +348,7 @@ impl Loader<Uuid> for ProfilesLoader {
             .all(&self.0)
             .await
             .map_err(|e| Arc::new(e.into()))?;
-        let profiles = resolution::profiles(&self.0, &customers, false)
+        let profiles = resolution::profiles(&self.0, &customers, false, true)
             .await
             .map_err(Arc::new)?;
         Ok(profiles
@@ -369,21 +369,29 @@ pub struct PriceQuestion {
     pub explain: bool,
 }
 
+/// A product already read, with what pricing needs of it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProductRef {
+    pub id: Uuid,
+    pub product_line_id: Option<Uuid>,
+}
+
 /// `Product.resolvedPrice` for a page of products: one resolution per
 /// distinct shopper and question, covering every product in it.
 pub struct ResolvedPricesLoader(DatabaseConnection);
 
-impl Loader<(PriceQuestion, Uuid)> for ResolvedPricesLoader {
+impl Loader<(PriceQuestion, ProductRef)> for ResolvedPricesLoader {
     type Value = PricedItem;
     type Error = ResolveError;
 
     async fn load(
         &self,
-        keys: &[(PriceQuestion, Uuid)],
-    ) -> Result<HashMap<(PriceQuestion, Uuid), PricedItem>, Self::Error> {
+        keys: &[(PriceQuestion, ProductRef)],
+    ) -> Result<HashMap<(PriceQuestion, ProductRef), PricedItem>, Self::Error> {
+        let lines: HashMap<Uuid, Option<Uuid>> = keys.iter().map(|(_, p)| (p.id, p.product_line_id)).collect();
         let mut batches: Vec<(PriceQuestion, Vec<(Uuid, i32)>)> = Vec::new();
-        for (question, product_id) in keys {
-            let item = (*product_id, question.quantity);
+        for (question, product) in keys {
+            let item = (product.id, question.quantity);
             let same = |q: &PriceQuestion| {
                 (q.customer_id, q.currency, q.at, q.strategy)
                     == (question.customer_id, question.currency, question.at, question.strategy)
@@ -403,13 +411,19 @@ impl Loader<(PriceQuestion, Uuid)> for ResolvedPricesLoader {
                 items,
                 explain: question.explain,
             };
-            for priced in resolution::resolve_prices(&self.0, &query).await.map_err(Arc::new)? {
+            for priced in resolution::resolve_known_products(&self.0, &query, &lines)
+                .await
+                .map_err(Arc::new)?
+            {
                 let key = (
                     PriceQuestion {
                         quantity: priced.quantity,
                         ..question
                     },
-                    priced.product.id,
+                    ProductRef {
+                        id: priced.product_id,
+                        product_line_id: lines.get(&priced.product_id).copied().flatten(),
+                    },
                 );
                 answers.insert(key, priced);
             }

@@ -3,14 +3,15 @@
 //! number of statements however many customers, products or groups a request
 //! holds. The decisions themselves are made by the pure [`crate::pricing`] core.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use entity::{
     base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
     membership, organization_group, price, price_list, product,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, Query, UnionType};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::{EVERYONE_GROUP_ID, parse_id};
@@ -79,11 +80,13 @@ impl Profile {
 }
 
 /// Loads the profiles of `customers` (and of the anonymous shopper, keyed by
-/// `None`, when `anonymous` is set) in at most six statements.
+/// `None`, when `anonymous` is set) in at most six statements; type groups,
+/// which only exemptions need, when `with_type_groups` is set.
 pub async fn profiles(
     db: &DatabaseConnection,
     customers: &[customer::Model],
     anonymous: bool,
+    with_type_groups: bool,
 ) -> ServiceResult<HashMap<Option<Uuid>, Profile>> {
     let everyone = customer_group::Entity::find_by_id(EVERYONE_GROUP_ID).one(db).await?;
 
@@ -121,7 +124,7 @@ pub async fn profiles(
             }
         }
     }
-    let type_groups: HashMap<Uuid, customer_group::Model> = if customers.is_empty() {
+    let type_groups: HashMap<Uuid, customer_group::Model> = if customers.is_empty() || !with_type_groups {
         HashMap::new()
     } else {
         customer_group::Entity::find()
@@ -259,7 +262,9 @@ pub struct PriceQuery {
 /// One answer, in the order of the question's items.
 #[derive(Clone, Debug)]
 pub struct PricedItem {
-    pub product: product::Model,
+    pub product_id: Uuid,
+    /// The product, when this call read it (not when the caller knew it already).
+    pub product: Option<product::Model>,
     pub quantity: i32,
     pub currency: CurrencyCode,
     pub resolved: Resolved,
@@ -319,35 +324,9 @@ pub fn price_query(
 }
 
 /// Answers a price question in a fixed number of statements: the customer,
-/// its profile (at most six), the products, their base prices and the
-/// candidate lists' prices.
+/// its profile, the products, and their base and list prices.
 pub async fn resolve_prices(db: &DatabaseConnection, query: &PriceQuery) -> ServiceResult<Vec<PricedItem>> {
-    let customer = match query.customer_id {
-        Some(id) => Some(
-            customer::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or_else(|| UserError::not_found(&["customerId"], "customer", &id.to_string()))?,
-        ),
-        None => None,
-    };
-    let key = customer.as_ref().map(|c| c.id);
-    let mut profiles = profiles(db, customer.as_slice(), customer.is_none()).await?;
-    let profile = profiles.remove(&key).unwrap_or_else(|| Profile {
-        customer: None,
-        type_group: None,
-        groups: vec![],
-        shopper: Shopper::default(),
-    });
-    price_for_profile(db, &profile, query).await
-}
-
-/// The products, base prices and list prices for `query`, priced for `profile`.
-pub async fn price_for_profile(
-    db: &DatabaseConnection,
-    profile: &Profile,
-    query: &PriceQuery,
-) -> ServiceResult<Vec<PricedItem>> {
+    let profile = profile_for(db, query.customer_id).await?;
     let product_ids: BTreeSet<Uuid> = query.items.iter().map(|(id, _)| *id).collect();
     let products: HashMap<Uuid, product::Model> = product::Entity::find()
         .filter(product::Column::Id.is_in(product_ids.iter().copied()))
@@ -367,51 +346,65 @@ pub async fn price_for_profile(
         }
     }
     problems.into_result()?;
+    let lines = products.iter().map(|(id, p)| (*id, p.product_line_id)).collect();
+    let mut priced = price_products(db, &profile, query, &lines).await?;
+    for item in &mut priced {
+        item.product = products.get(&item.product_id).cloned();
+    }
+    Ok(priced)
+}
 
-    let currency = query.currency.code();
-    let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
-    for row in base_price::Entity::find()
-        .filter(base_price::Column::ProductId.is_in(product_ids.iter().copied()))
-        .filter(base_price::Column::Currency.eq(currency))
-        .all(db)
-        .await?
-    {
-        base.entry(row.product_id).or_default().push(BaseTier {
-            min_quantity: row.min_quantity,
-            amount: row.amount_minor,
-        });
-    }
-    let list_ids: HashSet<Uuid> = profile.shopper.links.iter().map(|l| l.list.id).collect();
-    let mut tiers: HashMap<Uuid, ListMap<Vec<Tier>>> = HashMap::new();
-    if !list_ids.is_empty() {
-        for row in price::Entity::find()
-            .filter(price::Column::PriceListId.is_in(list_ids))
-            .filter(price::Column::ProductId.is_in(product_ids.iter().copied()))
-            .filter(price::Column::Currency.eq(currency))
-            .all(db)
-            .await?
-        {
-            tiers
-                .entry(row.product_id)
-                .or_default()
-                .entry(row.price_list_id)
-                .or_default()
-                .push(Tier {
-                    min_quantity: row.min_quantity,
-                    max_quantity: row.max_quantity,
-                    amount: row.amount_minor,
-                });
-        }
-    }
+/// Answers a price question about products the caller has already read
+/// (`Product.resolvedPrice`): `lines` gives each product's line.
+pub async fn resolve_known_products(
+    db: &DatabaseConnection,
+    query: &PriceQuery,
+    lines: &HashMap<Uuid, Option<Uuid>>,
+) -> ServiceResult<Vec<PricedItem>> {
+    let profile = profile_for(db, query.customer_id).await?;
+    price_products(db, &profile, query, lines).await
+}
+
+/// The pricing profile of a customer, or of the anonymous shopper.
+async fn profile_for(db: &DatabaseConnection, customer_id: Option<Uuid>) -> ServiceResult<Profile> {
+    let customer = match customer_id {
+        Some(id) => Some(
+            customer::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| UserError::not_found(&["customerId"], "customer", &id.to_string()))?,
+        ),
+        None => None,
+    };
+    let key = customer.as_ref().map(|c| c.id);
+    let mut profiles = profiles(db, customer.as_slice(), customer.is_none(), false).await?;
+    Ok(profiles.remove(&key).unwrap_or_else(|| Profile {
+        customer: None,
+        type_group: None,
+        groups: vec![],
+        shopper: Shopper::default(),
+    }))
+}
+
+/// Prices `query`'s items for `profile`: base and list prices in one statement.
+async fn price_products(
+    db: &DatabaseConnection,
+    profile: &Profile,
+    query: &PriceQuery,
+    lines: &HashMap<Uuid, Option<Uuid>>,
+) -> ServiceResult<Vec<PricedItem>> {
+    let product_ids: BTreeSet<Uuid> = query.items.iter().map(|(id, _)| *id).collect();
+    let list_ids: BTreeSet<Uuid> = profile.shopper.links.iter().map(|l| l.list.id).collect();
+    let (base, tiers) = offers(db, &product_ids, &list_ids, query.currency).await?;
 
     let candidates = Candidates::new(&profile.shopper, query.at);
     Ok(query
         .items
         .iter()
         .filter_map(|(product_id, quantity)| {
-            let product = products.get(product_id)?.clone();
+            let product_line = *lines.get(product_id)?;
             let offer = Offer {
-                product_line: product.product_line_id,
+                product_line,
                 base: base.get(product_id).cloned().unwrap_or_default(),
                 list_tiers: tiers.get(product_id).cloned().unwrap_or_default(),
             };
@@ -421,7 +414,8 @@ pub async fn price_for_profile(
                 candidates.price(&offer, *quantity, query.strategy)
             };
             Some(PricedItem {
-                product,
+                product_id: *product_id,
+                product: None,
                 quantity: *quantity,
                 currency: query.currency,
                 resolved,
@@ -446,4 +440,67 @@ pub fn question_args(
         (Some(currency), Some(quantity)) => Ok((customer_id, currency, quantity)),
         _ => unreachable!("problems were empty, so every value was checked"),
     }
+}
+
+/// Base tiers and list tiers per product.
+type Offers = (HashMap<Uuid, Vec<BaseTier>>, HashMap<Uuid, ListMap<Vec<Tier>>>);
+
+/// The base prices of `products` and their prices in `lists`, in one
+/// currency, in one statement (`UNION ALL`; a base row has no list).
+async fn offers(
+    db: &DatabaseConnection,
+    products: &BTreeSet<Uuid>,
+    lists: &BTreeSet<Uuid>,
+    currency: CurrencyCode,
+) -> ServiceResult<Offers> {
+    let mut statement = Query::select()
+        .expr_as(Expr::col(base_price::Column::ProductId), Alias::new("product_id"))
+        .expr_as(Expr::val(Option::<Uuid>::None), Alias::new("price_list_id"))
+        .expr_as(Expr::col(base_price::Column::MinQuantity), Alias::new("min_quantity"))
+        .expr_as(Expr::val(Option::<i32>::None), Alias::new("max_quantity"))
+        .expr_as(Expr::col(base_price::Column::AmountMinor), Alias::new("amount_minor"))
+        .from(base_price::Entity)
+        .and_where(base_price::Column::ProductId.is_in(products.iter().copied()))
+        .and_where(base_price::Column::Currency.eq(currency.code()))
+        .to_owned();
+    if !lists.is_empty() {
+        let list_prices = Query::select()
+            .columns([
+                price::Column::ProductId,
+                price::Column::PriceListId,
+                price::Column::MinQuantity,
+                price::Column::MaxQuantity,
+                price::Column::AmountMinor,
+            ])
+            .from(price::Entity)
+            .and_where(price::Column::PriceListId.is_in(lists.iter().copied()))
+            .and_where(price::Column::ProductId.is_in(products.iter().copied()))
+            .and_where(price::Column::Currency.eq(currency.code()))
+            .to_owned();
+        statement.union(UnionType::All, list_prices);
+    }
+    let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
+    let mut tiers: HashMap<Uuid, ListMap<Vec<Tier>>> = HashMap::new();
+    for row in db.query_all(&statement).await? {
+        let product_id: Uuid = row.try_get("", "product_id")?;
+        let min_quantity: i32 = row.try_get("", "min_quantity")?;
+        let amount: i64 = row.try_get("", "amount_minor")?;
+        match row.try_get::<Option<Uuid>>("", "price_list_id")? {
+            None => base
+                .entry(product_id)
+                .or_default()
+                .push(BaseTier { min_quantity, amount }),
+            Some(list_id) => tiers
+                .entry(product_id)
+                .or_default()
+                .entry(list_id)
+                .or_default()
+                .push(Tier {
+                    min_quantity,
+                    max_quantity: row.try_get("", "max_quantity")?,
+                    amount,
+                }),
+        }
+    }
+    Ok((base, tiers))
 }

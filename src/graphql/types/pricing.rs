@@ -82,8 +82,18 @@ pub struct ResolvedPrice(pub PricedItem);
 
 #[Object]
 impl ResolvedPrice {
-    async fn product(&self) -> Product {
-        Product(self.0.product.clone())
+    async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
+        if let Some(product) = &self.0.product {
+            return Ok(Product(product.clone()));
+        }
+        let product = loaders(ctx)
+            .products
+            .load_one(self.0.product_id)
+            .await
+            .map_err(load_failed)?;
+        product
+            .map(Product)
+            .ok_or_else(|| super::dangling("product", self.0.product_id))
     }
     async fn quantity(&self) -> i32 {
         self.0.quantity

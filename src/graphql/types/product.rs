@@ -6,7 +6,7 @@ use sea_orm::JsonValue;
 use super::pricing::{PricingStrategy, ResolvedPrice};
 use super::{Money, load_failed, stored_money};
 use crate::graphql::errors::{query_error, query_error_ref};
-use crate::graphql::loaders::{PriceQuestion, loaders};
+use crate::graphql::loaders::{PriceQuestion, ProductRef, loaders};
 use crate::service::resolution;
 
 /// A group of products; pricing groups may restrict ordering to some lines.
@@ -91,7 +91,13 @@ impl Product {
         };
         let answer = loaders
             .resolved_prices
-            .load_one((question, self.0.id))
+            .load_one((
+                question,
+                ProductRef {
+                    id: self.0.id,
+                    product_line_id: self.0.product_line_id,
+                },
+            ))
             .await
             .map_err(|e| query_error_ref(&e))?;
         answer
