@@ -10,8 +10,10 @@ use entity::{
     base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
     membership, organization_group, price, price_list, product,
 };
-use sea_orm::sea_query::{Alias, Expr, Query, UnionType};
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, IdenStatic, Iterable, QueryFilter,
+};
 use uuid::Uuid;
 
 use super::{EVERYONE_GROUP_ID, parse_id};
@@ -88,40 +90,20 @@ pub async fn profiles(
     anonymous: bool,
     with_type_groups: bool,
 ) -> ServiceResult<HashMap<Option<Uuid>, Profile>> {
-    let everyone = customer_group::Entity::find_by_id(EVERYONE_GROUP_ID).one(db).await?;
-
     // The organization's groups replace the customer's own (seed 004); only
     // the direct organization counts. Inactive groups are absent everywhere
     // (seed 002), so an organization whose groups are all inactive has none,
     // and its customers keep their own.
     let organizations: BTreeSet<Uuid> = customers.iter().filter_map(|c| c.organization_id).collect();
+    let reachable = reachable_groups(db, customers, &organizations).await?;
+    let mut everyone = None;
     let mut groups_by_organization: HashMap<Uuid, Vec<customer_group::Model>> = HashMap::new();
-    if !organizations.is_empty() {
-        let rows = organization_group::Entity::find()
-            .filter(organization_group::Column::OrganizationId.is_in(organizations))
-            .find_also_related(customer_group::Entity)
-            .all(db)
-            .await?;
-        for (row, group) in rows {
-            if let Some(group) = group {
-                groups_by_organization
-                    .entry(row.organization_id)
-                    .or_default()
-                    .push(group);
-            }
-        }
-    }
     let mut groups_by_customer: HashMap<Uuid, Vec<customer_group::Model>> = HashMap::new();
-    if !customers.is_empty() {
-        let rows = membership::Entity::find()
-            .filter(membership::Column::CustomerId.is_in(customers.iter().map(|c| c.id)))
-            .find_also_related(customer_group::Entity)
-            .all(db)
-            .await?;
-        for (row, group) in rows {
-            if let Some(group) = group {
-                groups_by_customer.entry(row.customer_id).or_default().push(group);
-            }
+    for (reach, group) in reachable {
+        match reach {
+            Reach::Everyone => everyone = Some(group),
+            Reach::Organization(id) => groups_by_organization.entry(id).or_default().push(group),
+            Reach::Member(id) => groups_by_customer.entry(id).or_default().push(group),
         }
     }
     let type_groups: HashMap<Uuid, customer_group::Model> = if customers.is_empty() || !with_type_groups {
@@ -503,4 +485,75 @@ async fn offers(
         }
     }
     Ok((base, tiers))
+}
+
+/// How a group is reachable for the shoppers of one call.
+enum Reach {
+    Everyone,
+    Organization(Uuid),
+    Member(Uuid),
+}
+
+/// `Everyone`, the organizations' groups and the customers' own groups, in
+/// one statement (`UNION ALL` of the three, each row tagged with its owner).
+async fn reachable_groups(
+    db: &DatabaseConnection,
+    customers: &[customer::Model],
+    organizations: &BTreeSet<Uuid>,
+) -> ServiceResult<Vec<(Reach, customer_group::Model)>> {
+    let groups = |reach: &str, owner: Expr| {
+        let mut select = Query::select();
+        select
+            .expr_as(Expr::val(reach), Alias::new("reach"))
+            .expr_as(owner, Alias::new("owner"));
+        for column in customer_group::Column::iter() {
+            select.expr_as(Expr::col((customer_group::Entity, column)), Alias::new(column.as_str()));
+        }
+        select.from(customer_group::Entity).to_owned()
+    };
+    let mut statement = groups("E", Expr::val(Option::<Uuid>::None))
+        .and_where(Expr::col((customer_group::Entity, customer_group::Column::Id)).eq(EVERYONE_GROUP_ID))
+        .to_owned();
+    if !organizations.is_empty() {
+        let by_organization = groups(
+            "O",
+            Expr::col((organization_group::Entity, organization_group::Column::OrganizationId)),
+        )
+        .inner_join(
+            organization_group::Entity,
+            Expr::col((organization_group::Entity, organization_group::Column::GroupId))
+                .equals((customer_group::Entity, customer_group::Column::Id)),
+        )
+        .and_where(
+            Expr::col((organization_group::Entity, organization_group::Column::OrganizationId))
+                .is_in(organizations.iter().copied()),
+        )
+        .to_owned();
+        statement.union(UnionType::All, by_organization);
+    }
+    if !customers.is_empty() {
+        let by_membership = groups("M", Expr::col((membership::Entity, membership::Column::CustomerId)))
+            .inner_join(
+                membership::Entity,
+                Expr::col((membership::Entity, membership::Column::GroupId))
+                    .equals((customer_group::Entity, customer_group::Column::Id)),
+            )
+            .and_where(
+                Expr::col((membership::Entity, membership::Column::CustomerId)).is_in(customers.iter().map(|c| c.id)),
+            )
+            .to_owned();
+        statement.union(UnionType::All, by_membership);
+    }
+    let mut reachable = Vec::new();
+    for row in db.query_all(&statement).await? {
+        let group = customer_group::Model::from_query_result(&row, "")?;
+        let owner: Option<Uuid> = row.try_get("", "owner")?;
+        let reach = match (row.try_get::<String>("", "reach")?.as_str(), owner) {
+            ("O", Some(id)) => Reach::Organization(id),
+            ("M", Some(id)) => Reach::Member(id),
+            _ => Reach::Everyone,
+        };
+        reachable.push((reach, group));
+    }
+    Ok(reachable)
 }
