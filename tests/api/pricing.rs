@@ -104,8 +104,7 @@ fn pair(list: &str, outcome: &str) -> (String, String) {
 #[tokio::test]
 async fn seed_002_edge_cases_fall_back_to_the_base_price_or_nothing() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
+        let chair = chair(&app).await;
         let no_base = product(&app, "NB-1", json!({})).await;
 
         // No group at all.
@@ -184,6 +183,27 @@ async fn seed_002_edge_cases_fall_back_to_the_base_price_or_nothing() {
     .await;
 }
 
+/// A chair with a base price of 100.00 USD, and a VIP group with one member.
+struct Shop {
+    chair: String,
+    vip: String,
+    shopper: String,
+}
+
+async fn chair(app: &TestApp) -> String {
+    let chair = product(app, "CH-1", json!({})).await;
+    base_price(app, &chair, 1, "100.00").await;
+    chair
+}
+
+async fn shop(app: &TestApp) -> Shop {
+    let chair = chair(app).await;
+    let vip = pricing_group(app, "VIP").await;
+    let shopper = customer(app, "vip@example.com", json!({})).await;
+    add_customers(app, &vip, &[&shopper]).await;
+    Shop { chair, vip, shopper }
+}
+
 fn id_of(value: Value) -> String {
     value["id"].as_str().expect("id").to_owned()
 }
@@ -191,12 +211,8 @@ fn id_of(value: Value) -> String {
 #[tokio::test]
 async fn sale_prices_never_raise_a_price_and_override_prices_always_apply() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
+        let Shop { chair, vip, shopper } = shop(&app).await;
         let no_base = product(&app, "NB-1", json!({})).await;
-        let vip = pricing_group(&app, "VIP").await;
-        let shopper = customer(&app, "vip@example.com", json!({})).await;
-        add_customers(&app, &vip, &[&shopper]).await;
 
         // (list type, list amount, expected amount, expected source, outcome)
         let cases = [
@@ -235,8 +251,7 @@ async fn sale_prices_never_raise_a_price_and_override_prices_always_apply() {
 #[tokio::test]
 async fn lists_are_walked_by_priority_then_age_and_a_skipped_sale_passes_the_turn() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
+        let chair = chair(&app).await;
         let vip = pricing_group(&app, "VIP").await;
         let staff = pricing_group(&app, "Staff").await;
         let shopper = customer(&app, "both@example.com", json!({})).await;
@@ -282,11 +297,7 @@ async fn lists_are_walked_by_priority_then_age_and_a_skipped_sale_passes_the_tur
 #[tokio::test]
 async fn lowest_price_takes_the_cheapest_sale_or_the_base() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
-        let vip = pricing_group(&app, "VIP").await;
-        let shopper = customer(&app, "vip@example.com", json!({})).await;
-        add_customers(&app, &vip, &[&shopper]).await;
+        let Shop { chair, vip, shopper } = shop(&app).await;
         list_with_price(&app, "Sale 90", json!({ "type": "SALE" }), &vip, 1, &chair, "90.00").await;
         list_with_price(&app, "Sale 80", json!({ "type": "SALE" }), &vip, 2, &chair, "80.00").await;
         list_with_price(&app, "Also 80", json!({ "type": "SALE" }), &vip, 3, &chair, "80.00").await;
@@ -334,12 +345,8 @@ async fn lowest_price_takes_the_cheapest_sale_or_the_base() {
 #[tokio::test]
 async fn quantity_tiers_apply_from_their_first_quantity_to_their_last() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
+        let Shop { chair, vip, shopper } = shop(&app).await;
         base_price(&app, &chair, 10, "90.00").await;
-        let vip = pricing_group(&app, "VIP").await;
-        let shopper = customer(&app, "vip@example.com", json!({})).await;
-        add_customers(&app, &vip, &[&shopper]).await;
         let list = price_list(&app, "Tiers", json!({ "type": "OVERRIDE" })).await;
         list_prices(
             &app,
@@ -384,11 +391,7 @@ async fn quantity_tiers_apply_from_their_first_quantity_to_their_last() {
 #[tokio::test]
 async fn windows_start_inclusive_and_end_exclusive_at_the_microsecond() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
-        let vip = pricing_group(&app, "VIP").await;
-        let shopper = customer(&app, "vip@example.com", json!({})).await;
-        add_customers(&app, &vip, &[&shopper]).await;
+        let Shop { chair, vip, shopper } = shop(&app).await;
         let window =
             json!({ "type": "OVERRIDE", "startsAt": "2026-12-01T00:00:00Z", "endsAt": "2026-12-24T18:00:00Z" });
         list_with_price(&app, "Advent", window, &vip, 1, &chair, "75.00").await;
@@ -416,8 +419,7 @@ async fn windows_start_inclusive_and_end_exclusive_at_the_microsecond() {
 #[tokio::test]
 async fn an_organization_with_groups_prices_its_customers_and_a_parent_never_does() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
+        let chair = chair(&app).await;
         let own = pricing_group(&app, "Own").await;
         let org_group = pricing_group(&app, "Org deal").await;
         let parent_group = pricing_group(&app, "Parent deal").await;
@@ -466,8 +468,7 @@ async fn an_organization_with_groups_prices_its_customers_and_a_parent_never_doe
 #[tokio::test]
 async fn group_prices_reach_every_member_and_nobody_else() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
+        let chair = chair(&app).await;
         let vip = pricing_group(&app, "VIP").await;
         list_with_price(
             &app,
@@ -512,8 +513,7 @@ async fn group_prices_reach_every_member_and_nobody_else() {
 #[tokio::test]
 async fn everyone_lists_are_storewide_and_switch_off_with_the_group() {
     on_each_backend(|app| async move {
-        let chair = product(&app, "CH-1", json!({})).await;
-        base_price(&app, &chair, 1, "100.00").await;
+        let chair = chair(&app).await;
         let everyone = app.data("{ customerGroups(first: 1, filter: { nameContains: \"everyone\" }) { edges { node { id } } } }", json!({})).await;
         let everyone = everyone["customerGroups"]["edges"][0]["node"]["id"].as_str().expect("id").to_owned();
         list_with_price(&app, "Black Friday", json!({ "type": "SALE" }), &everyone, 10, &chair, "79.00").await;
