@@ -22,6 +22,8 @@ use crate::money::CurrencyCode;
 use crate::pricing::{
     BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Resolved, Shopper, Strategy, Tier,
 };
+use entity::values::{PriceListStatus, PriceListType};
+use sea_orm::ActiveEnum;
 
 /// Most items one `resolvePrices` call takes.
 pub const MAX_ITEMS: usize = 1000;
@@ -347,25 +349,262 @@ pub async fn resolve_known_products(
     price_products(db, &profile, query, lines).await
 }
 
-/// The pricing profile of a customer, or of the anonymous shopper.
+/// The pricing profile of a customer, or of the anonymous shopper: only
+/// what resolution reads, in one statement.
 async fn profile_for(db: &DatabaseConnection, customer_id: Option<Uuid>) -> ServiceResult<Profile> {
-    let customer = match customer_id {
-        Some(id) => Some(
-            customer::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or_else(|| UserError::not_found(&["customerId"], "customer", &id.to_string()))?,
-        ),
-        None => None,
-    };
-    let key = customer.as_ref().map(|c| c.id);
-    let mut profiles = profiles(db, customer.as_slice(), customer.is_none(), false).await?;
-    Ok(profiles.remove(&key).unwrap_or_else(|| Profile {
+    let shopper = shopper(db, customer_id).await?;
+    Ok(Profile {
         customer: None,
         type_group: None,
         groups: vec![],
-        shopper: Shopper::default(),
-    }))
+        shopper,
+    })
+}
+
+/// Everything resolution needs about one shopper, in one `UNION ALL`
+/// statement: the customer (to know it exists), `Everyone`, the groups of its
+/// organization and its own groups (with their activity), and the links
+/// (with their lists) and product lines of all of those. Which of the
+/// organization's or the customer's own groups count is decided here, after
+/// the read (SPEC §3).
+pub async fn shopper(db: &DatabaseConnection, customer_id: Option<Uuid>) -> ServiceResult<Shopper> {
+    let rows = db.query_all(&shopper_statement(customer_id)).await?;
+    let mut found_customer = false;
+    let mut everyone: Option<(Uuid, bool)> = None;
+    let mut organization_groups: Vec<(Uuid, bool)> = Vec::new();
+    let mut own_groups: Vec<(Uuid, bool)> = Vec::new();
+    let mut links: Vec<Link> = Vec::new();
+    let mut lines: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for row in rows {
+        let reach: String = row.try_get("", "reach")?;
+        let group = || -> Result<(Uuid, bool), sea_orm::DbErr> {
+            Ok((row.try_get("", "group_id")?, row.try_get("", "is_active")?))
+        };
+        match reach.as_str() {
+            "C" => found_customer = true,
+            "E" => everyone = Some(group()?),
+            "O" => organization_groups.push(group()?),
+            "M" => own_groups.push(group()?),
+            "L" => {
+                let list_type: String = row.try_get("", "list_type")?;
+                let status: String = row.try_get("", "list_status")?;
+                links.push(Link {
+                    group_id: row.try_get("", "group_id")?,
+                    priority: row.try_get("", "priority")?,
+                    list: ListInfo {
+                        id: row.try_get("", "list_id")?,
+                        list_type: PriceListType::try_from_value(&list_type)?,
+                        status: PriceListStatus::try_from_value(&status)?,
+                        starts_at: row.try_get("", "starts_at")?,
+                        ends_at: row.try_get("", "ends_at")?,
+                        created_at: row.try_get("", "list_created_at")?,
+                    },
+                });
+            }
+            _ => {
+                let group_id: Uuid = row.try_get("", "group_id")?;
+                lines.entry(group_id).or_default().push(row.try_get("", "line_id")?);
+            }
+        }
+    }
+    if let Some(id) = customer_id
+        && !found_customer
+    {
+        return Err(UserError::not_found(&["customerId"], "customer", &id.to_string()).into());
+    }
+    let mut groups: Vec<(Uuid, bool, Membership)> = if organization_groups.iter().any(|(_, active)| *active) {
+        organization_groups
+            .into_iter()
+            .map(|(id, active)| (id, active, Membership::Organization))
+            .collect()
+    } else {
+        own_groups
+            .into_iter()
+            .map(|(id, active)| (id, active, Membership::Direct))
+            .collect()
+    };
+    groups.sort_by_key(|(id, _, _)| *id);
+    groups.extend(everyone.map(|(id, active)| (id, active, Membership::Everyone)));
+    let effective: std::collections::HashSet<Uuid> = groups.iter().map(|(id, _, _)| *id).collect();
+    links.retain(|link| effective.contains(&link.group_id));
+    Ok(Shopper {
+        groups: groups
+            .into_iter()
+            .map(|(id, is_active, via)| EffectiveGroup {
+                id,
+                is_active,
+                via,
+                product_lines: lines.remove(&id).unwrap_or_default(),
+            })
+            .collect(),
+        links,
+    })
+}
+
+/// The branches of [`shopper`]'s statement share one column list; each
+/// fills its own columns and leaves the rest typed NULLs.
+fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectStatement {
+    use entity::{customer_group_price_list as link, customer_group_product_line as group_line};
+    use sea_orm::sea_query::SimpleExpr;
+
+    #[derive(Default)]
+    struct Branch {
+        owner: Option<SimpleExpr>,
+        group_id: Option<SimpleExpr>,
+        is_active: Option<SimpleExpr>,
+        priority: Option<SimpleExpr>,
+        list: Option<[SimpleExpr; 6]>,
+        line_id: Option<SimpleExpr>,
+    }
+    let select = |reach: &str, branch: Branch| {
+        let none_uuid = || Expr::val(Option::<Uuid>::None);
+        let none_time = || Expr::val(Option::<chrono::DateTime<Utc>>::None);
+        let none_text = || Expr::val(Option::<String>::None);
+        let [list_id, list_type, list_status, starts_at, ends_at, list_created_at] = branch.list.unwrap_or_else(|| {
+            [
+                none_uuid(),
+                none_text(),
+                none_text(),
+                none_time(),
+                none_time(),
+                none_time(),
+            ]
+        });
+        Query::select()
+            .expr_as(Expr::val(reach), Alias::new("reach"))
+            .expr_as(branch.owner.unwrap_or_else(none_uuid), Alias::new("owner"))
+            .expr_as(branch.group_id.unwrap_or_else(none_uuid), Alias::new("group_id"))
+            .expr_as(
+                branch.is_active.unwrap_or_else(|| Expr::val(Option::<bool>::None)),
+                Alias::new("is_active"),
+            )
+            .expr_as(
+                branch.priority.unwrap_or_else(|| Expr::val(Option::<i32>::None)),
+                Alias::new("priority"),
+            )
+            .expr_as(list_id, Alias::new("list_id"))
+            .expr_as(list_type, Alias::new("list_type"))
+            .expr_as(list_status, Alias::new("list_status"))
+            .expr_as(starts_at, Alias::new("starts_at"))
+            .expr_as(ends_at, Alias::new("ends_at"))
+            .expr_as(list_created_at, Alias::new("list_created_at"))
+            .expr_as(branch.line_id.unwrap_or_else(none_uuid), Alias::new("line_id"))
+            .to_owned()
+    };
+    let group_columns = |owner: SimpleExpr| Branch {
+        owner: Some(owner),
+        group_id: Some(Expr::col((customer_group::Entity, customer_group::Column::Id))),
+        is_active: Some(Expr::col((customer_group::Entity, customer_group::Column::IsActive))),
+        ..Branch::default()
+    };
+
+    // Everyone, always.
+    let mut statement = select("E", group_columns(Expr::val(Option::<Uuid>::None)))
+        .from(customer_group::Entity)
+        .and_where(Expr::col((customer_group::Entity, customer_group::Column::Id)).eq(EVERYONE_GROUP_ID))
+        .to_owned();
+    // The ids of every group the shopper may reach.
+    let mut reachable = Expr::col(link::Column::GroupId).eq(EVERYONE_GROUP_ID);
+    let mut reachable_lines = Expr::col(group_line::Column::GroupId).eq(EVERYONE_GROUP_ID);
+
+    if let Some(customer_id) = customer_id {
+        let organization = Query::select()
+            .column(customer::Column::OrganizationId)
+            .from(customer::Entity)
+            .and_where(Expr::col(customer::Column::Id).eq(customer_id))
+            .to_owned();
+        let organization_groups = Query::select()
+            .column(organization_group::Column::GroupId)
+            .from(organization_group::Entity)
+            .and_where(Expr::col(organization_group::Column::OrganizationId).in_subquery(organization.clone()))
+            .to_owned();
+        let own_groups = Query::select()
+            .column(membership::Column::GroupId)
+            .from(membership::Entity)
+            .and_where(Expr::col(membership::Column::CustomerId).eq(customer_id))
+            .to_owned();
+        statement.union(
+            UnionType::All,
+            select(
+                "C",
+                Branch {
+                    owner: Some(Expr::col(customer::Column::Id)),
+                    ..Branch::default()
+                },
+            )
+            .from(customer::Entity)
+            .and_where(Expr::col(customer::Column::Id).eq(customer_id))
+            .to_owned(),
+        );
+        statement.union(
+            UnionType::All,
+            select("O", group_columns(Expr::val(Option::<Uuid>::None)))
+                .from(customer_group::Entity)
+                .and_where(
+                    Expr::col((customer_group::Entity, customer_group::Column::Id))
+                        .in_subquery(organization_groups.clone()),
+                )
+                .to_owned(),
+        );
+        statement.union(
+            UnionType::All,
+            select("M", group_columns(Expr::val(Option::<Uuid>::None)))
+                .from(customer_group::Entity)
+                .and_where(
+                    Expr::col((customer_group::Entity, customer_group::Column::Id)).in_subquery(own_groups.clone()),
+                )
+                .to_owned(),
+        );
+        reachable = reachable
+            .or(Expr::col(link::Column::GroupId).in_subquery(organization_groups.clone()))
+            .or(Expr::col(link::Column::GroupId).in_subquery(own_groups.clone()));
+        reachable_lines = reachable_lines
+            .or(Expr::col(group_line::Column::GroupId).in_subquery(organization_groups))
+            .or(Expr::col(group_line::Column::GroupId).in_subquery(own_groups));
+    }
+
+    let list = |column: price_list::Column| -> SimpleExpr { Expr::col((price_list::Entity, column)) };
+    statement.union(
+        UnionType::All,
+        select(
+            "L",
+            Branch {
+                group_id: Some(Expr::col((link::Entity, link::Column::GroupId))),
+                priority: Some(Expr::col((link::Entity, link::Column::Priority))),
+                list: Some([
+                    list(price_list::Column::Id),
+                    list(price_list::Column::ListType),
+                    list(price_list::Column::Status),
+                    list(price_list::Column::StartsAt),
+                    list(price_list::Column::EndsAt),
+                    list(price_list::Column::CreatedAt),
+                ]),
+                ..Branch::default()
+            },
+        )
+        .from(link::Entity)
+        .inner_join(
+            price_list::Entity,
+            Expr::col((price_list::Entity, price_list::Column::Id)).equals((link::Entity, link::Column::PriceListId)),
+        )
+        .and_where(reachable)
+        .to_owned(),
+    );
+    statement.union(
+        UnionType::All,
+        select(
+            "P",
+            Branch {
+                group_id: Some(Expr::col(group_line::Column::GroupId)),
+                line_id: Some(Expr::col(group_line::Column::ProductLineId)),
+                ..Branch::default()
+            },
+        )
+        .from(group_line::Entity)
+        .and_where(reachable_lines)
+        .to_owned(),
+    );
+    statement
 }
 
 /// Prices `query`'s items for `profile`: base and list prices in one statement.
