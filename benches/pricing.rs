@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use entity::values::{PriceListStatus, PriceListType};
 use pricegraph::pricing::{
-    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Shopper, Strategy, Tier,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Shopper, Strategy, Tier, Tiers,
 };
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
@@ -65,11 +65,11 @@ fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
     let offers = (0..ITEMS)
         .map(|_| {
             let base = 10_000 + rng.random_range(0..5_000);
-            let list_tiers: ListMap<Vec<Tier>> = sample(rng, list_ids.len(), LISTS_PER_PRODUCT)
+            let list_tiers: ListMap<Tiers> = sample(rng, list_ids.len(), LISTS_PER_PRODUCT)
                 .into_iter()
                 .map(|i| {
                     let amount = rng.random_range(8_000..16_000);
-                    let tiers = vec![
+                    let tiers = smallvec::smallvec![
                         Tier {
                             min_quantity: 1,
                             max_quantity: Some(9),

@@ -10,6 +10,7 @@
 use std::collections::{HashMap, HashSet};
 
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use chrono::{DateTime, Utc};
 use entity::values::{PriceListStatus, PriceListType};
@@ -85,13 +86,17 @@ pub struct BaseTier {
 /// which matters at a million look-ups per request.
 pub type ListMap<V> = FxHashMap<Uuid, V>;
 
+/// A list's tiers for one product. Most lists have one or two, kept inline so
+/// a walk over many lists does not chase a pointer per list.
+pub type Tiers = SmallVec<[Tier; 2]>;
+
 /// One product in one currency: its line, its base tiers and, per list id,
 /// that list's tiers for it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Offer {
     pub product_line: Option<Uuid>,
     pub base: Vec<BaseTier>,
-    pub list_tiers: ListMap<Vec<Tier>>,
+    pub list_tiers: ListMap<Tiers>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -360,14 +365,19 @@ impl<'a> Candidates<'a> {
         match strategy {
             Strategy::Priority => applicable.min_by_key(|(position, _)| *position),
             Strategy::LowestPrice => {
-                let (overrides, sales): (Vec<_>, Vec<_>) = applicable
-                    .partition(|(position, _)| self.ordered[*position].list.list_type == PriceListType::Override);
-                match overrides.into_iter().min_by_key(|(position, _)| *position) {
-                    Some(first) => Some(first),
-                    None => sales
-                        .into_iter()
-                        .min_by_key(|(position, tier)| (tier.amount, *position)),
+                // One pass, no allocation: the first override, else the cheapest sale.
+                let mut first_override: Option<(usize, Tier)> = None;
+                let mut cheapest_sale: Option<(usize, Tier)> = None;
+                for (position, tier) in applicable {
+                    if self.ordered[position].list.list_type == PriceListType::Override {
+                        if first_override.is_none_or(|(best, _)| position < best) {
+                            first_override = Some((position, tier));
+                        }
+                    } else if cheapest_sale.is_none_or(|(best, t)| (tier.amount, position) < (t.amount, best)) {
+                        cheapest_sale = Some((position, tier));
+                    }
                 }
+                first_override.or(cheapest_sale)
             }
         }
     }
@@ -422,7 +432,10 @@ enum Judged {
 }
 
 fn judge(link: &Link, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Judged {
-    let tiers = offer.list_tiers.get(&link.list.id).map_or(&[][..], Vec::as_slice);
+    let tiers = offer
+        .list_tiers
+        .get(&link.list.id)
+        .map_or(&[][..], |tiers| tiers.as_slice());
     judge_tiers(link, tiers, base, quantity)
 }
 

@@ -20,7 +20,8 @@ use super::{EVERYONE_GROUP_ID, parse_id};
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
 use crate::pricing::{
-    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Resolved, Shopper, Strategy, Tier,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Resolved, Shopper, Strategy,
+    Tier, Tiers,
 };
 use entity::values::{PriceListStatus, PriceListType};
 use sea_orm::ActiveEnum;
@@ -664,7 +665,7 @@ pub fn question_args(
 }
 
 /// Base tiers and list tiers per product.
-type Offers = (HashMap<Uuid, Vec<BaseTier>>, HashMap<Uuid, ListMap<Vec<Tier>>>);
+type Offers = (HashMap<Uuid, Vec<BaseTier>>, HashMap<Uuid, ListMap<Tiers>>);
 
 /// The base prices of `products` and their prices in `lists`, in one
 /// currency, in one statement (`UNION ALL`; a base row has no list).
@@ -701,7 +702,7 @@ async fn offers(
         statement.union(UnionType::All, list_prices);
     }
     let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
-    let mut tiers: HashMap<Uuid, ListMap<Vec<Tier>>> = HashMap::new();
+    let mut tiers: HashMap<Uuid, ListMap<Tiers>> = HashMap::new();
     for row in db.query_all(&statement).await? {
         let product_id: Uuid = row.try_get("", "product_id")?;
         let min_quantity: i32 = row.try_get("", "min_quantity")?;
