@@ -162,12 +162,27 @@ pub struct Resolved {
     pub explanation: Vec<Explanation>,
 }
 
-/// What one resolution is asked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Question {
-    pub quantity: i32,
-    pub at: DateTime<Utc>,
-    pub strategy: Strategy,
+/// Effective pricing groups (SPEC §3, seed 004): the organization's groups
+/// when it has an active one (inactive groups are absent everywhere, so an
+/// organization with only inactive groups has none), else the customer's
+/// own; then `Everyone`, whom every shopper belongs to. Only the direct
+/// organization is ever passed in; parents never count.
+pub fn effective_groups<G>(
+    organization: Vec<G>,
+    own: Vec<G>,
+    everyone: Option<G>,
+    is_active: impl Fn(&G) -> bool,
+) -> Vec<(G, Membership)> {
+    let mut groups: Vec<(G, Membership)> = if organization.iter().any(is_active) {
+        organization
+            .into_iter()
+            .map(|g| (g, Membership::Organization))
+            .collect()
+    } else {
+        own.into_iter().map(|g| (g, Membership::Direct)).collect()
+    };
+    groups.extend(everyone.map(|g| (g, Membership::Everyone)));
+    groups
 }
 
 impl Shopper {
@@ -447,10 +462,4 @@ fn judge_tiers(link: &Link, tiers: &[Tier], base: Option<BaseTier>, quantity: i3
         (PriceListType::Sale, Some(base)) if tier.amount >= base.amount => Judged::SaleNotBelowBase(tier),
         _ => Judged::Applicable(tier),
     }
-}
-
-/// Resolves one product for one shopper, with the explanation (SPEC §4).
-/// For many products, build [`Candidates`] once instead.
-pub fn resolve(shopper: &Shopper, offer: &Offer, question: Question) -> Resolved {
-    Candidates::new(shopper, question.at).price_and_explain(offer, question.quantity, question.strategy)
 }

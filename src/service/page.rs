@@ -31,17 +31,6 @@ pub enum Direction {
     Backward,
 }
 
-impl PageRequest {
-    pub fn first(size: u64) -> Self {
-        Self {
-            size,
-            direction: Direction::Forward,
-            after: None,
-            before: None,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Page<T> {
     pub items: Vec<T>,
@@ -55,14 +44,6 @@ impl<T> Page<T> {
             items: Vec::new(),
             has_previous_page: false,
             has_next_page: false,
-        }
-    }
-
-    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            items: self.items.into_iter().map(f).collect(),
-            has_previous_page: self.has_previous_page,
-            has_next_page: self.has_next_page,
         }
     }
 }

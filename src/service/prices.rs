@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::new_id;
 use super::now;
-use super::page::{Page, PageRequest, fetch_page};
+use super::page::{Page, PageRequest};
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::{AmountError, CurrencyCode, Money};
 
@@ -37,11 +37,6 @@ impl PriceFilter {
         })
     }
 
-    fn select(&self) -> Select<price::Entity> {
-        self.select_any_list()
-            .filter(price::Column::PriceListId.eq(self.price_list_id))
-    }
-
     /// The filter without its list, for many lists at once.
     fn select_any_list(&self) -> Select<price::Entity> {
         let mut select = price::Entity::find();
@@ -53,18 +48,6 @@ impl PriceFilter {
         }
         select
     }
-}
-
-pub async fn page(
-    db: &DatabaseConnection,
-    filter: &PriceFilter,
-    request: PageRequest,
-) -> ServiceResult<Page<price::Model>> {
-    Ok(fetch_page(db, filter.select(), price::Column::Id, request).await?)
-}
-
-pub async fn count(db: &DatabaseConnection, filter: &PriceFilter) -> ServiceResult<u64> {
-    Ok(super::page::count(db, filter.select()).await?)
 }
 
 /// Filters that differ only in their list share one statement.

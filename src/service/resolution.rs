@@ -21,7 +21,7 @@ use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
 use crate::pricing::{
     BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Resolved, Shopper, Strategy,
-    Tier, Tiers,
+    Tier, Tiers, effective_groups,
 };
 use entity::values::{PriceListStatus, PriceListType};
 use sea_orm::ActiveEnum;
@@ -122,27 +122,16 @@ pub async fn profiles(
     };
 
     let effective = |customer: Option<&customer::Model>| {
-        let mut groups: EffectiveGroups = Vec::new();
-        if let Some(customer) = customer {
-            let organization = customer.organization_id.and_then(|id| groups_by_organization.get(&id));
-            match organization.filter(|groups| groups.iter().any(|g| g.is_active)) {
-                Some(groups_of_org) => {
-                    groups.extend(groups_of_org.iter().map(|g| (g.clone(), Membership::Organization)))
-                }
-                None => groups.extend(
-                    groups_by_customer
-                        .get(&customer.id)
-                        .into_iter()
-                        .flatten()
-                        .map(|g| (g.clone(), Membership::Direct)),
-                ),
-            }
-        }
-        groups.sort_by(|a, b| a.0.name_key.cmp(&b.0.name_key));
-        if let Some(everyone) = &everyone {
-            groups.push((everyone.clone(), Membership::Everyone));
-        }
-        groups
+        let by_name = |groups: Option<&Vec<customer_group::Model>>| {
+            let mut groups = groups.cloned().unwrap_or_default();
+            groups.sort_by(|a, b| a.name_key.cmp(&b.name_key));
+            groups
+        };
+        let organization = customer
+            .and_then(|c| c.organization_id)
+            .and_then(|id| groups_by_organization.get(&id));
+        let own = customer.and_then(|c| groups_by_customer.get(&c.id));
+        effective_groups(by_name(organization), by_name(own), everyone.clone(), |g| g.is_active)
     };
     let mut shoppers: Vec<(Option<customer::Model>, EffectiveGroups)> = customers
         .iter()
@@ -413,25 +402,15 @@ pub async fn shopper(db: &DatabaseConnection, customer_id: Option<Uuid>) -> Serv
     {
         return Err(UserError::not_found(&["customerId"], "customer", &id.to_string()).into());
     }
-    let mut groups: Vec<(Uuid, bool, Membership)> = if organization_groups.iter().any(|(_, active)| *active) {
-        organization_groups
-            .into_iter()
-            .map(|(id, active)| (id, active, Membership::Organization))
-            .collect()
-    } else {
-        own_groups
-            .into_iter()
-            .map(|(id, active)| (id, active, Membership::Direct))
-            .collect()
-    };
-    groups.sort_by_key(|(id, _, _)| *id);
-    groups.extend(everyone.map(|(id, active)| (id, active, Membership::Everyone)));
-    let effective: std::collections::HashSet<Uuid> = groups.iter().map(|(id, _, _)| *id).collect();
+    organization_groups.sort_by_key(|(id, _)| *id);
+    own_groups.sort_by_key(|(id, _)| *id);
+    let groups = effective_groups(organization_groups, own_groups, everyone, |(_, active)| *active);
+    let effective: std::collections::HashSet<Uuid> = groups.iter().map(|((id, _), _)| *id).collect();
     links.retain(|link| effective.contains(&link.group_id));
     Ok(Shopper {
         groups: groups
             .into_iter()
-            .map(|(id, is_active, via)| EffectiveGroup {
+            .map(|((id, is_active), via)| EffectiveGroup {
                 id,
                 is_active,
                 via,
