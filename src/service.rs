@@ -19,7 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::{ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
 pub use migration::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
 
@@ -105,6 +105,37 @@ pub fn metadata(raw: Option<JsonValue>) -> Result<JsonValue, UserError> {
             UserErrorCode::Invalid,
             "metadata must be a JSON object",
         )),
+    }
+}
+
+/// An update's new required text (a name): set when valid, else recorded.
+pub(crate) fn update_text(problems: &mut Problems, field: &str, raw: Option<&str>, target: &mut String) {
+    if let Some(raw) = raw
+        && let Some(value) = problems.check(required_text(field, raw))
+    {
+        *target = value;
+    }
+}
+
+/// An update's new `metadata`: set when it is an object, else recorded.
+pub(crate) fn update_metadata(problems: &mut Problems, raw: Option<JsonValue>, target: &mut JsonValue) {
+    if let Some(raw) = raw
+        && let Some(value) = problems.check(metadata(Some(raw)))
+    {
+        *target = value;
+    }
+}
+
+/// An update's `description`: kept, cleared, or set when valid.
+pub(crate) fn update_description(problems: &mut Problems, patch: Patch<String>, target: &mut Option<String>) {
+    match patch {
+        Patch::Keep => {}
+        Patch::Clear => *target = None,
+        Patch::Set(text) => {
+            if let Some(text) = problems.check(description("description", Some(text))) {
+                *target = text;
+            }
+        }
     }
 }
 

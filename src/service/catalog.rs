@@ -10,7 +10,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
-use super::{Patch, check_unique, check_version, find_ref, metadata, new_id, now, required_text, save_versioned};
+use super::{
+    Patch, check_unique, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
+    update_metadata, update_text,
+};
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
 #[derive(Clone, Debug, Default)]
@@ -234,16 +237,8 @@ pub async fn update_product(db: &DatabaseConnection, input: ProductChanges) -> S
         );
         next.sku = sku;
     }
-    if let Some(raw) = &input.name
-        && let Some(name) = problems.check(required_text("name", raw))
-    {
-        next.name = name;
-    }
-    if let Some(raw) = input.metadata
-        && let Some(value) = problems.check(metadata(Some(raw)))
-    {
-        next.metadata = value;
-    }
+    update_text(&mut problems, "name", input.name.as_deref(), &mut next.name);
+    update_metadata(&mut problems, input.metadata, &mut next.metadata);
     next.product_line_id = match input.product_line_id {
         Patch::Keep => current.product_line_id,
         Patch::Clear => None,

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::page::{Page, PageRequest, contains_ignoring_case, count_by_parent, fetch_page, fetch_pages};
 use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, MAX_TEXT_LEN, Patch, check_unique, check_version, find_ref, metadata,
-    new_id, now, required_text, save_versioned,
+    new_id, now, required_text, save_versioned, update_metadata, update_text,
 };
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
@@ -223,16 +223,8 @@ pub async fn update(db: &DatabaseConnection, input: CustomerChanges) -> ServiceR
         );
         next.email = email;
     }
-    if let Some(raw) = &input.name
-        && let Some(name) = problems.check(required_text("name", raw))
-    {
-        next.name = name;
-    }
-    if let Some(raw) = input.metadata
-        && let Some(value) = problems.check(metadata(Some(raw)))
-    {
-        next.metadata = value;
-    }
+    update_text(&mut problems, "name", input.name.as_deref(), &mut next.name);
+    update_metadata(&mut problems, input.metadata, &mut next.metadata);
     next.organization_id = match input.organization_id {
         Patch::Keep => current.organization_id,
         Patch::Clear => None,

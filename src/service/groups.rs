@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_unique, check_version, description, metadata, new_id, now,
-    parse_id, required_text, save_versioned,
+    parse_id, required_text, save_versioned, update_description, update_metadata,
 };
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
@@ -306,20 +306,8 @@ pub async fn update(db: &DatabaseConnection, input: GroupChanges) -> ServiceResu
         next.name_key = name.to_lowercase();
         next.name = name;
     }
-    match input.description {
-        Patch::Keep => {}
-        Patch::Clear => next.description = None,
-        Patch::Set(text) => {
-            if let Some(text) = problems.check(description("description", Some(text))) {
-                next.description = text;
-            }
-        }
-    }
-    if let Some(raw) = input.metadata
-        && let Some(value) = problems.check(metadata(Some(raw)))
-    {
-        next.metadata = value;
-    }
+    update_description(&mut problems, input.description, &mut next.description);
+    update_metadata(&mut problems, input.metadata, &mut next.metadata);
     problems.into_result()?;
     next.is_active = input.is_active.unwrap_or(current.is_active);
     next.commission_exempt = input.commission_exempt.unwrap_or(current.commission_exempt);

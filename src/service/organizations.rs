@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use super::groups::{parse_ids, report_missing, require_kind};
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
-use super::{EVERYONE_GROUP_ID, Patch, check_version, find_ref, metadata, new_id, now, required_text, save_versioned};
+use super::{
+    EVERYONE_GROUP_ID, Patch, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
+    update_metadata, update_text,
+};
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 
 /// How deep a chain of parents may go; deeper is surely a mistake.
@@ -148,16 +151,8 @@ pub async fn update(db: &DatabaseConnection, input: OrganizationChanges) -> Serv
     check_version(input.version, current.version, "organization")?;
     let mut problems = Problems::default();
     let mut next = current.clone();
-    if let Some(raw) = &input.name
-        && let Some(name) = problems.check(required_text("name", raw))
-    {
-        next.name = name;
-    }
-    if let Some(raw) = input.metadata
-        && let Some(value) = problems.check(metadata(Some(raw)))
-    {
-        next.metadata = value;
-    }
+    update_text(&mut problems, "name", input.name.as_deref(), &mut next.name);
+    update_metadata(&mut problems, input.metadata, &mut next.metadata);
     next.parent_id = match input.parent_id {
         Patch::Keep => current.parent_id,
         Patch::Clear => None,

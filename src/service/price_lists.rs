@@ -11,7 +11,10 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
-use super::{Patch, check_version, description, find_ref, metadata, new_id, now, required_text, save_versioned};
+use super::{
+    Patch, check_version, description, find_ref, metadata, new_id, now, required_text, save_versioned,
+    update_description, update_metadata, update_text,
+};
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 
 #[derive(Clone, Debug, Default)]
@@ -140,25 +143,9 @@ pub async fn update(db: &DatabaseConnection, input: PriceListChanges) -> Service
     check_version(input.version, current.version, "price list")?;
     let mut problems = Problems::default();
     let mut next = current.clone();
-    if let Some(raw) = &input.name
-        && let Some(name) = problems.check(required_text("name", raw))
-    {
-        next.name = name;
-    }
-    match input.description {
-        Patch::Keep => {}
-        Patch::Clear => next.description = None,
-        Patch::Set(text) => {
-            if let Some(text) = problems.check(description("description", Some(text))) {
-                next.description = text;
-            }
-        }
-    }
-    if let Some(raw) = input.metadata
-        && let Some(value) = problems.check(metadata(Some(raw)))
-    {
-        next.metadata = value;
-    }
+    update_text(&mut problems, "name", input.name.as_deref(), &mut next.name);
+    update_description(&mut problems, input.description, &mut next.description);
+    update_metadata(&mut problems, input.metadata, &mut next.metadata);
     next.starts_at = input.starts_at.apply(current.starts_at);
     next.ends_at = input.ends_at.apply(current.ends_at);
     problems.check(window(next.starts_at, next.ends_at));
