@@ -5,10 +5,11 @@ use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::db;
-use super::errors::{DeletePayload, not_found, payload, query_error};
-use super::groups::{DeleteInput, id_arg, patch};
+use super::errors::{DeletePayload, payload, query_error};
+use super::groups::{DeleteInput, patch};
 use super::types::Customer;
 use crate::service::customers;
+use crate::service::find_ref;
 
 #[derive(InputObject, Default)]
 pub struct CustomerFilter {
@@ -26,11 +27,8 @@ pub struct CustomerQuery;
 #[Object]
 impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
-        let uuid = id_arg("customer", &id)?;
-        match customers::find(&db(ctx).conn, uuid).await.map_err(query_error)? {
-            Some(customer) => Ok(Some(Customer(customer))),
-            None => Err(not_found("customer", &id)),
-        }
+        let found = find_ref::<entity::customer::Entity>(&db(ctx).conn, &["id"], "customer", &id).await;
+        Ok(Some(Customer(found.map_err(query_error)?)))
     }
 
     /// Customers in creation order.

@@ -8,6 +8,7 @@ use super::connection::{CountedConnection, TotalCount, connection, page_request}
 use super::db;
 use super::errors::{DeletePayload, not_found, payload, query_error};
 use super::types::{CustomerGroup, CustomerGroupPriceList, GroupKind};
+use crate::service::find_ref;
 use crate::service::{Patch, groups};
 
 #[derive(InputObject, Default)]
@@ -39,11 +40,8 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     async fn customer_group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerGroup>> {
-        let uuid = id_arg("customer group", &id)?;
-        match groups::find(&db(ctx).conn, uuid).await.map_err(query_error)? {
-            Some(group) => Ok(Some(CustomerGroup(group))),
-            None => Err(not_found("customer group", &id)),
-        }
+        let found = find_ref::<entity::customer_group::Entity>(&db(ctx).conn, &["id"], "customer group", &id).await;
+        Ok(Some(CustomerGroup(found.map_err(query_error)?)))
     }
 
     /// Groups in creation order.

@@ -5,9 +5,10 @@ use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::db;
-use super::errors::{DeletePayload, not_found, payload, query_error};
+use super::errors::{DeletePayload, payload, query_error};
 use super::groups::{DeleteInput, id_arg, ids, patch};
 use super::types::Organization;
+use crate::service::find_ref;
 use crate::service::organizations;
 
 #[derive(InputObject, Default)]
@@ -24,11 +25,8 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let uuid = id_arg("organization", &id)?;
-        match organizations::find(&db(ctx).conn, uuid).await.map_err(query_error)? {
-            Some(organization) => Ok(Some(Organization(organization))),
-            None => Err(not_found("organization", &id)),
-        }
+        let found = find_ref::<entity::organization::Entity>(&db(ctx).conn, &["id"], "organization", &id).await;
+        Ok(Some(Organization(found.map_err(query_error)?)))
     }
 
     /// Organizations in creation order.

@@ -6,10 +6,11 @@ use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::db;
-use super::errors::{DeletePayload, UserError, mutation_result, not_found, payload, query_error};
-use super::groups::{DeleteInput, id_arg, patch};
+use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
+use super::groups::{DeleteInput, patch};
 use super::products::{DeletePricesPayload, PriceKeyInput};
 use super::types::{Price, PriceList, PriceListStatus, PriceListType};
+use crate::service::find_ref;
 use crate::service::{price_lists, prices};
 
 #[derive(InputObject, Default)]
@@ -27,11 +28,8 @@ pub struct PriceListQuery;
 #[Object]
 impl PriceListQuery {
     async fn price_list(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PriceList>> {
-        let uuid = id_arg("price list", &id)?;
-        match price_lists::find(&db(ctx).conn, uuid).await.map_err(query_error)? {
-            Some(list) => Ok(Some(PriceList(list))),
-            None => Err(not_found("price list", &id)),
-        }
+        let found = find_ref::<entity::price_list::Entity>(&db(ctx).conn, &["id"], "price list", &id).await;
+        Ok(Some(PriceList(found.map_err(query_error)?)))
     }
 
     /// Price lists in creation order.

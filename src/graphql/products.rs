@@ -5,9 +5,10 @@ use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::db;
-use super::errors::{DeletePayload, UserError, mutation_result, not_found, payload, query_error};
+use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, id_arg, patch};
 use super::types::{BasePrice, Product, ProductLine};
+use crate::service::find_ref;
 use crate::service::{catalog, prices};
 
 #[derive(InputObject, Default)]
@@ -29,11 +30,8 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     async fn product_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductLine>> {
-        let uuid = id_arg("product line", &id)?;
-        match catalog::find_line(&db(ctx).conn, uuid).await.map_err(query_error)? {
-            Some(line) => Ok(Some(ProductLine(line))),
-            None => Err(not_found("product line", &id)),
-        }
+        let found = find_ref::<entity::product_line::Entity>(&db(ctx).conn, &["id"], "product line", &id).await;
+        Ok(Some(ProductLine(found.map_err(query_error)?)))
     }
 
     /// Product lines in creation order.
@@ -61,11 +59,8 @@ impl ProductQuery {
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        let uuid = id_arg("product", &id)?;
-        match catalog::find_product(&db(ctx).conn, uuid).await.map_err(query_error)? {
-            Some(product) => Ok(Some(Product(product))),
-            None => Err(not_found("product", &id)),
-        }
+        let found = find_ref::<entity::product::Entity>(&db(ctx).conn, &["id"], "product", &id).await;
+        Ok(Some(Product(found.map_err(query_error)?)))
     }
 
     /// Products in creation order.

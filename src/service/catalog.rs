@@ -38,10 +38,6 @@ impl ProductLineFilter {
     }
 }
 
-pub async fn find_line(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<product_line::Model>> {
-    Ok(product_line::Entity::find_by_id(id).one(db).await?)
-}
-
 pub async fn page_lines(
     db: &DatabaseConnection,
     filter: &ProductLineFilter,
@@ -145,10 +141,6 @@ impl ProductFilter {
         }
         select
     }
-}
-
-pub async fn find_product(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<product::Model>> {
-    Ok(product::Entity::find_by_id(id).one(db).await?)
 }
 
 pub async fn page_products(

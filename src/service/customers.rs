@@ -95,10 +95,6 @@ impl CustomerFilter {
     }
 }
 
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<customer::Model>> {
-    Ok(customer::Entity::find_by_id(id).one(db).await?)
-}
-
 pub async fn page(
     db: &DatabaseConnection,
     filter: &CustomerFilter,

@@ -71,10 +71,6 @@ pub struct PriceListLink {
     pub price_list: price_list::Model,
 }
 
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<customer_group::Model>> {
-    Ok(customer_group::Entity::find_by_id(id).one(db).await?)
-}
-
 fn filtered(filter: &GroupFilter) -> sea_orm::Select<customer_group::Entity> {
     let mut select = customer_group::Entity::find();
     if let Some(kind) = filter.kind {

@@ -58,10 +58,6 @@ impl OrganizationFilter {
     }
 }
 
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<organization::Model>> {
-    Ok(organization::Entity::find_by_id(id).one(db).await?)
-}
-
 pub async fn page(
     db: &DatabaseConnection,
     filter: &OrganizationFilter,

@@ -66,10 +66,6 @@ impl PriceListFilter {
     }
 }
 
-pub async fn find(db: &DatabaseConnection, id: Uuid) -> ServiceResult<Option<price_list::Model>> {
-    Ok(price_list::Entity::find_by_id(id).one(db).await?)
-}
-
 pub async fn page(
     db: &DatabaseConnection,
     filter: &PriceListFilter,
