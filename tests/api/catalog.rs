@@ -190,3 +190,36 @@ async fn bad_base_prices_are_refused_all_or_nothing() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn deleting_a_product_removes_its_base_and_list_prices() {
+    on_each_backend(|app| async move {
+        let chair = product(&app, "CH-1", json!({})).await;
+        let desk = product(&app, "DE-1", json!({})).await;
+        let base = json!([{ "productId": chair, "currency": "USD", "amount": "1.00" }, { "productId": desk, "currency": "USD", "amount": "2.00" }]);
+        app.mutate("upsertBasePrices", UPSERT_BASE_PRICES, json!({ "input": { "prices": base } })).await;
+        let list = crate::fixtures::price_list(&app, "L", json!({})).await;
+        let prices = json!([{ "productId": chair, "currency": "USD", "amount": "0.90" }, { "productId": desk, "currency": "USD", "amount": "1.90" }]);
+        app.mutate("upsertPrices", crate::fixtures::UPSERT_PRICES, json!({ "input": { "priceListId": list, "prices": prices } })).await;
+
+        let delete = "mutation($input: DeleteInput!) { deleteProduct(input: $input) { deletedId userErrors { code } } }";
+        app.data(delete, json!({ "input": { "id": chair } })).await;
+        let left = app
+            .data("query($l: ID!) { priceList(id: $l) { prices(first: 10) { totalCount edges { node { product { sku } } } } } }", json!({ "l": list }))
+            .await;
+        assert_eq!(left["priceList"]["prices"], json!({ "totalCount": 1, "edges": [{ "node": { "product": { "sku": "DE-1" } } }] }));
+        use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+        let chair_id = uuid::Uuid::parse_str(&chair).expect("uuid");
+        let base_left = entity::base_price::Entity::find()
+            .filter(entity::base_price::Column::ProductId.eq(chair_id))
+            .count(&app.db.conn)
+            .await
+            .expect("count");
+        assert_eq!(base_left, 0, "the chair's base price went with it");
+        let read = app.data(READ, json!({ "id": desk })).await;
+        assert_eq!(read["product"]["basePrices"][0]["amount"]["amount"], "2.00", "the desk's stays");
+        let gone = app.data(delete, json!({ "input": { "id": chair } })).await;
+        assert_eq!(gone["deleteProduct"]["userErrors"][0]["code"], "NOT_FOUND");
+    })
+    .await;
+}

@@ -262,3 +262,24 @@ async fn connections_page_forwards_and_backwards() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn deleting_a_group_removes_its_memberships_and_links() {
+    on_each_backend(|app| async move {
+        let vip = id(&create_group(&app, json!({ "name": "VIP" })).await);
+        let member = crate::fixtures::customer(&app, "m@example.com", json!({})).await;
+        crate::fixtures::add_customers(&app, &vip, &[&member]).await;
+        let list = crate::fixtures::price_list(&app, "VIP list", json!({})).await;
+        crate::fixtures::link_price_list(&app, &vip, &list, 1).await;
+
+        app.mutate("deleteCustomerGroup", DELETE, json!({ "input": { "id": vip } })).await;
+        let after = app
+            .data(
+                "query($c: ID!, $l: ID!) { customer(id: $c) { groups { name } } priceList(id: $l) { customerGroups { priority } } }",
+                json!({ "c": member, "l": list }),
+            )
+            .await;
+        assert_eq!(after, json!({ "customer": { "groups": [] }, "priceList": { "customerGroups": [] } }));
+    })
+    .await;
+}

@@ -718,3 +718,37 @@ async fn resolve_prices_answers_in_input_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_list_reached_through_several_groups_counts_once_at_its_smallest_priority() {
+    on_each_backend(|app| async move {
+        let Shop { chair, vip, shopper } = shop(&app).await;
+        let staff = pricing_group(&app, "Staff").await;
+        add_customers(&app, &staff, &[&shopper]).await;
+        let shared = list_with_price(&app, "Shared", json!({ "type": "OVERRIDE" }), &vip, 20, &chair, "70.00").await;
+        link_price_list(&app, &staff, &shared, 1).await;
+        list_with_price(&app, "Middle", json!({ "type": "OVERRIDE" }), &vip, 10, &chair, "60.00").await;
+
+        let price = resolve(&app, Some(&shopper), &chair, 1).await;
+        assert_eq!(
+            summary(&price),
+            (json!("70.00"), json!("PRICE_LIST"), json!("Shared")),
+            "priority 1 through Staff beats Middle's 10"
+        );
+        assert_eq!(
+            (price["customerGroup"]["name"].clone(), price["priority"].clone()),
+            (json!("Staff"), json!(1))
+        );
+        let mut entries = outcomes(&price);
+        entries.sort();
+        assert_eq!(
+            entries,
+            [
+                pair("Middle", "OUTRANKED"),
+                pair("Shared", "APPLIED"),
+                pair("Shared", "OUTRANKED")
+            ]
+        );
+    })
+    .await;
+}
