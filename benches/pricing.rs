@@ -85,7 +85,6 @@ fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
                 })
                 .collect();
             Offer {
-                product_line: None,
                 base: vec![
                     BaseTier {
                         min_quantity: 1,
@@ -122,7 +121,7 @@ fn resolve_batch(c: &mut Criterion) {
             b.iter(|| {
                 let candidates = Candidates::new(&shopper, at);
                 for (offer, quantity) in offers.iter().zip(&quantities) {
-                    black_box(candidates.price(offer, *quantity, strategy));
+                    black_box(candidates.price(None, offer, *quantity, strategy));
                 }
             })
         });
@@ -131,7 +130,7 @@ fn resolve_batch(c: &mut Criterion) {
         b.iter(|| {
             let candidates = Candidates::new(&shopper, at);
             for (offer, quantity) in offers.iter().zip(&quantities) {
-                black_box(candidates.price_and_explain(offer, *quantity, Strategy::Priority));
+                black_box(candidates.price_and_explain(None, offer, *quantity, Strategy::Priority));
             }
         })
     });

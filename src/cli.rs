@@ -5,6 +5,7 @@ use std::io::Write;
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
 
+use crate::cache::CacheOptions;
 use crate::config::{Command, DatabaseArgs, LogFormat, ServeArgs};
 use crate::db::{Db, DbOptions};
 use crate::http::{AppState, Server, shutdown_signal};
@@ -14,14 +15,14 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Migrate(args) => {
             init_logs(LogFormat::Text);
-            let db = connect(&args).await?;
+            let db = connect(&args, CacheOptions::off()).await?;
             db.migrate().await.context("applying migrations")?;
             println!("migrations applied");
             Ok(())
         }
         Command::Seed(args) => {
             init_logs(LogFormat::Text);
-            let db = connect(&args.database).await?;
+            let db = connect(&args.database, CacheOptions::off()).await?;
             db.migrate().await.context("applying migrations")?;
             crate::seed::run(&db, &args).await
         }
@@ -46,9 +47,11 @@ fn init_logs(format: LogFormat) {
     };
 }
 
-async fn connect(args: &DatabaseArgs) -> anyhow::Result<Db> {
+/// Opens the database; only `serve` reads through the cache.
+async fn connect(args: &DatabaseArgs, cache: CacheOptions) -> anyhow::Result<Db> {
     let options = DbOptions {
         max_connections: args.db_max_connections,
+        cache,
         ..DbOptions::default()
     };
     Db::connect(&args.database_url, &options)
@@ -69,7 +72,7 @@ fn redact(url: &str) -> String {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logs(args.log.log_format);
-    let db = connect(&args.database).await?;
+    let db = connect(&args.database, args.cache.options()).await?;
     db.migrate().await.context("applying migrations")?;
     if args.demo {
         crate::seed::demo_if_empty(&db).await?;

@@ -62,7 +62,39 @@ pub struct ServeArgs {
     #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
     pub demo: bool,
     #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
     pub log: LogArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CacheArgs {
+    /// The in-process read cache; `off` sends every read to the database.
+    #[arg(long = "cache", env = "PRICEGRAPH_CACHE", value_enum, default_value_t = Switch::On)]
+    pub cache: Switch,
+    /// Longest life of a cached entry, in seconds: the safety net for
+    /// writes made outside this process.
+    #[arg(long, env = "PRICEGRAPH_CACHE_TTL_SECONDS", default_value_t = 30)]
+    pub cache_ttl_seconds: u64,
+    /// Most entries per cache layer.
+    #[arg(long, env = "PRICEGRAPH_CACHE_CAPACITY", default_value_t = 100_000)]
+    pub cache_capacity: u64,
+}
+
+impl CacheArgs {
+    pub fn options(&self) -> crate::cache::CacheOptions {
+        crate::cache::CacheOptions {
+            enabled: self.cache == Switch::On,
+            ttl: std::time::Duration::from_secs(self.cache_ttl_seconds.max(1)),
+            capacity: self.cache_capacity,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,5 +1,5 @@
-//! Connecting to the database: the pool, SQLite's pragmas, and the statement
-//! counter that tests and metrics read.
+//! Connecting to the database: the pool, SQLite's pragmas, the statement
+//! counter that tests and metrics read, and the read cache in front of it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -9,14 +9,18 @@ use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 
+use crate::cache::{Cache, CacheOptions};
+
 /// Rows SQLite's worker thread may hand over before the reader catches up;
 /// above the largest page (100 + 1), so a page never waits on the channel.
 const ROW_BUFFER: usize = 256;
 
-/// The pool plus a count of every SQL statement it ran.
+/// The pool, a count of every SQL statement it ran, and the cache that
+/// services read through and invalidate after their writes.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub conn: DatabaseConnection,
+    pub cache: Arc<Cache>,
     statements: Arc<AtomicU64>,
 }
 
@@ -25,6 +29,7 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// A PostgreSQL `search_path`, so tests can give each run its own schema.
     pub schema: Option<String>,
+    pub cache: CacheOptions,
 }
 
 impl Default for DbOptions {
@@ -32,6 +37,7 @@ impl Default for DbOptions {
         Self {
             max_connections: 16,
             schema: None,
+            cache: CacheOptions::default(),
         }
     }
 }
@@ -74,7 +80,11 @@ impl Db {
                 sql = %info.statement.sql,
             );
         });
-        Ok(Self { conn, statements })
+        Ok(Self {
+            conn,
+            cache: Arc::new(Cache::new(&options.cache)),
+            statements,
+        })
     }
 
     /// Statements run since the pool opened.

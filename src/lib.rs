@@ -2,6 +2,7 @@
 //! customer pay, and why". Data flows HTTP → GraphQL/REST → service →
 //! pricing core / store; nothing reaches back up.
 
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -90,11 +90,10 @@ pub type ListMap<V> = FxHashMap<Uuid, V>;
 /// a walk over many lists does not chase a pointer per list.
 pub type Tiers = SmallVec<[Tier; 2]>;
 
-/// One product in one currency: its line, its base tiers and, per list id,
-/// that list's tiers for it.
+/// One product in one currency: its base tiers and, per list id, that
+/// list's tiers for it. The same for every shopper, so it can be cached.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Offer {
-    pub product_line: Option<Uuid>,
     pub base: Vec<BaseTier>,
     pub list_tiers: ListMap<Tiers>,
 }
@@ -280,7 +279,7 @@ impl<'a> Candidates<'a> {
     /// Resolves one product in one currency (SPEC §4), without the
     /// explanation. Costs one look-up per list that prices the product,
     /// however many candidates there are.
-    pub fn price(&self, offer: &Offer, quantity: i32, strategy: Strategy) -> Resolved {
+    pub fn price(&self, product_line: Option<Uuid>, offer: &Offer, quantity: i32, strategy: Strategy) -> Resolved {
         // 2. The base price.
         let base = base_tier(&offer.base, quantity);
         let mut resolved = Resolved {
@@ -294,7 +293,7 @@ impl<'a> Candidates<'a> {
             explanation: Vec::new(),
         };
         // 1. Not orderable: no amount.
-        if !self.access.allows(offer.product_line) {
+        if !self.access.allows(product_line) {
             resolved.source = Source::NotOrderable;
             return resolved;
         }
@@ -322,8 +321,14 @@ impl<'a> Candidates<'a> {
     }
 
     /// [`Self::price`] with the explanation: one entry per group and list considered.
-    pub fn price_and_explain(&self, offer: &Offer, quantity: i32, strategy: Strategy) -> Resolved {
-        let mut resolved = self.price(offer, quantity, strategy);
+    pub fn price_and_explain(
+        &self,
+        product_line: Option<Uuid>,
+        offer: &Offer,
+        quantity: i32,
+        strategy: Strategy,
+    ) -> Resolved {
+        let mut resolved = self.price(product_line, offer, quantity, strategy);
         if resolved.source == Source::NotOrderable {
             return resolved;
         }

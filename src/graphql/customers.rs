@@ -122,11 +122,11 @@ impl CustomerMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        UpdateCustomerPayload::from_result(customers::update(&db(ctx).conn, input).await, Customer)
+        UpdateCustomerPayload::from_result(customers::update(db(ctx), input).await, Customer)
     }
 
     /// Deletes the customer with its memberships.
     async fn delete_customer(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(customers::delete(&db(ctx).conn, &input.id, input.version).await)
+        DeletePayload::from_result(customers::delete(db(ctx), &input.id, input.version).await)
     }
 }

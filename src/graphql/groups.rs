@@ -185,7 +185,7 @@ impl GroupMutation {
                 })
                 .collect(),
         };
-        CreateCustomerGroupPayload::from_result(groups::create(&db(ctx).conn, input).await, CustomerGroup)
+        CreateCustomerGroupPayload::from_result(groups::create(db(ctx), input).await, CustomerGroup)
     }
 
     async fn update_customer_group(
@@ -203,13 +203,13 @@ impl GroupMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        UpdateCustomerGroupPayload::from_result(groups::update(&db(ctx).conn, input).await, CustomerGroup)
+        UpdateCustomerGroupPayload::from_result(groups::update(db(ctx), input).await, CustomerGroup)
     }
 
     /// Deletes the group with its memberships and links; customers of a
     /// deleted TYPE group move to `Default`.
     async fn delete_customer_group(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(groups::delete(&db(ctx).conn, &input.id, input.version).await)
+        DeletePayload::from_result(groups::delete(db(ctx), &input.id, input.version).await)
     }
 
     /// Adding a customer that is already a member is a no-op.
@@ -218,7 +218,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupCustomersInput,
     ) -> Result<AddCustomersToGroupPayload> {
-        let result = groups::add_customers(&db(ctx).conn, &input.group_id, &ids(input.customer_ids)).await;
+        let result = groups::add_customers(db(ctx), &input.group_id, &ids(input.customer_ids)).await;
         AddCustomersToGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -227,7 +227,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupCustomersInput,
     ) -> Result<RemoveCustomersFromGroupPayload> {
-        let result = groups::remove_customers(&db(ctx).conn, &input.group_id, &ids(input.customer_ids)).await;
+        let result = groups::remove_customers(db(ctx), &input.group_id, &ids(input.customer_ids)).await;
         RemoveCustomersFromGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -237,7 +237,7 @@ impl GroupMutation {
         input: AddPriceListToGroupInput,
     ) -> Result<AddPriceListToGroupPayload> {
         let result = groups::add_price_list(
-            &db(ctx).conn,
+            db(ctx),
             &input.group_id,
             &input.price_list_id,
             input.priority.into(),
@@ -255,7 +255,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: RemovePriceListFromGroupInput,
     ) -> Result<RemovePriceListFromGroupPayload> {
-        let result = groups::remove_price_list(&db(ctx).conn, &input.group_id, &input.price_list_id).await;
+        let result = groups::remove_price_list(db(ctx), &input.group_id, &input.price_list_id).await;
         RemovePriceListFromGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -264,7 +264,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: SetGroupProductLinesInput,
     ) -> Result<SetGroupProductLinesPayload> {
-        let result = groups::set_product_lines(&db(ctx).conn, &input.group_id, &ids(input.product_line_ids)).await;
+        let result = groups::set_product_lines(db(ctx), &input.group_id, &ids(input.product_line_ids)).await;
         SetGroupProductLinesPayload::from_result(result, CustomerGroup)
     }
 }

@@ -378,7 +378,7 @@ pub struct ProductRef {
 
 /// `Product.resolvedPrice` for a page of products: one resolution per
 /// distinct shopper and question, covering every product in it.
-pub struct ResolvedPricesLoader(DatabaseConnection);
+pub struct ResolvedPricesLoader(Db);
 
 impl Loader<(PriceQuestion, ProductRef)> for ResolvedPricesLoader {
     type Value = PricedItem;
@@ -465,7 +465,7 @@ impl Loaders {
         Self {
             now: Utc::now(),
             profiles: loader(ProfilesLoader(conn.clone()), queue),
-            resolved_prices: loader(ResolvedPricesLoader(conn.clone()), queue),
+            resolved_prices: loader(ResolvedPricesLoader(db.clone()), queue),
             customers: loader(by_id(conn), queue),
             groups: loader(by_id(conn), queue),
             organizations: loader(by_id(conn), queue),

@@ -122,7 +122,7 @@ impl OrganizationMutation {
 
     /// Deletes the organization: its customers and child organizations stay, without it.
     async fn delete_organization(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(organizations::delete(&db(ctx).conn, &input.id, input.version).await)
+        DeletePayload::from_result(organizations::delete(db(ctx), &input.id, input.version).await)
     }
 
     async fn set_organization_groups(
@@ -130,7 +130,7 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         input: SetOrganizationGroupsInput,
     ) -> Result<SetOrganizationGroupsPayload> {
-        let result = organizations::set_groups(&db(ctx).conn, &input.organization_id, &ids(input.group_ids)).await;
+        let result = organizations::set_groups(db(ctx), &input.organization_id, &ids(input.group_ids)).await;
         SetOrganizationGroupsPayload::from_result(result, Organization)
     }
 }

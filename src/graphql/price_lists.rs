@@ -170,12 +170,12 @@ impl PriceListMutation {
             ends_at: patch(input.ends_at),
             metadata: input.metadata,
         };
-        UpdatePriceListPayload::from_result(price_lists::update(&db(ctx).conn, input).await, PriceList)
+        UpdatePriceListPayload::from_result(price_lists::update(db(ctx), input).await, PriceList)
     }
 
     /// Deletes the list with its prices and its links to groups.
     async fn delete_price_list(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(price_lists::delete(&db(ctx).conn, &input.id, input.version).await)
+        DeletePayload::from_result(price_lists::delete(db(ctx), &input.id, input.version).await)
     }
 
     async fn upsert_prices(&self, ctx: &Context<'_>, input: UpsertPricesInput) -> Result<UpsertPricesPayload> {
@@ -190,7 +190,7 @@ impl PriceListMutation {
                 amount: p.amount,
             })
             .collect();
-        let result = prices::upsert_prices(&db(ctx).conn, &input.price_list_id, &inputs).await;
+        let result = prices::upsert_prices(db(ctx), &input.price_list_id, &inputs).await;
         let (written, user_errors) = mutation_result(result, |(list, rows)| {
             (PriceList(list), rows.into_iter().map(Price).collect())
         })?;
@@ -204,7 +204,7 @@ impl PriceListMutation {
 
     async fn delete_prices(&self, ctx: &Context<'_>, input: DeletePricesInput) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
-        let result = prices::delete_prices(&db(ctx).conn, &input.price_list_id, &keys).await;
+        let result = prices::delete_prices(db(ctx), &input.price_list_id, &keys).await;
         let (deleted_count, user_errors) = mutation_result(result, |(_, n)| n)?;
         Ok(DeletePricesPayload {
             deleted_count,

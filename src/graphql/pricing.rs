@@ -64,7 +64,7 @@ impl PricingQuery {
             items: vec![(product_id, quantity)],
             explain: ctx.look_ahead().field("explanation").exists(),
         };
-        let mut answers = resolution::resolve_prices(&db(ctx).conn, &query)
+        let mut answers = resolution::resolve_prices(db(ctx), &query)
             .await
             .map_err(|e| query_error(at_argument(e)))?;
         answers
@@ -90,7 +90,7 @@ impl PricingQuery {
             explain: ctx.look_ahead().field("explanation").exists(),
             ..query
         };
-        let answers = resolution::resolve_prices(&db(ctx).conn, &query)
+        let answers = resolution::resolve_prices(db(ctx), &query)
             .await
             .map_err(query_error)?;
         Ok(answers.into_iter().map(ResolvedPrice).collect())

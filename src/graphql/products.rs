@@ -83,9 +83,10 @@ impl ProductQuery {
             search: filter.search,
         };
         let conn = db(ctx).conn.clone();
-        let page = catalog::page_products(&conn, &filter, request)
+        let page = catalog::page_products(db(ctx), &filter, request)
             .await
             .map_err(query_error)?;
+        let page = crate::service::page::Page::clone(&page);
         let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
             catalog::count_products(&conn, &filter).await
         });
@@ -219,7 +220,7 @@ impl ProductMutation {
 
     /// Deletes the line: its products stay, without a line; groups stop listing it.
     async fn delete_product_line(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(catalog::delete_line(&db(ctx).conn, &input.id, input.version).await)
+        DeletePayload::from_result(catalog::delete_line(db(ctx), &input.id, input.version).await)
     }
 
     async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> Result<CreateProductPayload> {
@@ -229,7 +230,7 @@ impl ProductMutation {
             product_line_id: input.product_line_id.map(|id| id.0),
             metadata: input.metadata,
         };
-        CreateProductPayload::from_result(catalog::create_product(&db(ctx).conn, input).await, Product)
+        CreateProductPayload::from_result(catalog::create_product(db(ctx), input).await, Product)
     }
 
     async fn update_product(&self, ctx: &Context<'_>, input: UpdateProductInput) -> Result<UpdateProductPayload> {
@@ -241,12 +242,12 @@ impl ProductMutation {
             product_line_id: patch(input.product_line_id.map_value(|id| id.0)),
             metadata: input.metadata,
         };
-        UpdateProductPayload::from_result(catalog::update_product(&db(ctx).conn, input).await, Product)
+        UpdateProductPayload::from_result(catalog::update_product(db(ctx), input).await, Product)
     }
 
     /// Deletes the product with its base prices and every list's prices for it.
     async fn delete_product(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(catalog::delete_product(&db(ctx).conn, &input.id, input.version).await)
+        DeletePayload::from_result(catalog::delete_product(db(ctx), &input.id, input.version).await)
     }
 
     async fn upsert_base_prices(
@@ -265,7 +266,7 @@ impl ProductMutation {
                 amount: p.amount,
             })
             .collect();
-        let result = prices::upsert_base_prices(&db(ctx).conn, &inputs).await;
+        let result = prices::upsert_base_prices(db(ctx), &inputs).await;
         let (base_prices, user_errors) = mutation_result(result, |rows| rows.into_iter().map(BasePrice).collect())?;
         Ok(UpsertBasePricesPayload {
             base_prices,
@@ -275,7 +276,7 @@ impl ProductMutation {
 
     async fn delete_base_prices(&self, ctx: &Context<'_>, input: DeleteBasePricesInput) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
-        let result = prices::delete_base_prices(&db(ctx).conn, &keys).await;
+        let result = prices::delete_base_prices(db(ctx), &keys).await;
         let (deleted_count, user_errors) = mutation_result(result, |n| n)?;
         Ok(DeletePricesPayload {
             deleted_count,

@@ -7,6 +7,8 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter, Select,
     TransactionTrait,
 };
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
@@ -14,6 +16,7 @@ use super::{
     Patch, check_unique, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_metadata, update_text,
 };
+use crate::db::Db;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
 #[derive(Clone, Debug, Default)]
@@ -83,7 +86,8 @@ pub async fn update_line(db: &DatabaseConnection, input: ProductLineChanges) -> 
 
 /// Deletes a product line: its products stay, without a line; groups that
 /// listed it stop listing it.
-pub async fn delete_line(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+pub async fn delete_line(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = &store.conn;
     let line = find_ref::<product_line::Entity>(db, &["id"], "product line", raw_id).await?;
     check_version(version, line.version, "product line")?;
     let txn = db.begin().await?;
@@ -99,6 +103,8 @@ pub async fn delete_line(db: &DatabaseConnection, raw_id: &str, version: Option<
         .await?;
     product_line::Entity::delete_by_id(line.id).exec(&txn).await?;
     txn.commit().await?;
+    store.cache.all_groups_changed();
+    store.cache.catalog_changed();
     Ok(line.id)
 }
 
@@ -143,12 +149,21 @@ impl ProductFilter {
     }
 }
 
+/// A page of products; storefronts ask for the same few pages all day, so
+/// they are cached until any product changes.
 pub async fn page_products(
-    db: &DatabaseConnection,
+    store: &Db,
     filter: &ProductFilter,
     request: PageRequest,
-) -> ServiceResult<Page<product::Model>> {
-    Ok(fetch_page(db, filter.select(), product::Column::Id, request).await?)
+) -> ServiceResult<Arc<Page<product::Model>>> {
+    let key = format!("{filter:?}{request:?}");
+    if let Some(page) = store.cache.product_page(&key) {
+        return Ok(page);
+    }
+    let since = store.cache.generation();
+    let page = Arc::new(fetch_page(&store.conn, filter.select(), product::Column::Id, request).await?);
+    store.cache.fill(since, |fill| fill.product_page(key, page.clone()));
+    Ok(page)
 }
 
 pub async fn count_products(db: &DatabaseConnection, filter: &ProductFilter) -> ServiceResult<u64> {
@@ -181,7 +196,8 @@ async fn line(db: &impl ConnectionTrait, raw: &str, problems: &mut Problems) -> 
     Ok(problems.gather(found)?.map(|line| line.id))
 }
 
-pub async fn create_product(db: &DatabaseConnection, input: NewProduct) -> ServiceResult<product::Model> {
+pub async fn create_product(store: &Db, input: NewProduct) -> ServiceResult<product::Model> {
+    let db = &store.conn;
     let mut problems = Problems::default();
     let sku = problems.check(sku(&input.sku));
     let name = problems.check(required_text("name", &input.name));
@@ -212,10 +228,12 @@ pub async fn create_product(db: &DatabaseConnection, input: NewProduct) -> Servi
         .exec_without_returning(db)
         .await
         .map_err(|error| ServiceError::unique_violation(error, || sku_taken(&product.sku)))?;
+    store.cache.catalog_changed();
     Ok(product)
 }
 
-pub async fn update_product(db: &DatabaseConnection, input: ProductChanges) -> ServiceResult<product::Model> {
+pub async fn update_product(store: &Db, input: ProductChanges) -> ServiceResult<product::Model> {
+    let db = &store.conn;
     let current = find_ref::<product::Entity>(db, &["id"], "product", &input.id).await?;
     check_version(input.version, current.version, "product")?;
     let mut problems = Problems::default();
@@ -240,11 +258,14 @@ pub async fn update_product(db: &DatabaseConnection, input: ProductChanges) -> S
     next.version = current.version + 1;
     next.updated_at = now();
     let sku = next.sku.clone();
-    save_versioned::<product::Entity>(db, next, current.id, current.version, "product", || sku_taken(&sku)).await
+    let saved = save_versioned::<product::Entity>(db, next, current.id, current.version, "product", || sku_taken(&sku)).await?;
+    store.cache.catalog_changed();
+    Ok(saved)
 }
 
 /// Deletes a product with its base prices and every list's prices for it.
-pub async fn delete_product(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+pub async fn delete_product(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = &store.conn;
     let product = find_ref::<product::Entity>(db, &["id"], "product", raw_id).await?;
     check_version(version, product.version, "product")?;
     let txn = db.begin().await?;
@@ -258,5 +279,6 @@ pub async fn delete_product(db: &DatabaseConnection, raw_id: &str, version: Opti
         .await?;
     product::Entity::delete_by_id(product.id).exec(&txn).await?;
     txn.commit().await?;
+    store.cache.catalog_changed();
     Ok(product.id)
 }

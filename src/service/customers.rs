@@ -16,6 +16,7 @@ use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, MAX_TEXT_LEN, Patch, check_unique, check_version, find_ref, metadata,
     new_id, now, required_text, save_versioned, update_metadata, update_text,
 };
+use crate::db::Db;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
 #[derive(Clone, Debug, Default)]
@@ -203,7 +204,8 @@ pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> ServiceResul
     Ok(customer)
 }
 
-pub async fn update(db: &DatabaseConnection, input: CustomerChanges) -> ServiceResult<customer::Model> {
+pub async fn update(store: &Db, input: CustomerChanges) -> ServiceResult<customer::Model> {
+    let db = &store.conn;
     let current = find_ref::<customer::Entity>(db, &["id"], "customer", &input.id).await?;
     check_version(input.version, current.version, "customer")?;
     let mut problems = Problems::default();
@@ -237,14 +239,17 @@ pub async fn update(db: &DatabaseConnection, input: CustomerChanges) -> ServiceR
     next.version = current.version + 1;
     next.updated_at = now();
     let email = next.email.clone();
-    save_versioned::<customer::Entity>(db, next, current.id, current.version, "customer", || {
+    let saved = save_versioned::<customer::Entity>(db, next, current.id, current.version, "customer", || {
         email_taken(&email)
     })
-    .await
+    .await?;
+    store.cache.customers_changed(&[saved.id]);
+    Ok(saved)
 }
 
 /// Deletes a customer with its memberships.
-pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = &store.conn;
     let customer = find_ref::<customer::Entity>(db, &["id"], "customer", raw_id).await?;
     check_version(version, customer.version, "customer")?;
     let txn = db.begin().await?;
@@ -254,6 +259,7 @@ pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>)
         .await?;
     customer::Entity::delete_by_id(customer.id).exec(&txn).await?;
     txn.commit().await?;
+    store.cache.customers_changed(&[customer.id]);
     Ok(customer.id)
 }
 

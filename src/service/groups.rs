@@ -20,6 +20,7 @@ use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_unique, check_version, description, metadata, new_id, now,
     parse_id, required_text, save_versioned, update_description, update_metadata,
 };
+use crate::db::Db;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
 /// Most ids one membership or product-line call takes.
@@ -114,7 +115,8 @@ fn name_taken(name: &str) -> UserError {
     )
 }
 
-pub async fn create(db: &DatabaseConnection, input: NewGroup) -> ServiceResult<customer_group::Model> {
+pub async fn create(store: &Db, input: NewGroup) -> ServiceResult<customer_group::Model> {
+    let db = &store.conn;
     let mut problems = Problems::default();
     let name = problems.check(required_text("name", &input.name));
     let description = problems.check(description("description", input.description));
@@ -155,6 +157,7 @@ pub async fn create(db: &DatabaseConnection, input: NewGroup) -> ServiceResult<c
         insert_link(&txn, group.id, price_list_id, priority).await?;
     }
     txn.commit().await?;
+    store.cache.groups_changed(&[group.id]);
     Ok(group)
 }
 
@@ -290,7 +293,8 @@ pub(crate) fn require_kind(
     ))
 }
 
-pub async fn update(db: &DatabaseConnection, input: GroupChanges) -> ServiceResult<customer_group::Model> {
+pub async fn update(store: &Db, input: GroupChanges) -> ServiceResult<customer_group::Model> {
+    let db = &store.conn;
     let current = existing(db, &["id"], &input.id).await?;
     check_version(input.version, current.version, "customer group")?;
     let mut problems = Problems::default();
@@ -312,15 +316,18 @@ pub async fn update(db: &DatabaseConnection, input: GroupChanges) -> ServiceResu
     next.updated_at = now();
 
     let name = next.name.clone();
-    save_versioned::<customer_group::Entity>(db, next, current.id, current.version, "customer group", || {
+    let saved = save_versioned::<customer_group::Entity>(db, next, current.id, current.version, "customer group", || {
         name_taken(&name)
     })
-    .await
+    .await?;
+    store.cache.groups_changed(&[saved.id]);
+    Ok(saved)
 }
 
 /// Deletes a group with its memberships and links. Customers of a deleted
 /// `TYPE` group move to the built-in `Default` group, so each keeps exactly one.
-pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = &store.conn;
     let group = existing(db, &["id"], raw_id).await?;
     check_version(version, group.version, "customer group")?;
     if group.id == DEFAULT_TYPE_GROUP_ID || group.id == EVERYONE_GROUP_ID {
@@ -358,6 +365,7 @@ pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>)
         .await?;
     customer_group::Entity::delete_by_id(group.id).exec(&txn).await?;
     txn.commit().await?;
+    store.cache.groups_changed(&[group.id]);
     Ok(group.id)
 }
 
@@ -425,10 +433,11 @@ fn everyone_is_implicit(group: &customer_group::Model) -> Result<(), UserError> 
 
 /// Adds customers to a `PRICING` group; customers already in it are left as they are.
 pub async fn add_customers(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_group_id: &str,
     raw_customer_ids: &[String],
 ) -> ServiceResult<customer_group::Model> {
+    let db = &store.conn;
     let group = pricing_group_for_links(db, raw_group_id, "have members").await?;
     everyone_is_implicit(&group)?;
     let mut problems = Problems::default();
@@ -443,6 +452,7 @@ pub async fn add_customers(
     report_missing("customerIds", "customer", &ids, &found, raw_customer_ids, &mut problems);
     problems.into_result()?;
     let now = now();
+    let changed = ids.clone();
     let rows = ids.into_iter().map(|customer_id| membership::ActiveModel {
         customer_id: Set(customer_id),
         group_id: Set(group.id),
@@ -460,34 +470,38 @@ pub async fn add_customers(
             .await?;
     }
     txn.commit().await?;
+    store.cache.customers_changed(&changed);
     Ok(group)
 }
 
 pub async fn remove_customers(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_group_id: &str,
     raw_customer_ids: &[String],
 ) -> ServiceResult<customer_group::Model> {
+    let db = &store.conn;
     let group = existing(db, &["groupId"], raw_group_id).await?;
     let mut problems = Problems::default();
     let ids = parse_ids("customerIds", "customer", raw_customer_ids, &mut problems);
     problems.into_result()?;
     membership::Entity::delete_many()
         .filter(membership::Column::GroupId.eq(group.id))
-        .filter(membership::Column::CustomerId.is_in(ids))
+        .filter(membership::Column::CustomerId.is_in(ids.clone()))
         .exec(db)
         .await?;
+    store.cache.customers_changed(&ids);
     Ok(group)
 }
 
 /// Links a price list to a `PRICING` group at a priority. Linking a pair that
 /// is already linked changes its priority: there is one link per pair.
 pub async fn add_price_list(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_group_id: &str,
     raw_price_list_id: &str,
     raw_priority: i64,
 ) -> ServiceResult<PriceListLink> {
+    let db = &store.conn;
     let mut problems = Problems::default();
     let group = pricing_group_for_links(db, raw_group_id, "have price lists").await;
     let list = super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await;
@@ -512,15 +526,17 @@ pub async fn add_price_list(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?;
+    store.cache.groups_changed(&[link.group_id]);
     Ok(PriceListLink { link, price_list: list })
 }
 
 /// Unlinks a price list from a group; unlinking a pair that is not linked is a no-op.
 pub async fn remove_price_list(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_group_id: &str,
     raw_price_list_id: &str,
 ) -> ServiceResult<customer_group::Model> {
+    let db = &store.conn;
     let group = existing(db, &["groupId"], raw_group_id).await?;
     let list = super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await?;
     link::Entity::delete_many()
@@ -528,16 +544,18 @@ pub async fn remove_price_list(
         .filter(link::Column::PriceListId.eq(list.id))
         .exec(db)
         .await?;
+    store.cache.groups_changed(&[group.id]);
     Ok(group)
 }
 
 /// Replaces the product lines a `PRICING` group may order from (seed 003).
 /// An empty list lifts the group's restriction.
 pub async fn set_product_lines(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_group_id: &str,
     raw_line_ids: &[String],
 ) -> ServiceResult<customer_group::Model> {
+    let db = &store.conn;
     let group = pricing_group_for_links(db, raw_group_id, "restrict product lines").await?;
     let mut problems = Problems::default();
     let ids = parse_ids("productLineIds", "product line", raw_line_ids, &mut problems);
@@ -577,5 +595,6 @@ pub async fn set_product_lines(
             .await?;
     }
     txn.commit().await?;
+    store.cache.groups_changed(&[group.id]);
     Ok(group)
 }

@@ -18,6 +18,7 @@ use super::{
     EVERYONE_GROUP_ID, Patch, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_metadata, update_text,
 };
+use crate::db::Db;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 
 /// How deep a chain of parents may go; deeper is surely a mistake.
@@ -165,7 +166,8 @@ pub async fn update(db: &DatabaseConnection, input: OrganizationChanges) -> Serv
 
 /// Deletes an organization: its customers and child organizations stay,
 /// without it; its group links go.
-pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = &store.conn;
     let organization = find_ref::<organization::Entity>(db, &["id"], "organization", raw_id).await?;
     check_version(version, organization.version, "organization")?;
     let now = now();
@@ -188,6 +190,7 @@ pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>)
         .await?;
     organization::Entity::delete_by_id(organization.id).exec(&txn).await?;
     txn.commit().await?;
+    store.cache.organizations_changed(&[organization.id]);
     Ok(organization.id)
 }
 
@@ -195,10 +198,11 @@ pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>)
 /// `Everyone` is everybody's already. An empty list makes the organization's
 /// customers priced by their own groups again.
 pub async fn set_groups(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_organization_id: &str,
     raw_group_ids: &[String],
 ) -> ServiceResult<organization::Model> {
+    let db = &store.conn;
     let organization =
         find_ref::<organization::Entity>(db, &["organizationId"], "organization", raw_organization_id).await?;
     let mut problems = Problems::default();
@@ -252,5 +256,6 @@ pub async fn set_groups(
             .await?;
     }
     txn.commit().await?;
+    store.cache.organizations_changed(&[organization.id]);
     Ok(organization)
 }

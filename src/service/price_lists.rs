@@ -15,6 +15,7 @@ use super::{
     Patch, check_version, description, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_description, update_metadata, update_text,
 };
+use crate::db::Db;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 
 #[derive(Clone, Debug, Default)]
@@ -134,7 +135,8 @@ pub async fn create(db: &DatabaseConnection, input: NewPriceList) -> ServiceResu
     Ok(list)
 }
 
-pub async fn update(db: &DatabaseConnection, input: PriceListChanges) -> ServiceResult<price_list::Model> {
+pub async fn update(store: &Db, input: PriceListChanges) -> ServiceResult<price_list::Model> {
+    let db = &store.conn;
     let current = existing(db, &["id"], &input.id).await?;
     check_version(input.version, current.version, "price list")?;
     let mut problems = Problems::default();
@@ -150,14 +152,17 @@ pub async fn update(db: &DatabaseConnection, input: PriceListChanges) -> Service
     next.status = input.status.unwrap_or(current.status);
     next.version = current.version + 1;
     next.updated_at = now();
-    save_versioned::<price_list::Entity>(db, next, current.id, current.version, "price list", || {
+    let saved = save_versioned::<price_list::Entity>(db, next, current.id, current.version, "price list", || {
         UserError::new(&["id"], UserErrorCode::Invalid, "the price list could not be saved")
     })
-    .await
+    .await?;
+    store.cache.lists_changed(&[saved.id]);
+    Ok(saved)
 }
 
 /// Deletes a price list with its prices and its links to groups.
-pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = &store.conn;
     let list = existing(db, &["id"], raw_id).await?;
     check_version(version, list.version, "price list")?;
     let txn = db.begin().await?;
@@ -171,5 +176,6 @@ pub async fn delete(db: &DatabaseConnection, raw_id: &str, version: Option<i32>)
         .await?;
     price_list::Entity::delete_by_id(list.id).exec(&txn).await?;
     txn.commit().await?;
+    store.cache.lists_changed(&[list.id]);
     Ok(list.id)
 }

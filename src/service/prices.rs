@@ -14,6 +14,7 @@ use uuid::Uuid;
 use super::new_id;
 use super::now;
 use super::page::{Page, PageRequest};
+use crate::db::Db;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::{AmountError, CurrencyCode, Money};
 
@@ -316,6 +317,18 @@ fn keys(inputs: &[PriceKeyInput], problems: &mut Problems) -> Vec<TierKey> {
     keys
 }
 
+/// The cached offers (product, currency) that writing `tiers` changes.
+fn tier_offers(tiers: &[Tier]) -> Vec<(Uuid, CurrencyCode)> {
+    let offers: HashSet<(Uuid, CurrencyCode)> = tiers.iter().map(|t| (t.product_id, t.money.currency())).collect();
+    offers.into_iter().collect()
+}
+
+/// The cached offers (product, currency) that deleting `keys` changes.
+fn key_offers(keys: &[TierKey]) -> Vec<(Uuid, CurrencyCode)> {
+    let offers: HashSet<(Uuid, CurrencyCode)> = keys.iter().map(|(product, currency, _)| (*product, *currency)).collect();
+    offers.into_iter().collect()
+}
+
 /// Rows per insert statement: well under SQLite's 32,766 bind parameters.
 const ROWS_PER_STATEMENT: usize = 500;
 /// Keys per delete statement: well under SQLite's expression depth of 1,000.
@@ -324,10 +337,11 @@ const KEYS_PER_DELETE: usize = 100;
 /// Writes a list's prices: new tiers are added, existing tiers (same product,
 /// currency and minQuantity) get the new amount and maxQuantity. All or nothing.
 pub async fn upsert_prices(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_price_list_id: &str,
     inputs: &[PriceInput],
 ) -> ServiceResult<(price_list::Model, Vec<price::Model>)> {
+    let db = &store.conn;
     let mut problems = Problems::default();
     let list = problems.gather(super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await)?;
     let tiers = tiers(db, inputs, &mut problems).await?;
@@ -377,6 +391,7 @@ pub async fn upsert_prices(
         .await?;
     txn.commit().await?;
     let written = in_input_order(&tiers, stored, |p| (p.product_id, p.currency.clone(), p.min_quantity));
+    store.cache.offers_changed(&tier_offers(&tiers));
     Ok((list, written))
 }
 
@@ -392,10 +407,11 @@ fn in_input_order<M>(tiers: &[Tier], stored: Vec<M>, key: impl Fn(&M) -> (Uuid, 
 /// Deletes a list's prices by tier; tiers that do not exist are skipped.
 /// Returns how many were deleted.
 pub async fn delete_prices(
-    db: &DatabaseConnection,
+    store: &Db,
     raw_price_list_id: &str,
     inputs: &[PriceKeyInput],
 ) -> ServiceResult<(price_list::Model, u64)> {
+    let db = &store.conn;
     let mut problems = Problems::default();
     let list = problems.gather(super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await)?;
     let keys = keys(inputs, &mut problems);
@@ -422,15 +438,14 @@ pub async fn delete_prices(
             .rows_affected;
     }
     txn.commit().await?;
+    store.cache.offers_changed(&key_offers(&keys));
     Ok((list, deleted))
 }
 
 /// Writes base prices: new tiers are added, existing tiers (same product,
 /// currency and minQuantity) get the new amount. All or nothing.
-pub async fn upsert_base_prices(
-    db: &DatabaseConnection,
-    inputs: &[PriceInput],
-) -> ServiceResult<Vec<base_price::Model>> {
+pub async fn upsert_base_prices(store: &Db, inputs: &[PriceInput]) -> ServiceResult<Vec<base_price::Model>> {
+    let db = &store.conn;
     let mut problems = Problems::default();
     for (index, input) in inputs.iter().enumerate() {
         if input.max_quantity.is_some() {
@@ -476,13 +491,15 @@ pub async fn upsert_base_prices(
         .all(&txn)
         .await?;
     txn.commit().await?;
+    store.cache.offers_changed(&tier_offers(&tiers));
     Ok(in_input_order(&tiers, stored, |p| {
         (p.product_id, p.currency.clone(), p.min_quantity)
     }))
 }
 
 /// Deletes base prices by tier; tiers that do not exist are skipped.
-pub async fn delete_base_prices(db: &DatabaseConnection, inputs: &[PriceKeyInput]) -> ServiceResult<u64> {
+pub async fn delete_base_prices(store: &Db, inputs: &[PriceKeyInput]) -> ServiceResult<u64> {
+    let db = &store.conn;
     let mut problems = Problems::default();
     let keys = keys(inputs, &mut problems);
     problems.into_result()?;
@@ -504,5 +521,6 @@ pub async fn delete_base_prices(db: &DatabaseConnection, inputs: &[PriceKeyInput
             .rows_affected;
     }
     txn.commit().await?;
+    store.cache.offers_changed(&key_offers(&keys));
     Ok(deleted)
 }

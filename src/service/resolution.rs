@@ -4,6 +4,7 @@
 //! holds. The decisions themselves are made by the pure [`crate::pricing`] core.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -17,11 +18,13 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{EVERYONE_GROUP_ID, parse_id};
-use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::cache::{Cache, CustomerEntry, GroupEntry};
+use crate::db::Db;
+use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
 use crate::pricing::{
-    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Resolved, Shopper, Strategy,
-    Tier, Tiers, effective_groups,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, Membership, Offer, Resolved, Shopper, Strategy, Tier,
+    effective_groups,
 };
 use entity::values::{PriceListStatus, PriceListType};
 use sea_orm::ActiveEnum;
@@ -297,10 +300,11 @@ pub fn price_query(
     }
 }
 
-/// Answers a price question in a fixed number of statements: the customer,
-/// its profile, the products, and their base and list prices.
-pub async fn resolve_prices(db: &DatabaseConnection, query: &PriceQuery) -> ServiceResult<Vec<PricedItem>> {
-    let profile = profile_for(db, query.customer_id).await?;
+/// Answers a price question in a fixed number of statements: the products,
+/// the shopper, and their base and list prices (fewer when cached).
+pub async fn resolve_prices(store: &Db, query: &PriceQuery) -> ServiceResult<Vec<PricedItem>> {
+    let db = &store.conn;
+    let shopper = shopper(store, query.customer_id).await?;
     let product_ids: BTreeSet<Uuid> = query.items.iter().map(|(id, _)| *id).collect();
     let products: HashMap<Uuid, product::Model> = product::Entity::find()
         .filter(product::Column::Id.is_in(product_ids.iter().copied()))
@@ -321,7 +325,7 @@ pub async fn resolve_prices(db: &DatabaseConnection, query: &PriceQuery) -> Serv
     }
     problems.into_result()?;
     let lines = products.iter().map(|(id, p)| (*id, p.product_line_id)).collect();
-    let mut priced = price_products(db, &profile, query, &lines).await?;
+    let mut priced = price_products(store, &shopper, query, &lines).await?;
     for item in &mut priced {
         item.product = products.get(&item.product_id).cloned();
     }
@@ -331,94 +335,215 @@ pub async fn resolve_prices(db: &DatabaseConnection, query: &PriceQuery) -> Serv
 /// Answers a price question about products the caller has already read
 /// (`Product.resolvedPrice`): `lines` gives each product's line.
 pub async fn resolve_known_products(
-    db: &DatabaseConnection,
+    store: &Db,
     query: &PriceQuery,
     lines: &HashMap<Uuid, Option<Uuid>>,
 ) -> ServiceResult<Vec<PricedItem>> {
-    let profile = profile_for(db, query.customer_id).await?;
-    price_products(db, &profile, query, lines).await
+    let shopper = shopper(store, query.customer_id).await?;
+    price_products(store, &shopper, query, lines).await
 }
 
-/// The pricing profile of a customer, or of the anonymous shopper: only
-/// what resolution reads, in one statement.
-async fn profile_for(db: &DatabaseConnection, customer_id: Option<Uuid>) -> ServiceResult<Profile> {
-    let shopper = shopper(db, customer_id).await?;
-    Ok(Profile {
-        customer: None,
-        type_group: None,
-        groups: vec![],
-        shopper,
-    })
+/// What a shopper is assembled from: a customer's entry, its organization's
+/// groups, group entries and lists, wherever they were read.
+trait ShopperParts {
+    fn customer(&self, id: Uuid) -> Option<Arc<CustomerEntry>>;
+    fn organization(&self, id: Uuid) -> Option<Arc<Vec<Uuid>>>;
+    fn group(&self, id: Uuid) -> Option<Arc<GroupEntry>>;
+    fn list(&self, id: Uuid) -> Option<Arc<ListInfo>>;
 }
 
-/// Everything resolution needs about one shopper, in one `UNION ALL`
-/// statement: the customer (to know it exists), `Everyone`, the groups of its
-/// organization and its own groups (with their activity), and the links
-/// (with their lists) and product lines of all of those. Which of the
-/// organization's or the customer's own groups count is decided here, after
-/// the read (SPEC §3).
-pub async fn shopper(db: &DatabaseConnection, customer_id: Option<Uuid>) -> ServiceResult<Shopper> {
-    let rows = db.query_all(&shopper_statement(customer_id)).await?;
-    let mut found_customer = false;
-    let mut everyone: Option<(Uuid, bool)> = None;
-    let mut organization_groups: Vec<(Uuid, bool)> = Vec::new();
-    let mut own_groups: Vec<(Uuid, bool)> = Vec::new();
-    let mut links: Vec<Link> = Vec::new();
-    let mut lines: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for row in rows {
-        let reach: String = row.try_get("", "reach")?;
-        let group = || -> Result<(Uuid, bool), sea_orm::DbErr> {
-            Ok((row.try_get("", "group_id")?, row.try_get("", "is_active")?))
-        };
-        match reach.as_str() {
-            "C" => found_customer = true,
-            "E" => everyone = Some(group()?),
-            "O" => organization_groups.push(group()?),
-            "M" => own_groups.push(group()?),
-            "L" => {
-                let list_type: String = row.try_get("", "list_type")?;
-                let status: String = row.try_get("", "list_status")?;
-                links.push(Link {
-                    group_id: row.try_get("", "group_id")?,
-                    priority: row.try_get("", "priority")?,
-                    list: ListInfo {
-                        id: row.try_get("", "list_id")?,
-                        list_type: PriceListType::try_from_value(&list_type)?,
-                        status: PriceListStatus::try_from_value(&status)?,
-                        starts_at: row.try_get("", "starts_at")?,
-                        ends_at: row.try_get("", "ends_at")?,
-                        created_at: row.try_get("", "list_created_at")?,
-                    },
-                });
-            }
-            _ => {
-                let group_id: Uuid = row.try_get("", "group_id")?;
-                lines.entry(group_id).or_default().push(row.try_get("", "line_id")?);
-            }
+impl ShopperParts for Cache {
+    fn customer(&self, id: Uuid) -> Option<Arc<CustomerEntry>> {
+        Cache::customer(self, id)
+    }
+    fn organization(&self, id: Uuid) -> Option<Arc<Vec<Uuid>>> {
+        Cache::organization(self, id)
+    }
+    fn group(&self, id: Uuid) -> Option<Arc<GroupEntry>> {
+        Cache::group(self, id)
+    }
+    fn list(&self, id: Uuid) -> Option<Arc<ListInfo>> {
+        Cache::list(self, id)
+    }
+}
+
+/// The parts one read of [`shopper_statement`] found.
+#[derive(Default)]
+struct LoadedParts {
+    customers: HashMap<Uuid, Arc<CustomerEntry>>,
+    organizations: HashMap<Uuid, Arc<Vec<Uuid>>>,
+    groups: HashMap<Uuid, Arc<GroupEntry>>,
+    lists: HashMap<Uuid, Arc<ListInfo>>,
+}
+
+impl ShopperParts for LoadedParts {
+    fn customer(&self, id: Uuid) -> Option<Arc<CustomerEntry>> {
+        self.customers.get(&id).cloned()
+    }
+    fn organization(&self, id: Uuid) -> Option<Arc<Vec<Uuid>>> {
+        self.organizations.get(&id).cloned()
+    }
+    fn group(&self, id: Uuid) -> Option<Arc<GroupEntry>> {
+        self.groups.get(&id).cloned()
+    }
+    fn list(&self, id: Uuid) -> Option<Arc<ListInfo>> {
+        self.lists.get(&id).cloned()
+    }
+}
+
+/// Builds the shopper from its parts (SPEC §3): the organization's groups
+/// or the customer's own, then `Everyone`, with the links of all of them.
+/// `None` when a part is missing.
+fn assemble(parts: &impl ShopperParts, customer_id: Option<Uuid>) -> Option<Shopper> {
+    let everyone = parts.group(EVERYONE_GROUP_ID)?;
+    let (organization, own) = match customer_id {
+        None => (Vec::new(), Vec::new()),
+        Some(id) => {
+            let customer = parts.customer(id)?;
+            let organization = match customer.organization_id {
+                Some(organization) => parts.organization(organization)?.to_vec(),
+                None => Vec::new(),
+            };
+            (organization, customer.groups.clone())
+        }
+    };
+    let entries = |ids: Vec<Uuid>| -> Option<Vec<(Uuid, Arc<GroupEntry>)>> {
+        let mut entries = ids
+            .into_iter()
+            .map(|id| Some((id, parts.group(id)?)))
+            .collect::<Option<Vec<_>>>()?;
+        entries.sort_by_key(|(id, _)| *id);
+        Some(entries)
+    };
+    let groups = effective_groups(
+        entries(organization)?,
+        entries(own)?,
+        Some((EVERYONE_GROUP_ID, everyone)),
+        |(_, group)| group.is_active,
+    );
+    let mut links = Vec::new();
+    for ((group_id, group), _) in &groups {
+        for (list_id, priority) in &group.links {
+            links.push(Link {
+                group_id: *group_id,
+                priority: *priority,
+                list: ListInfo::clone(&*parts.list(*list_id)?),
+            });
         }
     }
-    if let Some(id) = customer_id
-        && !found_customer
-    {
-        return Err(UserError::not_found(&["customerId"], "customer", &id.to_string()).into());
-    }
-    organization_groups.sort_by_key(|(id, _)| *id);
-    own_groups.sort_by_key(|(id, _)| *id);
-    let groups = effective_groups(organization_groups, own_groups, everyone, |(_, active)| *active);
-    let effective: std::collections::HashSet<Uuid> = groups.iter().map(|((id, _), _)| *id).collect();
-    links.retain(|link| effective.contains(&link.group_id));
-    Ok(Shopper {
+    Some(Shopper {
         groups: groups
             .into_iter()
-            .map(|((id, is_active), via)| EffectiveGroup {
+            .map(|((id, group), via)| EffectiveGroup {
                 id,
-                is_active,
+                is_active: group.is_active,
                 via,
-                product_lines: lines.remove(&id).unwrap_or_default(),
+                product_lines: group.product_lines.clone(),
             })
             .collect(),
         links,
     })
+}
+
+/// Everything resolution needs about one shopper: from the cache when every
+/// part is there, else in one `UNION ALL` statement — the customer (to know
+/// it exists, and its organization), `Everyone`, the groups of its
+/// organization and its own groups (with their activity), and the links
+/// (with their lists) and product lines of all of those. Which of the
+/// organization's or the customer's own groups count is decided after the
+/// read, by [`assemble`] (SPEC §3).
+pub async fn shopper(store: &Db, customer_id: Option<Uuid>) -> ServiceResult<Shopper> {
+    if let Some(shopper) = assemble(&*store.cache, customer_id) {
+        return Ok(shopper);
+    }
+    let since = store.cache.generation();
+    let rows = store.conn.query_all(&shopper_statement(customer_id)).await?;
+    let mut customer: Option<(Uuid, Option<Uuid>)> = None;
+    let mut organization_groups: Vec<Uuid> = Vec::new();
+    let mut own_groups: Vec<Uuid> = Vec::new();
+    let mut groups: HashMap<Uuid, GroupEntry> = HashMap::new();
+    let mut lists: HashMap<Uuid, Arc<ListInfo>> = HashMap::new();
+    for row in rows {
+        let reach: String = row.try_get("", "reach")?;
+        let group_id = || -> Result<Uuid, sea_orm::DbErr> { row.try_get("", "group_id") };
+        let mut group = |id: Uuid| -> Result<(), sea_orm::DbErr> {
+            groups.entry(id).or_default().is_active = row.try_get("", "is_active")?;
+            Ok(())
+        };
+        match reach.as_str() {
+            "C" => customer = Some((row.try_get("", "owner")?, row.try_get("", "group_id")?)),
+            "E" => group(group_id()?)?,
+            "O" => {
+                organization_groups.push(group_id()?);
+                group(group_id()?)?;
+            }
+            "M" => {
+                own_groups.push(group_id()?);
+                group(group_id()?)?;
+            }
+            "L" => {
+                let list_type: String = row.try_get("", "list_type")?;
+                let status: String = row.try_get("", "list_status")?;
+                let list = ListInfo {
+                    id: row.try_get("", "list_id")?,
+                    list_type: PriceListType::try_from_value(&list_type)?,
+                    status: PriceListStatus::try_from_value(&status)?,
+                    starts_at: row.try_get("", "starts_at")?,
+                    ends_at: row.try_get("", "ends_at")?,
+                    created_at: row.try_get("", "list_created_at")?,
+                };
+                let priority: i32 = row.try_get("", "priority")?;
+                groups.entry(group_id()?).or_default().links.push((list.id, priority));
+                lists.insert(list.id, Arc::new(list));
+            }
+            _ => {
+                let line: Uuid = row.try_get("", "line_id")?;
+                groups.entry(group_id()?).or_default().product_lines.push(line);
+            }
+        }
+    }
+    let mut parts = LoadedParts {
+        groups: groups.into_iter().map(|(id, group)| (id, Arc::new(group))).collect(),
+        lists,
+        ..LoadedParts::default()
+    };
+    if let Some((id, organization_id)) = customer {
+        parts.customers.insert(
+            id,
+            Arc::new(CustomerEntry {
+                organization_id,
+                groups: own_groups,
+            }),
+        );
+        if let Some(organization) = organization_id {
+            parts.organizations.insert(organization, Arc::new(organization_groups));
+        }
+    }
+    store.cache.fill(since, |fill| {
+        for (id, customer) in &parts.customers {
+            fill.customer(*id, CustomerEntry::clone(customer));
+        }
+        for (id, groups) in &parts.organizations {
+            fill.organization(*id, groups.to_vec());
+        }
+        for (id, group) in &parts.groups {
+            fill.group(*id, group.clone());
+        }
+        for list in parts.lists.values() {
+            fill.list(list.clone());
+        }
+    });
+    match assemble(&parts, customer_id) {
+        Some(shopper) => Ok(shopper),
+        None => match customer_id {
+            Some(id) if !parts.customers.contains_key(&id) => {
+                Err(UserError::not_found(&["customerId"], "customer", &id.to_string()).into())
+            }
+            _ => Err(ServiceError::Database(sea_orm::DbErr::RecordNotFound(
+                "the built-in group Everyone".into(),
+            ))),
+        },
+    }
 }
 
 /// The branches of [`shopper`]'s statement share one column list; each
@@ -509,6 +634,7 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
                 "C",
                 Branch {
                     owner: Some(Expr::col(customer::Column::Id)),
+                    group_id: Some(Expr::col(customer::Column::OrganizationId)),
                     ..Branch::default()
                 },
             )
@@ -587,32 +713,30 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
     statement
 }
 
-/// Prices `query`'s items for `profile`: base and list prices in one statement.
+/// Prices `query`'s items for `shopper`: base and list prices in one
+/// statement at most.
 async fn price_products(
-    db: &DatabaseConnection,
-    profile: &Profile,
+    store: &Db,
+    shopper: &Shopper,
     query: &PriceQuery,
     lines: &HashMap<Uuid, Option<Uuid>>,
 ) -> ServiceResult<Vec<PricedItem>> {
     let product_ids: BTreeSet<Uuid> = query.items.iter().map(|(id, _)| *id).collect();
-    let list_ids: BTreeSet<Uuid> = profile.shopper.links.iter().map(|l| l.list.id).collect();
-    let (base, tiers) = offers(db, &product_ids, &list_ids, query.currency).await?;
+    let list_ids: BTreeSet<Uuid> = shopper.links.iter().map(|l| l.list.id).collect();
+    let offers = offers(store, &product_ids, &list_ids, query.currency).await?;
 
-    let candidates = Candidates::new(&profile.shopper, query.at);
+    let candidates = Candidates::new(shopper, query.at);
+    let no_offer = Offer::default();
     Ok(query
         .items
         .iter()
         .filter_map(|(product_id, quantity)| {
             let product_line = *lines.get(product_id)?;
-            let offer = Offer {
-                product_line,
-                base: base.get(product_id).cloned().unwrap_or_default(),
-                list_tiers: tiers.get(product_id).cloned().unwrap_or_default(),
-            };
+            let offer = offers.get(product_id).map_or(&no_offer, |offer| offer.as_ref());
             let resolved = if query.explain {
-                candidates.price_and_explain(&offer, *quantity, query.strategy)
+                candidates.price_and_explain(product_line, offer, *quantity, query.strategy)
             } else {
-                candidates.price(&offer, *quantity, query.strategy)
+                candidates.price(product_line, offer, *quantity, query.strategy)
             };
             Some(PricedItem {
                 product_id: *product_id,
@@ -643,17 +767,63 @@ pub fn question_args(
     }
 }
 
-/// Base tiers and list tiers per product.
-type Offers = (HashMap<Uuid, Vec<BaseTier>>, HashMap<Uuid, ListMap<Tiers>>);
-
-/// The base prices of `products` and their prices in `lists`, in one
-/// currency, in one statement (`UNION ALL`; a base row has no list).
+/// The offers of `products` in one currency: from the cache, and the rest
+/// in one statement. With the cache on, an offer holds every list's tiers,
+/// so it serves every shopper; with it off, only those of `lists`.
 async fn offers(
-    db: &DatabaseConnection,
+    store: &Db,
     products: &BTreeSet<Uuid>,
     lists: &BTreeSet<Uuid>,
     currency: CurrencyCode,
-) -> ServiceResult<Offers> {
+) -> ServiceResult<HashMap<Uuid, Arc<Offer>>> {
+    let cache = &store.cache;
+    let mut found = HashMap::with_capacity(products.len());
+    let mut missing = Vec::new();
+    for id in products {
+        match cache.offer(*id, currency) {
+            Some(offer) => {
+                found.insert(*id, offer);
+            }
+            None => missing.push(*id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let since = cache.generation();
+    let only_lists = (!cache.is_enabled()).then_some(lists);
+    let mut loaded: HashMap<Uuid, Offer> = missing.iter().map(|id| (*id, Offer::default())).collect();
+    for row in store.conn.query_all(&offers_statement(&missing, only_lists, currency)).await? {
+        let product_id: Uuid = row.try_get("", "product_id")?;
+        let min_quantity: i32 = row.try_get("", "min_quantity")?;
+        let amount: i64 = row.try_get("", "amount_minor")?;
+        let offer = loaded.entry(product_id).or_default();
+        match row.try_get::<Option<Uuid>>("", "price_list_id")? {
+            None => offer.base.push(BaseTier { min_quantity, amount }),
+            Some(list_id) => offer.list_tiers.entry(list_id).or_default().push(Tier {
+                min_quantity,
+                max_quantity: row.try_get("", "max_quantity")?,
+                amount,
+            }),
+        }
+    }
+    let loaded: Vec<(Uuid, Arc<Offer>)> = loaded.into_iter().map(|(id, offer)| (id, Arc::new(offer))).collect();
+    cache.fill(since, |fill| {
+        for (id, offer) in &loaded {
+            fill.offer(*id, currency, offer.clone());
+        }
+    });
+    found.extend(loaded);
+    Ok(found)
+}
+
+/// The base prices of `products` and their list prices (in `lists` only,
+/// when given) in one currency: one `UNION ALL`, a base row has no list.
+fn offers_statement(
+    products: &[Uuid],
+    lists: Option<&BTreeSet<Uuid>>,
+    currency: CurrencyCode,
+) -> sea_orm::sea_query::SelectStatement {
     let mut statement = Query::select()
         .expr_as(Expr::col(base_price::Column::ProductId), Alias::new("product_id"))
         .expr_as(Expr::val(Option::<Uuid>::None), Alias::new("price_list_id"))
@@ -664,8 +834,8 @@ async fn offers(
         .and_where(base_price::Column::ProductId.is_in(products.iter().copied()))
         .and_where(base_price::Column::Currency.eq(currency.code()))
         .to_owned();
-    if !lists.is_empty() {
-        let list_prices = Query::select()
+    if lists.is_none_or(|lists| !lists.is_empty()) {
+        let mut list_prices = Query::select()
             .columns([
                 price::Column::ProductId,
                 price::Column::PriceListId,
@@ -674,36 +844,15 @@ async fn offers(
                 price::Column::AmountMinor,
             ])
             .from(price::Entity)
-            .and_where(price::Column::PriceListId.is_in(lists.iter().copied()))
             .and_where(price::Column::ProductId.is_in(products.iter().copied()))
             .and_where(price::Column::Currency.eq(currency.code()))
             .to_owned();
+        if let Some(lists) = lists {
+            list_prices.and_where(price::Column::PriceListId.is_in(lists.iter().copied()));
+        }
         statement.union(UnionType::All, list_prices);
     }
-    let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
-    let mut tiers: HashMap<Uuid, ListMap<Tiers>> = HashMap::new();
-    for row in db.query_all(&statement).await? {
-        let product_id: Uuid = row.try_get("", "product_id")?;
-        let min_quantity: i32 = row.try_get("", "min_quantity")?;
-        let amount: i64 = row.try_get("", "amount_minor")?;
-        match row.try_get::<Option<Uuid>>("", "price_list_id")? {
-            None => base
-                .entry(product_id)
-                .or_default()
-                .push(BaseTier { min_quantity, amount }),
-            Some(list_id) => tiers
-                .entry(product_id)
-                .or_default()
-                .entry(list_id)
-                .or_default()
-                .push(Tier {
-                    min_quantity,
-                    max_quantity: row.try_get("", "max_quantity")?,
-                    amount,
-                }),
-        }
-    }
-    Ok((base, tiers))
+    statement
 }
 
 /// How a group is reachable for the shoppers of one call.

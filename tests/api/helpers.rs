@@ -61,7 +61,7 @@ impl TestApp {
                     &url,
                     &DbOptions {
                         max_connections: 4,
-                        schema: None,
+                        ..DbOptions::default()
                     },
                 )
                 .await
@@ -72,7 +72,7 @@ impl TestApp {
                 let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
                 let options = DbOptions {
                     max_connections: 2,
-                    schema: None,
+                    ..DbOptions::default()
                 };
                 let admin = Db::connect(&url, &options)
                     .await
@@ -86,6 +86,7 @@ impl TestApp {
                 let options = DbOptions {
                     max_connections: 4,
                     schema: Some(schema.clone()),
+                    ..DbOptions::default()
                 };
                 let db = Db::connect(&url, &options).await.expect("postgres opens");
                 (db, Place::Postgres { admin, schema })
@@ -158,8 +159,14 @@ impl TestApp {
         payload
     }
 
-    /// The statements one call runs.
+    /// The statements one call runs with a cold cache.
     pub async fn count_statements<F: Future<Output = T>, T>(&self, f: F) -> (u64, T) {
+        self.db.cache.clear();
+        self.count_warm_statements(f).await
+    }
+
+    /// The statements one call runs with the cache as it is.
+    pub async fn count_warm_statements<F: Future<Output = T>, T>(&self, f: F) -> (u64, T) {
         let before = self.db.statement_count();
         let result = f.await;
         (self.db.statement_count() - before, result)

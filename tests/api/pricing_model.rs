@@ -650,7 +650,11 @@ async fn store(app: &TestApp, world: &World) -> Result<(), DbErr> {
         })
     });
     insert(&txn, shuffled(rows, &mut rng)).await?;
-    txn.commit().await
+    txn.commit().await?;
+    // The world was written behind the services' backs, so nothing told
+    // the cache; the previous world's entries must go.
+    app.db.cache.clear();
+    Ok(())
 }
 
 /// Removes the previous world, children first; the built-in groups stay.

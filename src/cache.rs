@@ -1,0 +1,309 @@
+//! The read cache in front of the database (SPEC §7): what every storefront
+//! request reads — who a customer is for pricing, groups with their links,
+//! price lists, each product's prices, pages of the catalog — kept in
+//! process, bounded in size, with a short TTL as a safety net.
+//!
+//! The rules that keep it correct:
+//!
+//! - Every service write that changes cached data calls one of the
+//!   `*_changed` methods after its transaction commits. Nothing else evicts.
+//! - A fill carries the [`Generation`] taken *before* its SQL read, and is
+//!   dropped when any invalidation happened since: a read that raced a write
+//!   can never store what the write replaced. Fills and invalidations
+//!   exclude each other (a read-write lock), so the check and the insert are
+//!   one step.
+//! - Entries are the rows as resolution needs them, not decisions: effective
+//!   groups, candidates and windows are still worked out per request, at
+//!   the request's `at`.
+//!
+//! Keys and what they hold are documented on [`Layers`]; TTLs and sizes come
+//! from [`CacheOptions`].
+
+use std::fmt::Debug;
+use std::hash::Hash;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
+use entity::product;
+use uuid::Uuid;
+
+use crate::money::CurrencyCode;
+use crate::pricing::{ListInfo, Offer};
+use crate::service::page::Page;
+
+#[derive(Clone, Debug)]
+pub struct CacheOptions {
+    /// Off: every read goes to the database (for comparison, and debugging).
+    pub enabled: bool,
+    /// Safety net for writes made outside this process (another instance
+    /// before pub/sub exists, a CLI import): nothing lives longer.
+    pub ttl: Duration,
+    /// Most entries per layer.
+    pub capacity: u64,
+}
+
+impl CacheOptions {
+    pub fn off() -> Self {
+        Self {
+            enabled: false,
+            ..Self::default()
+        }
+    }
+}
+
+impl Default for CacheOptions {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            ttl: Duration::from_secs(30),
+            capacity: 100_000,
+        }
+    }
+}
+
+/// A customer as resolution sees it: its organization and its own pricing groups.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CustomerEntry {
+    pub organization_id: Option<Uuid>,
+    pub groups: Vec<Uuid>,
+}
+
+/// A pricing group as resolution sees it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupEntry {
+    pub is_active: bool,
+    /// (price list id, priority) of each of its links.
+    pub links: Vec<(Uuid, i32)>,
+    pub product_lines: Vec<Uuid>,
+}
+
+/// A point in the cache's history of invalidations; see the module doc.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generation(u64);
+
+/// Hits and misses of one layer since start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LayerStats {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+pub struct Cache {
+    layers: Option<Layers>,
+}
+
+/// The in-process layers, one per kind of entry.
+struct Layers {
+    generation: AtomicU64,
+    /// Held for reading by fills, for writing by invalidations.
+    fence: RwLock<()>,
+    /// customer id → [`CustomerEntry`].
+    customers: Layer<Uuid, CustomerEntry>,
+    /// organization id → ids of its pricing groups.
+    organizations: Layer<Uuid, Vec<Uuid>>,
+    /// group id → [`GroupEntry`].
+    groups: Layer<Uuid, GroupEntry>,
+    /// price list id → its type, status and window.
+    lists: Layer<Uuid, ListInfo>,
+    /// (product id, currency) → base tiers and every list's tiers.
+    offers: Layer<(Uuid, CurrencyCode), Offer>,
+    /// the filter and page request, as text → a page of products.
+    product_pages: Layer<String, Page<product::Model>>,
+}
+
+struct Layer<K, V> {
+    entries: moka::sync::Cache<K, Arc<V>>,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl<K, V> Layer<K, V>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Send + Sync + 'static,
+{
+    fn new(options: &CacheOptions) -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(options.capacity)
+                .time_to_live(options.ttl)
+                .build(),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let found = self.entries.get(key);
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        found
+    }
+
+    fn evict<'a>(&self, keys: impl IntoIterator<Item = &'a K>)
+    where
+        K: 'a,
+    {
+        for key in keys {
+            self.entries.invalidate(key);
+        }
+    }
+
+    fn stats(&self) -> LayerStats {
+        LayerStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// What a fill may store; only handed out while the fill is still current.
+pub struct Fill<'a>(&'a Layers);
+
+impl Fill<'_> {
+    pub fn customer(&self, id: Uuid, entry: CustomerEntry) {
+        self.0.customers.entries.insert(id, Arc::new(entry));
+    }
+    pub fn organization(&self, id: Uuid, groups: Vec<Uuid>) {
+        self.0.organizations.entries.insert(id, Arc::new(groups));
+    }
+    pub fn group(&self, id: Uuid, entry: Arc<GroupEntry>) {
+        self.0.groups.entries.insert(id, entry);
+    }
+    pub fn list(&self, list: Arc<ListInfo>) {
+        self.0.lists.entries.insert(list.id, list);
+    }
+    pub fn offer(&self, product_id: Uuid, currency: CurrencyCode, offer: Arc<Offer>) {
+        self.0.offers.entries.insert((product_id, currency), offer);
+    }
+    pub fn product_page(&self, key: String, page: Arc<Page<product::Model>>) {
+        self.0.product_pages.entries.insert(key, page);
+    }
+}
+
+impl Cache {
+    pub fn new(options: &CacheOptions) -> Self {
+        let layers = options.enabled.then(|| Layers {
+            generation: AtomicU64::new(0),
+            fence: RwLock::new(()),
+            customers: Layer::new(options),
+            organizations: Layer::new(options),
+            groups: Layer::new(options),
+            lists: Layer::new(options),
+            offers: Layer::new(options),
+            product_pages: Layer::new(options),
+        });
+        Self { layers }
+    }
+
+    pub fn is_enabled(&self) -> bool {
+        self.layers.is_some()
+    }
+
+    /// To take before the SQL read whose rows a later [`Self::fill`] stores.
+    pub fn generation(&self) -> Generation {
+        Generation(self.layers.as_ref().map_or(0, |l| l.generation.load(Ordering::SeqCst)))
+    }
+
+    /// Stores what a read found, unless an invalidation came after `since`.
+    pub fn fill(&self, since: Generation, store: impl FnOnce(&Fill<'_>)) {
+        let Some(layers) = &self.layers else { return };
+        let _fence = layers.fence.read().unwrap_or_else(PoisonError::into_inner);
+        if layers.generation.load(Ordering::SeqCst) == since.0 {
+            store(&Fill(layers));
+        }
+    }
+
+    pub fn customer(&self, id: Uuid) -> Option<Arc<CustomerEntry>> {
+        self.layers.as_ref()?.customers.get(&id)
+    }
+    pub fn organization(&self, id: Uuid) -> Option<Arc<Vec<Uuid>>> {
+        self.layers.as_ref()?.organizations.get(&id)
+    }
+    pub fn group(&self, id: Uuid) -> Option<Arc<GroupEntry>> {
+        self.layers.as_ref()?.groups.get(&id)
+    }
+    pub fn list(&self, id: Uuid) -> Option<Arc<ListInfo>> {
+        self.layers.as_ref()?.lists.get(&id)
+    }
+    pub fn offer(&self, product_id: Uuid, currency: CurrencyCode) -> Option<Arc<Offer>> {
+        self.layers.as_ref()?.offers.get(&(product_id, currency))
+    }
+    pub fn product_page(&self, key: &str) -> Option<Arc<Page<product::Model>>> {
+        self.layers.as_ref()?.product_pages.get(key)
+    }
+
+    /// Runs one invalidation: evictions, and a new generation so that fills
+    /// begun before it are dropped.
+    fn invalidate(&self, evict: impl FnOnce(&Layers)) {
+        let Some(layers) = &self.layers else { return };
+        let _fence = layers.fence.write().unwrap_or_else(PoisonError::into_inner);
+        evict(layers);
+        layers.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// A customer's organization or memberships changed, or it was deleted.
+    pub fn customers_changed(&self, ids: &[Uuid]) {
+        self.invalidate(|l| l.customers.evict(ids));
+    }
+    /// An organization's groups changed, or it was deleted.
+    pub fn organizations_changed(&self, ids: &[Uuid]) {
+        self.invalidate(|l| l.organizations.evict(ids));
+    }
+    /// A group's activity, links or product lines changed, or it was deleted.
+    pub fn groups_changed(&self, ids: &[Uuid]) {
+        self.invalidate(|l| l.groups.evict(ids));
+    }
+    /// Product lines went away from groups that were not named (a product
+    /// line was deleted): every group entry goes.
+    pub fn all_groups_changed(&self) {
+        self.invalidate(|l| l.groups.entries.invalidate_all());
+    }
+    /// A list's type, status or window changed, or it was deleted.
+    pub fn lists_changed(&self, ids: &[Uuid]) {
+        self.invalidate(|l| l.lists.evict(ids));
+    }
+    /// Base or list prices of these products in these currencies changed.
+    pub fn offers_changed(&self, keys: &[(Uuid, CurrencyCode)]) {
+        self.invalidate(|l| l.offers.evict(keys));
+    }
+    /// A product was created, changed or deleted: every cached page goes.
+    pub fn catalog_changed(&self) {
+        self.invalidate(|l| l.product_pages.entries.invalidate_all());
+    }
+    /// Everything goes (tests, and writes that bypass the services).
+    pub fn clear(&self) {
+        self.invalidate(|l| {
+            l.customers.entries.invalidate_all();
+            l.organizations.entries.invalidate_all();
+            l.groups.entries.invalidate_all();
+            l.lists.entries.invalidate_all();
+            l.offers.entries.invalidate_all();
+            l.product_pages.entries.invalidate_all();
+        });
+    }
+
+    /// Hits and misses per layer, by layer name.
+    pub fn stats(&self) -> Vec<(&'static str, LayerStats)> {
+        let Some(l) = &self.layers else { return vec![] };
+        vec![
+            ("customers", l.customers.stats()),
+            ("organizations", l.organizations.stats()),
+            ("groups", l.groups.stats()),
+            ("lists", l.lists.stats()),
+            ("offers", l.offers.stats()),
+            ("product_pages", l.product_pages.stats()),
+        ]
+    }
+}
+
+impl Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").field("enabled", &self.is_enabled()).finish()
+    }
+}
