@@ -26,6 +26,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use entity::product;
+use rustc_hash::FxBuildHasher;
 use uuid::Uuid;
 
 use crate::money::CurrencyCode;
@@ -109,11 +110,11 @@ struct Layers {
     /// (product id, currency) → base tiers and every list's tiers.
     offers: Layer<(Uuid, CurrencyCode), Offer>,
     /// the filter and page request, as text → a page of products.
-    product_pages: Layer<String, Page<product::Model>>,
+    product_pages: Layer<String, Page<Arc<product::Model>>>,
 }
 
 struct Layer<K, V> {
-    entries: moka::sync::Cache<K, Arc<V>>,
+    entries: moka::sync::Cache<K, Arc<V>, FxBuildHasher>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -128,7 +129,8 @@ where
             entries: moka::sync::Cache::builder()
                 .max_capacity(options.capacity)
                 .time_to_live(options.ttl)
-                .build(),
+                // Keys are random ids (or short texts): no need for SipHash.
+                .build_with_hasher(FxBuildHasher),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -181,7 +183,7 @@ impl Fill<'_> {
     pub fn offer(&self, product_id: Uuid, currency: CurrencyCode, offer: Arc<Offer>) {
         self.0.offers.entries.insert((product_id, currency), offer);
     }
-    pub fn product_page(&self, key: String, page: Arc<Page<product::Model>>) {
+    pub fn product_page(&self, key: String, page: Arc<Page<Arc<product::Model>>>) {
         self.0.product_pages.entries.insert(key, page);
     }
 }
@@ -234,7 +236,7 @@ impl Cache {
     pub fn offer(&self, product_id: Uuid, currency: CurrencyCode) -> Option<Arc<Offer>> {
         self.layers.as_ref()?.offers.get(&(product_id, currency))
     }
-    pub fn product_page(&self, key: &str) -> Option<Arc<Page<product::Model>>> {
+    pub fn product_page(&self, key: &str) -> Option<Arc<Page<Arc<product::Model>>>> {
         self.layers.as_ref()?.product_pages.get(key)
     }
 

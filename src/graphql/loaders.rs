@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
@@ -429,6 +429,70 @@ impl Loader<(PriceQuestion, ProductRef)> for ResolvedPricesLoader {
             }
         }
         Ok(answers)
+    }
+}
+
+/// `Product.resolvedPrice` on a page of products. The page is known when it
+/// is read, so each distinct question (shopper, currency, quantity, `at`,
+/// strategy) is answered once for the whole page: no key-by-key batching,
+/// which for a page of fifty costs more than the pricing itself.
+pub struct PagePrices {
+    /// Each product of the page, with its line.
+    products: Vec<ProductRef>,
+    answers: Mutex<HashMap<PriceQuestion, Arc<PageAnswers>>>,
+}
+
+type PageAnswers = tokio::sync::OnceCell<Result<HashMap<Uuid, PricedItem>, ResolveError>>;
+
+impl PagePrices {
+    pub fn new(products: &[Arc<product::Model>]) -> Self {
+        Self {
+            products: products
+                .iter()
+                .map(|p| ProductRef {
+                    id: p.id,
+                    product_line_id: p.product_line_id,
+                })
+                .collect(),
+            answers: Mutex::default(),
+        }
+    }
+
+    /// The answer to `question` for `product`, one of the page's.
+    pub async fn answer(
+        &self,
+        store: &Db,
+        question: PriceQuestion,
+        product: Uuid,
+    ) -> Result<Option<PricedItem>, ResolveError> {
+        let answers = self
+            .answers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(question)
+            .or_default()
+            .clone();
+        let answers = answers
+            .get_or_init(|| async {
+                let query = PriceQuery {
+                    customer_id: question.customer_id,
+                    currency: question.currency,
+                    at: question.at,
+                    strategy: question.strategy,
+                    items: self.products.iter().map(|p| (p.id, question.quantity)).collect(),
+                    explain: question.explain,
+                };
+                let lines = self.products.iter().map(|p| (p.id, p.product_line_id)).collect();
+                let priced = resolution::resolve_known_products(store, &query, &lines)
+                    .await
+                    .map_err(Arc::new)?;
+                Ok(priced.into_iter().map(|item| (item.product_id, item)).collect())
+            })
+            .await;
+        match answers {
+            Ok(answers) => Ok(answers.get(&product).cloned()),
+            Err(error) => Err(error.clone()),
+        }
     }
 }
 

@@ -1,5 +1,7 @@
 //! The catalog: product lines, products and their base prices.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use sea_orm::JsonValue;
 
@@ -7,6 +9,7 @@ use super::connection::{CountedConnection, TotalCount, connection, page_request}
 use super::db;
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, id_arg, patch};
+use super::loaders::PagePrices;
 use super::types::{BasePrice, Product, ProductLine};
 use crate::service::find_ref;
 use crate::service::{catalog, prices};
@@ -60,7 +63,7 @@ impl ProductQuery {
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
         let found = find_ref::<entity::product::Entity>(&db(ctx).conn, &["id"], "product", &id).await;
-        Ok(Some(Product(found.map_err(query_error)?)))
+        Ok(Some(Product::from(found.map_err(query_error)?)))
     }
 
     /// Products in creation order.
@@ -86,11 +89,16 @@ impl ProductQuery {
         let page = catalog::page_products(db(ctx), &filter, request)
             .await
             .map_err(query_error)?;
-        let page = crate::service::page::Page::clone(&page);
+        let prices = Arc::new(PagePrices::new(&page.items));
         let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
             catalog::count_products(&conn, &filter).await
         });
-        Ok(connection(page, |p| p.id, Product, total))
+        Ok(connection(
+            crate::service::page::Page::clone(&page),
+            |p| p.id,
+            |p| Product::on_page(p, &prices),
+            total,
+        ))
     }
 }
 
@@ -230,7 +238,7 @@ impl ProductMutation {
             product_line_id: input.product_line_id.map(|id| id.0),
             metadata: input.metadata,
         };
-        CreateProductPayload::from_result(catalog::create_product(db(ctx), input).await, Product)
+        CreateProductPayload::from_result(catalog::create_product(db(ctx), input).await, Product::from)
     }
 
     async fn update_product(&self, ctx: &Context<'_>, input: UpdateProductInput) -> Result<UpdateProductPayload> {
@@ -242,7 +250,7 @@ impl ProductMutation {
             product_line_id: patch(input.product_line_id.map_value(|id| id.0)),
             metadata: input.metadata,
         };
-        UpdateProductPayload::from_result(catalog::update_product(db(ctx), input).await, Product)
+        UpdateProductPayload::from_result(catalog::update_product(db(ctx), input).await, Product::from)
     }
 
     /// Deletes the product with its base prices and every list's prices for it.

@@ -155,13 +155,18 @@ pub async fn page_products(
     store: &Db,
     filter: &ProductFilter,
     request: PageRequest,
-) -> ServiceResult<Arc<Page<product::Model>>> {
+) -> ServiceResult<Arc<Page<Arc<product::Model>>>> {
     let key = format!("{filter:?}{request:?}");
     if let Some(page) = store.cache.product_page(&key) {
         return Ok(page);
     }
     let since = store.cache.generation();
-    let page = Arc::new(fetch_page(&store.conn, filter.select(), product::Column::Id, request).await?);
+    let page = fetch_page(&store.conn, filter.select(), product::Column::Id, request).await?;
+    let page = Arc::new(Page {
+        items: page.items.into_iter().map(Arc::new).collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+    });
     store.cache.fill(since, |fill| fill.product_page(key, page.clone()));
     Ok(page)
 }

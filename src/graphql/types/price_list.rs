@@ -136,7 +136,7 @@ impl Price {
             .await
             .map_err(load_failed)?;
         product
-            .map(Product)
+            .map(Product::from)
             .ok_or_else(|| dangling("product", self.0.product_id))
     }
     async fn price_list(&self, ctx: &Context<'_>) -> Result<PriceList> {

@@ -84,7 +84,7 @@ pub struct ResolvedPrice(pub PricedItem);
 impl ResolvedPrice {
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
         if let Some(product) = &self.0.product {
-            return Ok(Product(product.clone()));
+            return Ok(Product::from(product.clone()));
         }
         let product = loaders(ctx)
             .products
@@ -92,7 +92,7 @@ impl ResolvedPrice {
             .await
             .map_err(load_failed)?;
         product
-            .map(Product)
+            .map(Product::from)
             .ok_or_else(|| super::dangling("product", self.0.product_id))
     }
     async fn quantity(&self) -> i32 {

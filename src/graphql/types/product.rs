@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{base_price, product, product_line};
@@ -6,7 +8,8 @@ use sea_orm::JsonValue;
 use super::pricing::{PricingStrategy, ResolvedPrice};
 use super::{Money, load_failed, stored_money};
 use crate::graphql::errors::{query_error, query_error_ref};
-use crate::graphql::loaders::{PriceQuestion, ProductRef, loaders};
+use crate::graphql::db;
+use crate::graphql::loaders::{PagePrices, PriceQuestion, ProductRef, loaders};
 use crate::service::resolution;
 
 /// A group of products; pricing groups may restrict ordering to some lines.
@@ -31,35 +34,59 @@ impl ProductLine {
     }
 }
 
-pub struct Product(pub product::Model);
+pub struct Product {
+    pub model: Arc<product::Model>,
+    /// The page this product was read with, when it was: its prices are
+    /// resolved for the whole page at once.
+    page: Option<Arc<PagePrices>>,
+}
+
+impl Product {
+    /// A product read on a page of `page`.
+    pub fn on_page(model: Arc<product::Model>, page: &Arc<PagePrices>) -> Self {
+        Self {
+            model,
+            page: Some(page.clone()),
+        }
+    }
+}
+
+impl From<product::Model> for Product {
+    fn from(model: product::Model) -> Self {
+        Self {
+            model: Arc::new(model),
+            page: None,
+        }
+    }
+}
 
 #[Object]
 impl Product {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.model.id.to_string())
     }
     /// Unique.
     async fn sku(&self) -> &str {
-        &self.0.sku
+        &self.model.sku
     }
     async fn name(&self) -> &str {
-        &self.0.name
+        &self.model.name
     }
     async fn metadata(&self) -> &JsonValue {
-        &self.0.metadata
+        &self.model.metadata
     }
     async fn version(&self) -> i32 {
-        self.0.version
+        self.model.version
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.model.created_at
     }
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.model.updated_at
     }
 
     async fn product_line(&self, ctx: &Context<'_>) -> Result<Option<ProductLine>> {
-        let Some(id) = self.0.product_line_id else {
+        let Some(id) = self.model.product_line_id else {
             return Ok(None);
         };
         let line = loaders(ctx).product_lines.load_one(id).await.map_err(load_failed)?;
@@ -89,17 +116,15 @@ impl Product {
             strategy: strategy.into(),
             explain: ctx.look_ahead().field("explanation").exists(),
         };
-        let answer = loaders
-            .resolved_prices
-            .load_one((
-                question,
-                ProductRef {
-                    id: self.0.id,
-                    product_line_id: self.0.product_line_id,
-                },
-            ))
-            .await
-            .map_err(|e| query_error_ref(&e))?;
+        let product = ProductRef {
+            id: self.model.id,
+            product_line_id: self.model.product_line_id,
+        };
+        let answer = match &self.page {
+            Some(page) => page.answer(db(ctx), question, product.id).await,
+            None => loaders.resolved_prices.load_one((question, product)).await,
+        }
+        .map_err(|e| query_error_ref(&e))?;
         answer
             .map(ResolvedPrice)
             .ok_or_else(|| crate::graphql::errors::internal("no answer for a loaded product"))
@@ -109,7 +134,7 @@ impl Product {
     async fn base_prices(&self, ctx: &Context<'_>) -> Result<Vec<BasePrice>> {
         let prices = loaders(ctx)
             .base_prices_by_product
-            .load_one(self.0.id)
+            .load_one(self.model.id)
             .await
             .map_err(load_failed)?;
         Ok(prices.unwrap_or_default().into_iter().map(BasePrice).collect())
