@@ -236,13 +236,8 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: AddPriceListToGroupInput,
     ) -> Result<AddPriceListToGroupPayload> {
-        let result = groups::add_price_list(
-            db(ctx),
-            &input.group_id,
-            &input.price_list_id,
-            input.priority.into(),
-        )
-        .await;
+        let result =
+            groups::add_price_list(db(ctx), &input.group_id, &input.price_list_id, input.priority.into()).await;
         AddPriceListToGroupPayload::from_result(result, |l| CustomerGroupPriceList {
             link: l.link,
             price_list: Some(l.price_list),

@@ -90,9 +90,7 @@ impl PricingQuery {
             explain: ctx.look_ahead().field("explanation").exists(),
             ..query
         };
-        let answers = resolution::resolve_prices(db(ctx), &query)
-            .await
-            .map_err(query_error)?;
+        let answers = resolution::resolve_prices(db(ctx), &query).await.map_err(query_error)?;
         Ok(answers.into_iter().map(ResolvedPrice).collect())
     }
 }

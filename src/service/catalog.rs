@@ -263,7 +263,8 @@ pub async fn update_product(store: &Db, input: ProductChanges) -> ServiceResult<
     next.version = current.version + 1;
     next.updated_at = now();
     let sku = next.sku.clone();
-    let saved = save_versioned::<product::Entity>(db, next, current.id, current.version, "product", || sku_taken(&sku)).await?;
+    let saved =
+        save_versioned::<product::Entity>(db, next, current.id, current.version, "product", || sku_taken(&sku)).await?;
     store.cache.catalog_changed();
     Ok(saved)
 }

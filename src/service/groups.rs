@@ -316,10 +316,11 @@ pub async fn update(store: &Db, input: GroupChanges) -> ServiceResult<customer_g
     next.updated_at = now();
 
     let name = next.name.clone();
-    let saved = save_versioned::<customer_group::Entity>(db, next, current.id, current.version, "customer group", || {
-        name_taken(&name)
-    })
-    .await?;
+    let saved =
+        save_versioned::<customer_group::Entity>(db, next, current.id, current.version, "customer group", || {
+            name_taken(&name)
+        })
+        .await?;
     store.cache.groups_changed(&[saved.id]);
     Ok(saved)
 }

@@ -325,7 +325,10 @@ fn tier_offers(tiers: &[Tier]) -> Vec<(Uuid, CurrencyCode)> {
 
 /// The cached offers (product, currency) that deleting `keys` changes.
 fn key_offers(keys: &[TierKey]) -> Vec<(Uuid, CurrencyCode)> {
-    let offers: HashSet<(Uuid, CurrencyCode)> = keys.iter().map(|(product, currency, _)| (*product, *currency)).collect();
+    let offers: HashSet<(Uuid, CurrencyCode)> = keys
+        .iter()
+        .map(|(product, currency, _)| (*product, *currency))
+        .collect();
     offers.into_iter().collect()
 }
 

@@ -793,7 +793,11 @@ async fn offers(
     let since = cache.generation();
     let only_lists = (!cache.is_enabled()).then_some(lists);
     let mut loaded: HashMap<Uuid, Offer> = missing.iter().map(|id| (*id, Offer::default())).collect();
-    for row in store.conn.query_all(&offers_statement(&missing, only_lists, currency)).await? {
+    for row in store
+        .conn
+        .query_all(&offers_statement(&missing, only_lists, currency))
+        .await?
+    {
         let product_id: Uuid = row.try_get("", "product_id")?;
         let min_quantity: i32 = row.try_get("", "min_quantity")?;
         let amount: i64 = row.try_get("", "amount_minor")?;

@@ -7,8 +7,8 @@ use sea_orm::JsonValue;
 
 use super::pricing::{PricingStrategy, ResolvedPrice};
 use super::{Money, load_failed, stored_money};
-use crate::graphql::errors::{query_error, query_error_ref};
 use crate::graphql::db;
+use crate::graphql::errors::{query_error, query_error_ref};
 use crate::graphql::loaders::{PagePrices, PriceQuestion, ProductRef, loaders};
 use crate::service::resolution;
 
