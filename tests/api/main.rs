@@ -1,5 +1,6 @@
 //! One integration-test binary, so the workspace links once.
 
+mod cache;
 mod catalog;
 mod customers;
 mod fixtures;

@@ -1,0 +1,313 @@
+//! The read cache never shows a price that an acknowledged write replaced:
+//! after every kind of write that changes what a shopper pays, the next
+//! request (through `resolvedPrice` and through a page of products) sees it.
+
+use serde_json::{Value, json};
+
+use crate::fixtures::{
+    UPSERT_BASE_PRICES, UPSERT_PRICES, add_customers, customer, link_price_list, organization, price_list,
+    pricing_group, product, product_line,
+};
+use crate::helpers::{TestApp, on_each_backend};
+
+/// Runs a mutation that must succeed, naming only its input.
+async fn write(app: &TestApp, mutation: &str, input: Value) {
+    let input_type = match mutation {
+        "addCustomersToGroup" | "removeCustomersFromGroup" => "GroupCustomersInput".to_owned(),
+        m if m.starts_with("delete") && !m.ends_with("Prices") => "DeleteInput".to_owned(),
+        m => format!("{}{}Input", m[..1].to_uppercase(), &m[1..]),
+    };
+    let query = format!(
+        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ userErrors {{ field message code }} }} }}"
+    );
+    app.mutate(mutation, &query, json!({ "input": input })).await;
+}
+
+/// What `customer` pays for `sku` as (amount, source), asked both ways; the
+/// two must agree.
+async fn pays(app: &TestApp, customer: &str, product: &str) -> (Value, Value) {
+    let single = app
+        .data(
+            "query($c: ID, $p: ID!) { resolvedPrice(customerId: $c, productId: $p, currency: \"USD\") {
+                amount { amount } source } }",
+            json!({ "c": customer, "p": product }),
+        )
+        .await;
+    let page = app
+        .data(
+            "query($c: ID) { products(first: 100) { edges { node { id
+                resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } source } } } } }",
+            json!({ "c": customer }),
+        )
+        .await;
+    let single = &single["resolvedPrice"];
+    let on_page = page["products"]["edges"]
+        .as_array()
+        .and_then(|edges| edges.iter().find(|e| e["node"]["id"] == product))
+        .map(|e| e["node"]["resolvedPrice"].clone())
+        .unwrap_or_else(|| panic!("{product} is not on the page: {page}"));
+    assert_eq!(single, &on_page, "resolvedPrice and Product.resolvedPrice disagree");
+    (single["amount"]["amount"].clone(), single["source"].clone())
+}
+
+fn price(amount: &str, source: &str) -> (Value, Value) {
+    (json!(amount), json!(source))
+}
+
+async fn set_price(app: &TestApp, list: &str, product: &str, amount: &str) {
+    let prices = json!([{ "productId": product, "currency": "USD", "minQuantity": 1, "amount": amount }]);
+    app.mutate(
+        "upsertPrices",
+        UPSERT_PRICES,
+        json!({ "input": { "priceListId": list, "prices": prices } }),
+    )
+    .await;
+}
+
+async fn set_base_price(app: &TestApp, product: &str, amount: &str) {
+    let prices = json!([{ "productId": product, "currency": "USD", "minQuantity": 1, "amount": amount }]);
+    app.mutate(
+        "upsertBasePrices",
+        UPSERT_BASE_PRICES,
+        json!({ "input": { "prices": prices } }),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn every_kind_of_write_shows_on_the_next_request() {
+    on_each_backend(|app| async move {
+        let chair = product(&app, "CHAIR", json!({})).await;
+        set_base_price(&app, &chair, "100.00").await;
+        let shopper = customer(&app, "shopper@example.com", json!({})).await;
+        let vip = pricing_group(&app, "VIP").await;
+        let vip_list = price_list(&app, "VIP prices", json!({ "type": "OVERRIDE" })).await;
+        set_price(&app, &vip_list, &chair, "80.00").await;
+        link_price_list(&app, &vip, &vip_list, 1).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+
+        // Memberships.
+        add_customers(&app, &vip, &[&shopper]).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("80.00", "PRICE_LIST"));
+
+        // A list's status.
+        write(&app, "updatePriceList", json!({ "id": vip_list, "status": "DRAFT" })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+        write(&app, "updatePriceList", json!({ "id": vip_list, "status": "ACTIVE" })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("80.00", "PRICE_LIST"));
+
+        // A list's window.
+        write(
+            &app,
+            "updatePriceList",
+            json!({ "id": vip_list, "endsAt": "2001-01-01T00:00:00Z" }),
+        )
+        .await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+        write(&app, "updatePriceList", json!({ "id": vip_list, "endsAt": null })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("80.00", "PRICE_LIST"));
+
+        // List prices.
+        set_price(&app, &vip_list, &chair, "70.00").await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
+        let key = json!([{ "productId": chair, "currency": "USD", "minQuantity": 1 }]);
+        write(&app, "deletePrices", json!({ "priceListId": vip_list, "prices": key })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+        set_price(&app, &vip_list, &chair, "70.00").await;
+
+        // Base prices.
+        set_base_price(&app, &chair, "90.00").await;
+        write(&app, "updatePriceList", json!({ "id": vip_list, "status": "DRAFT" })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("90.00", "BASE"));
+        write(&app, "deleteBasePrices", json!({ "prices": key })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, (Value::Null, json!("NONE")));
+        set_base_price(&app, &chair, "100.00").await;
+        write(&app, "updatePriceList", json!({ "id": vip_list, "status": "ACTIVE" })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
+
+        // A group's activity.
+        write(&app, "updateCustomerGroup", json!({ "id": vip, "isActive": false })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+        write(&app, "updateCustomerGroup", json!({ "id": vip, "isActive": true })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
+
+        // Links: removed, added, re-prioritized.
+        write(
+            &app,
+            "removePriceListFromGroup",
+            json!({ "groupId": vip, "priceListId": vip_list }),
+        )
+        .await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+        link_price_list(&app, &vip, &vip_list, 1).await;
+        let promo = price_list(&app, "Promo", json!({ "type": "OVERRIDE" })).await;
+        set_price(&app, &promo, &chair, "50.00").await;
+        link_price_list(&app, &vip, &promo, 5).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
+        link_price_list(&app, &vip, &promo, 0).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("50.00", "PRICE_LIST"));
+
+        // Organizations: joining one, and its groups changing.
+        let trade = pricing_group(&app, "Trade").await;
+        let trade_list = price_list(&app, "Trade prices", json!({ "type": "OVERRIDE" })).await;
+        set_price(&app, &trade_list, &chair, "40.00").await;
+        link_price_list(&app, &trade, &trade_list, 1).await;
+        let acme = organization(&app, "Acme", json!({})).await;
+        write(
+            &app,
+            "setOrganizationGroups",
+            json!({ "organizationId": acme, "groupIds": [trade] }),
+        )
+        .await;
+        write(&app, "updateCustomer", json!({ "id": shopper, "organizationId": acme })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("40.00", "PRICE_LIST"));
+        write(
+            &app,
+            "setOrganizationGroups",
+            json!({ "organizationId": acme, "groupIds": [] }),
+        )
+        .await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("50.00", "PRICE_LIST"));
+        write(
+            &app,
+            "setOrganizationGroups",
+            json!({ "organizationId": acme, "groupIds": [trade] }),
+        )
+        .await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("40.00", "PRICE_LIST"));
+        write(&app, "deleteOrganization", json!({ "id": acme })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("50.00", "PRICE_LIST"));
+
+        // Product lines: a group's restriction, a product changing line, a line deleted.
+        let outdoor = product_line(&app, "Outdoor").await;
+        let indoor = product_line(&app, "Indoor").await;
+        write(&app, "updateProduct", json!({ "id": chair, "productLineId": indoor })).await;
+        write(
+            &app,
+            "setGroupProductLines",
+            json!({ "groupId": vip, "productLineIds": [outdoor] }),
+        )
+        .await;
+        assert_eq!(
+            pays(&app, &shopper, &chair).await,
+            (Value::Null, json!("NOT_ORDERABLE"))
+        );
+        write(&app, "updateProduct", json!({ "id": chair, "productLineId": outdoor })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("50.00", "PRICE_LIST"));
+        write(&app, "updateProduct", json!({ "id": chair, "productLineId": indoor })).await;
+        assert_eq!(
+            pays(&app, &shopper, &chair).await,
+            (Value::Null, json!("NOT_ORDERABLE"))
+        );
+        write(&app, "deleteProductLine", json!({ "id": outdoor })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("50.00", "PRICE_LIST"));
+
+        // Deleting a list, then the group.
+        write(&app, "deletePriceList", json!({ "id": promo })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
+        write(
+            &app,
+            "removeCustomersFromGroup",
+            json!({ "groupId": vip, "customerIds": [shopper] }),
+        )
+        .await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+        add_customers(&app, &vip, &[&shopper]).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
+        write(&app, "deleteCustomerGroup", json!({ "id": vip })).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+
+        // Storewide lists through `Everyone`, for an anonymous shopper too.
+        let everyone = app
+            .data(
+                "{ customerGroups(first: 10, filter: { nameContains: \"Everyone\" }) { edges { node { id } } } }",
+                json!({}),
+            )
+            .await["customerGroups"]["edges"][0]["node"]["id"]
+            .as_str()
+            .expect("Everyone")
+            .to_owned();
+        link_price_list(&app, &everyone, &trade_list, 1).await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("40.00", "PRICE_LIST"));
+        write(
+            &app,
+            "updateCustomerGroup",
+            json!({ "id": everyone, "isActive": false }),
+        )
+        .await;
+        assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
+
+        // A deleted customer is not found, cached or not.
+        write(&app, "deleteCustomer", json!({ "id": shopper })).await;
+        let body = app
+            .graphql(
+                "query($c: ID, $p: ID!) { resolvedPrice(customerId: $c, productId: $p, currency: \"USD\") { source } }",
+                json!({ "c": shopper, "p": chair }),
+            )
+            .await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{body}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_product_page_shows_new_and_changed_products_at_once() {
+    on_each_backend(|app| async move {
+        let skus = |data: Value| -> Vec<String> {
+            data["products"]["edges"]
+                .as_array()
+                .map(|edges| {
+                    edges
+                        .iter()
+                        .filter_map(|e| e["node"]["sku"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let query = "{ products(first: 10) { edges { node { sku } } } }";
+        let first = product(&app, "A-1", json!({})).await;
+        assert_eq!(skus(app.data(query, json!({})).await), ["A-1"]);
+        product(&app, "B-2", json!({})).await;
+        assert_eq!(skus(app.data(query, json!({})).await), ["A-1", "B-2"]);
+        write(&app, "updateProduct", json!({ "id": first, "sku": "A-9" })).await;
+        assert_eq!(skus(app.data(query, json!({})).await), ["A-9", "B-2"]);
+        write(&app, "deleteProduct", json!({ "id": first })).await;
+        assert_eq!(skus(app.data(query, json!({})).await), ["B-2"]);
+    })
+    .await;
+}
+
+/// A warm storefront page runs no SQL at all, and a warm `resolvedPrice`
+/// only reads its product: nothing about groups, links, lists or prices.
+#[tokio::test]
+async fn warm_requests_read_no_group_list_or_price_data() {
+    on_each_backend(|app| async move {
+        let chair = product(&app, "CHAIR", json!({})).await;
+        set_base_price(&app, &chair, "100.00").await;
+        let shopper = customer(&app, "shopper@example.com", json!({})).await;
+        let vip = pricing_group(&app, "VIP").await;
+        let list = price_list(&app, "VIP prices", json!({})).await;
+        set_price(&app, &list, &chair, "80.00").await;
+        link_price_list(&app, &vip, &list, 1).await;
+        add_customers(&app, &vip, &[&shopper]).await;
+
+        let page = "query($c: ID) { products(first: 50) { edges { node { id
+            resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } source } } } } }";
+        let (cold, _) = app.count_statements(app.data(page, json!({ "c": shopper }))).await;
+        assert_eq!(cold, 3, "page, shopper, prices");
+        let (warm, data) = app.count_warm_statements(app.data(page, json!({ "c": shopper }))).await;
+        assert_eq!(warm, 0);
+        assert_eq!(
+            data["products"]["edges"][0]["node"]["resolvedPrice"]["amount"]["amount"],
+            "80.00"
+        );
+
+        let single = "query($c: ID, $p: ID!) { resolvedPrice(customerId: $c, productId: $p, currency: \"USD\") {
+            amount { amount } } }";
+        let variables = json!({ "c": shopper, "p": chair });
+        let (warm, data) = app.count_warm_statements(app.data(single, variables)).await;
+        assert_eq!(warm, 1, "only the product itself is read");
+        assert_eq!(data["resolvedPrice"]["amount"]["amount"], "80.00");
+    })
+    .await;
+}
