@@ -608,9 +608,10 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
         .from(customer_group::Entity)
         .and_where(Expr::col((customer_group::Entity, customer_group::Column::Id)).eq(EVERYONE_GROUP_ID))
         .to_owned();
-    // The ids of every group the shopper may reach.
-    let mut reachable = Expr::col(link::Column::GroupId).eq(EVERYONE_GROUP_ID);
-    let mut reachable_lines = Expr::col(group_line::Column::GroupId).eq(EVERYONE_GROUP_ID);
+    // The ids of every group the shopper may reach, as one subquery: an
+    // `IN` over a `UNION ALL` lets SQLite use the link table's key, where
+    // `= … OR IN … OR IN …` made it scan every link.
+    let mut reachable = Query::select().expr(Expr::val(EVERYONE_GROUP_ID)).to_owned();
 
     if let Some(customer_id) = customer_id {
         let organization = Query::select()
@@ -661,12 +662,8 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
                 )
                 .to_owned(),
         );
-        reachable = reachable
-            .or(Expr::col(link::Column::GroupId).in_subquery(organization_groups.clone()))
-            .or(Expr::col(link::Column::GroupId).in_subquery(own_groups.clone()));
-        reachable_lines = reachable_lines
-            .or(Expr::col(group_line::Column::GroupId).in_subquery(organization_groups))
-            .or(Expr::col(group_line::Column::GroupId).in_subquery(own_groups));
+        reachable.union(UnionType::All, organization_groups);
+        reachable.union(UnionType::All, own_groups);
     }
 
     let list = |column: price_list::Column| -> SimpleExpr { Expr::col((price_list::Entity, column)) };
@@ -693,7 +690,7 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
             price_list::Entity,
             Expr::col((price_list::Entity, price_list::Column::Id)).equals((link::Entity, link::Column::PriceListId)),
         )
-        .and_where(reachable)
+        .and_where(Expr::col((link::Entity, link::Column::GroupId)).in_subquery(reachable.clone()))
         .to_owned(),
     );
     statement.union(
@@ -707,7 +704,7 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
             },
         )
         .from(group_line::Entity)
-        .and_where(reachable_lines)
+        .and_where(Expr::col(group_line::Column::GroupId).in_subquery(reachable))
         .to_owned(),
     );
     statement
