@@ -3,13 +3,15 @@
 //! rows held in memory (SPEC §4; the price-resolution issue's goal is at most
 //! 1 µs per item). Run with `cargo bench --bench pricing`.
 
+use std::num::NonZeroI32;
+
 use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use entity::values::{PriceListStatus, PriceListType};
 use pricegraph::pricing::{
-    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListMap, Membership, Offer, Shopper, Strategy, Tier, Tiers,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListTiers, Membership, Offer, Shopper, Strategy, Tier,
 };
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
@@ -65,14 +67,14 @@ fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
     let offers = (0..ITEMS)
         .map(|_| {
             let base = 10_000 + rng.random_range(0..5_000);
-            let list_tiers: ListMap<Tiers> = sample(rng, list_ids.len(), LISTS_PER_PRODUCT)
+            let list_tiers: ListTiers = sample(rng, list_ids.len(), LISTS_PER_PRODUCT)
                 .into_iter()
-                .map(|i| {
+                .flat_map(|i| {
                     let amount = rng.random_range(8_000..16_000);
-                    let tiers = smallvec::smallvec![
+                    let tiers = [
                         Tier {
                             min_quantity: 1,
-                            max_quantity: Some(9),
+                            max_quantity: NonZeroI32::new(9),
                             amount,
                         },
                         Tier {
@@ -81,7 +83,7 @@ fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
                             amount: amount - 500,
                         },
                     ];
-                    (list_ids[i], tiers)
+                    tiers.map(|tier| (list_ids[i], tier))
                 })
                 .collect();
             Offer {

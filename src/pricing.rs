@@ -8,6 +8,7 @@
 //! [`resolve`] follows the numbered steps of §4 and explains every decision.
 
 use std::collections::{HashMap, HashSet};
+use std::num::NonZeroI32;
 
 use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
@@ -70,7 +71,10 @@ pub struct Shopper {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Tier {
     pub min_quantity: i32,
-    pub max_quantity: Option<i32>,
+    /// `NonZeroI32` (a maximum is at least the minimum, so at least 1)
+    /// keeps a tier at 16 bytes: resolution over many lists is bound by how
+    /// many bytes of tiers it reads.
+    pub max_quantity: Option<NonZeroI32>,
     pub amount: i64,
 }
 
@@ -95,7 +99,43 @@ pub type Tiers = SmallVec<[Tier; 2]>;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Offer {
     pub base: Vec<BaseTier>,
-    pub list_tiers: ListMap<Tiers>,
+    pub list_tiers: ListTiers,
+}
+
+/// Each list's tiers for one product, by list id. (A sorted array was
+/// tried: it reads fewer bytes when walking every list, but its binary
+/// searches made the default strategy's few look-ups six times slower.)
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ListTiers(ListMap<Tiers>);
+
+impl ListTiers {
+    pub fn get(&self, list_id: &Uuid) -> Option<&Tiers> {
+        self.0.get(list_id)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&Uuid, &Tiers)> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<(Uuid, Tier)> for ListTiers {
+    /// Groups (list id, tier) pairs by list, in any order.
+    fn from_iter<I: IntoIterator<Item = (Uuid, Tier)>>(pairs: I) -> Self {
+        let mut by_list: ListMap<Tiers> = ListMap::default();
+        for (list_id, tier) in pairs {
+            by_list.entry(list_id).or_default().push(tier);
+        }
+        by_list.shrink_to_fit();
+        Self(by_list)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -437,7 +477,7 @@ pub fn base_tier(tiers: &[BaseTier], quantity: i32) -> Option<BaseTier> {
 pub fn tier_for_quantity(tiers: &[Tier], quantity: i32) -> Option<Tier> {
     tiers
         .iter()
-        .filter(|t| t.min_quantity <= quantity && t.max_quantity.is_none_or(|max| quantity <= max))
+        .filter(|t| t.min_quantity <= quantity && t.max_quantity.is_none_or(|max| quantity <= max.get()))
         .max_by_key(|t| t.min_quantity)
         .copied()
 }

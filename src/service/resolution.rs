@@ -4,6 +4,7 @@
 //! holds. The decisions themselves are made by the pure [`crate::pricing`] core.
 
 use std::collections::{BTreeSet, HashMap};
+use std::num::NonZeroI32;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -789,7 +790,8 @@ async fn offers(
     }
     let since = cache.generation();
     let only_lists = (!cache.is_enabled()).then_some(lists);
-    let mut loaded: HashMap<Uuid, Offer> = missing.iter().map(|id| (*id, Offer::default())).collect();
+    let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
+    let mut list_tiers: HashMap<Uuid, Vec<(Uuid, Tier)>> = HashMap::new();
     for row in store
         .conn
         .query_all(&offers_statement(&missing, only_lists, currency))
@@ -798,16 +800,35 @@ async fn offers(
         let product_id: Uuid = row.try_get("", "product_id")?;
         let min_quantity: i32 = row.try_get("", "min_quantity")?;
         let amount: i64 = row.try_get("", "amount_minor")?;
-        let offer = loaded.entry(product_id).or_default();
         match row.try_get::<Option<Uuid>>("", "price_list_id")? {
-            None => offer.base.push(BaseTier { min_quantity, amount }),
-            Some(list_id) => offer.list_tiers.entry(list_id).or_default().push(Tier {
-                min_quantity,
-                max_quantity: row.try_get("", "max_quantity")?,
-                amount,
-            }),
+            None => base
+                .entry(product_id)
+                .or_default()
+                .push(BaseTier { min_quantity, amount }),
+            Some(list_id) => {
+                let max: Option<i32> = row.try_get("", "max_quantity")?;
+                list_tiers.entry(product_id).or_default().push((
+                    list_id,
+                    Tier {
+                        min_quantity,
+                        // Stored maxima are at least their minimum (a CHECK), so at least 1.
+                        max_quantity: max.and_then(NonZeroI32::new),
+                        amount,
+                    },
+                ));
+            }
         }
     }
+    let loaded: HashMap<Uuid, Offer> = missing
+        .iter()
+        .map(|id| {
+            let offer = Offer {
+                base: base.remove(id).unwrap_or_default(),
+                list_tiers: list_tiers.remove(id).unwrap_or_default().into_iter().collect(),
+            };
+            (*id, offer)
+        })
+        .collect();
     let loaded: Vec<(Uuid, Arc<Offer>)> = loaded.into_iter().map(|(id, offer)| (id, Arc::new(offer))).collect();
     cache.fill(since, |fill| {
         for (id, offer) in &loaded {
