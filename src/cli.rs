@@ -78,7 +78,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         crate::seed::demo_if_empty(&db).await?;
     }
     if args.redis_url.is_some() {
-        tracing::warn!("REDIS_URL is set, but the shared cache is not built yet; serving from the database");
+        tracing::warn!("REDIS_URL is set, but the shared cache is not built yet; the in-process cache serves alone");
+    }
+    let cache = args.cache.options();
+    if cache.enabled {
+        tracing::info!(
+            ttl_seconds = cache.ttl.as_secs(),
+            capacity = cache.capacity,
+            "read cache on; writes by other instances show within the TTL"
+        );
+    } else {
+        tracing::info!("read cache off: every read goes to the database");
     }
     let server = Server::bind(args.listen, AppState::new(db))
         .await
