@@ -9,6 +9,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
+use pricegraph::cache::CacheOptions;
 use pricegraph::db::{Db, DbOptions};
 use pricegraph::{AppState, build_app};
 use sea_orm::ConnectionTrait;
@@ -39,6 +40,9 @@ pub struct TestApp {
     /// Where the database lives: the SQLite file's directory, or the
     /// PostgreSQL schema to drop.
     place: Arc<Place>,
+    /// How to open the same database again.
+    url: String,
+    schema: Option<String>,
 }
 
 enum Place {
@@ -53,7 +57,7 @@ pub struct Response {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
-        let (db, place) = match backend {
+        let (db, place, url, schema) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}/test.db?mode=rwc", dir.path().display());
@@ -66,7 +70,7 @@ impl TestApp {
                 )
                 .await
                 .expect("sqlite opens");
-                (db, Place::Sqlite(dir))
+                (db, Place::Sqlite(dir), url, None)
             }
             Backend::Postgres => {
                 let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
@@ -89,7 +93,15 @@ impl TestApp {
                     ..DbOptions::default()
                 };
                 let db = Db::connect(&url, &options).await.expect("postgres opens");
-                (db, Place::Postgres { admin, schema })
+                (
+                    db,
+                    Place::Postgres {
+                        admin,
+                        schema: schema.clone(),
+                    },
+                    url,
+                    Some(schema),
+                )
             }
         };
         db.migrate().await.expect("migrations apply");
@@ -99,6 +111,26 @@ impl TestApp {
             db,
             router,
             place: Arc::new(place),
+            url,
+            schema,
+        }
+    }
+
+    /// A second server on the same database, with the read cache off: the
+    /// database's truth, to compare the cached answers with.
+    pub async fn uncached(&self) -> TestApp {
+        let options = DbOptions {
+            max_connections: 2,
+            schema: self.schema.clone(),
+            cache: CacheOptions::off(),
+        };
+        let db = Db::connect(&self.url, &options)
+            .await
+            .expect("the database opens again");
+        Self {
+            router: build_app(AppState::new(db.clone())),
+            db,
+            ..self.clone()
         }
     }
 
