@@ -24,7 +24,9 @@ const ITEMS: usize = 10_000;
 /// Lists that price each product, two tiers each: 10,000 × 50 × 2 = 1,000,000 rows.
 const LISTS_PER_PRODUCT: usize = 50;
 
-fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
+/// `with_overrides`: every third list is an `OVERRIDE`; else all are sales,
+/// so `LOWEST_PRICE` has to compare every list that prices a product.
+fn world(rng: &mut StdRng, with_overrides: bool) -> (Shopper, Vec<Offer>) {
     let created = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()
@@ -46,7 +48,7 @@ fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
                 priority: rng.random_range(0..30),
                 list: ListInfo {
                     id: Uuid::from_u128(1_000 + n),
-                    list_type: if n.is_multiple_of(3) {
+                    list_type: if with_overrides && n.is_multiple_of(3) {
                         PriceListType::Override
                     } else {
                         PriceListType::Sale
@@ -106,7 +108,7 @@ fn world(rng: &mut StdRng) -> (Shopper, Vec<Offer>) {
 
 fn resolve_batch(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(7);
-    let (shopper, offers) = world(&mut rng);
+    let (shopper, offers) = world(&mut rng, true);
     let quantities: Vec<i32> = (0..ITEMS).map(|i| 1 + (i % 20) as i32).collect();
     let at = Utc
         .with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
@@ -128,6 +130,15 @@ fn resolve_batch(c: &mut Criterion) {
             })
         });
     }
+    let (sale_shopper, sale_offers) = world(&mut StdRng::seed_from_u64(7), false);
+    group.bench_function("lowest price, sales only", |b| {
+        b.iter(|| {
+            let candidates = Candidates::new(&sale_shopper, at);
+            for (offer, quantity) in sale_offers.iter().zip(&quantities) {
+                black_box(candidates.price(None, offer, *quantity, Strategy::LowestPrice));
+            }
+        })
+    });
     group.bench_function("priority, explained", |b| {
         b.iter(|| {
             let candidates = Candidates::new(&shopper, at);

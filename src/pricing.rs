@@ -265,6 +265,8 @@ pub struct Candidates<'a> {
     ordered: Vec<&'a Link>,
     /// Position in `ordered` of each list.
     position: ListMap<usize>,
+    /// Positions in `ordered` of the `OVERRIDE` lists, in walking order.
+    overrides: Vec<usize>,
     /// Links that cannot take part, and why.
     refused: Vec<(&'a Link, Outcome)>,
 }
@@ -308,10 +310,14 @@ impl<'a> Candidates<'a> {
         let mut ordered: Vec<&'a Link> = best.into_values().collect();
         ordered.sort_by_key(|link| walking_order(link));
         let position = ordered.iter().enumerate().map(|(i, link)| (link.list.id, i)).collect();
+        let overrides = (0..ordered.len())
+            .filter(|i| ordered[*i].list.list_type == PriceListType::Override)
+            .collect();
         Self {
             access: Access::of(shopper),
             ordered,
             position,
+            overrides,
             refused,
         }
     }
@@ -392,6 +398,41 @@ impl<'a> Candidates<'a> {
         resolved
     }
 
+    /// The first of `positions` whose list has an applicable price.
+    fn first_applicable(
+        &self,
+        mut positions: impl Iterator<Item = usize>,
+        offer: &Offer,
+        base: Option<BaseTier>,
+        quantity: i32,
+    ) -> Option<(usize, Tier)> {
+        positions.find_map(|position| match judge(self.ordered[position], offer, base, quantity) {
+            Judged::Applicable(tier) => Some((position, tier)),
+            _ => None,
+        })
+    }
+
+    /// Step 7 without overrides: the lowest applicable `SALE` price, ties to
+    /// the earlier candidate.
+    fn cheapest_sale(&self, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Option<(usize, Tier)> {
+        let mut cheapest: Option<(usize, Tier)> = None;
+        for (list_id, tiers) in offer.list_tiers.iter() {
+            let Some(&position) = self.position.get(list_id) else {
+                continue;
+            };
+            let link = self.ordered[position];
+            if link.list.list_type != PriceListType::Sale {
+                continue;
+            }
+            if let Judged::Applicable(tier) = judge_tiers(link, tiers, base, quantity)
+                && cheapest.is_none_or(|(best, t)| (tier.amount, position) < (t.amount, best))
+            {
+                cheapest = Some((position, tier));
+            }
+        }
+        cheapest
+    }
+
     /// The candidate whose price applies: under `PRIORITY` the first
     /// applicable one (step 5); under `LOWEST_PRICE` the first applicable
     /// `OVERRIDE`, else the lowest applicable `SALE`, ties to the earlier
@@ -404,16 +445,22 @@ impl<'a> Candidates<'a> {
         base: Option<BaseTier>,
         strategy: Strategy,
     ) -> Option<(usize, Tier)> {
-        // Under PRIORITY the walk can stop at the first applicable candidate;
-        // when the product has prices in only a few lists, looking those up
-        // is quicker than walking every candidate.
-        if strategy == Strategy::Priority && offer.list_tiers.len() * 8 >= self.ordered.len() {
-            return self.ordered.iter().enumerate().find_map(|(position, link)| {
-                match judge(link, offer, base, quantity) {
-                    Judged::Applicable(tier) => Some((position, tier)),
-                    _ => None,
-                }
-            });
+        // Under PRIORITY the walk can stop at the first applicable candidate,
+        // and under LOWEST_PRICE at the first override with a price; when
+        // the product has prices in only a few lists, looking those up is
+        // quicker than walking every candidate.
+        let walked = match strategy {
+            Strategy::Priority => self.ordered.len(),
+            Strategy::LowestPrice => self.overrides.len(),
+        };
+        if offer.list_tiers.len() * 8 >= walked {
+            return match strategy {
+                Strategy::Priority => self.first_applicable(0..self.ordered.len(), offer, base, quantity),
+                Strategy::LowestPrice => self
+                    .first_applicable(self.overrides.iter().copied(), offer, base, quantity)
+                    // No override has a price: the cheapest applicable sale.
+                    .or_else(|| self.cheapest_sale(offer, base, quantity)),
+            };
         }
         let applicable = offer.list_tiers.iter().filter_map(|(list_id, tiers)| {
             let position = *self.position.get(list_id)?;
