@@ -19,18 +19,21 @@
 //! Keys and what they hold are documented on [`Layers`]; TTLs and sizes come
 //! from [`CacheOptions`].
 
+use std::collections::HashMap;
 use std::fmt::Debug;
+use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
 
 use entity::product;
 use rustc_hash::FxBuildHasher;
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::money::CurrencyCode;
-use crate::pricing::{ListInfo, Offer};
+use crate::pricing::{ListInfo, Offer, Shopper};
 use crate::service::page::Page;
 
 #[derive(Clone, Debug)]
@@ -92,13 +95,18 @@ pub struct LayerStats {
 
 pub struct Cache {
     layers: Option<Layers>,
+    /// Counts invalidations, with the cache off too (single flights use it).
+    generation: AtomicU64,
+    /// Held for reading by fills, for writing by invalidations.
+    fence: RwLock<()>,
+    /// Cold reads in flight, by what they read.
+    pub shopper_loads: Flights<Option<Uuid>, Shopper>,
+    pub offer_loads: Flights<(Vec<Uuid>, CurrencyCode), HashMap<Uuid, Arc<Offer>>>,
+    pub product_page_loads: Flights<String, Arc<Page<Arc<product::Model>>>>,
 }
 
 /// The in-process layers, one per kind of entry.
 struct Layers {
-    generation: AtomicU64,
-    /// Held for reading by fills, for writing by invalidations.
-    fence: RwLock<()>,
     /// customer id → [`CustomerEntry`].
     customers: Layer<Uuid, CustomerEntry>,
     /// organization id → ids of its pricing groups.
@@ -191,8 +199,6 @@ impl Fill<'_> {
 impl Cache {
     pub fn new(options: &CacheOptions) -> Self {
         let layers = options.enabled.then(|| Layers {
-            generation: AtomicU64::new(0),
-            fence: RwLock::new(()),
             customers: Layer::new(options),
             organizations: Layer::new(options),
             groups: Layer::new(options),
@@ -200,7 +206,14 @@ impl Cache {
             offers: Layer::new(options),
             product_pages: Layer::new(options),
         });
-        Self { layers }
+        Self {
+            layers,
+            generation: AtomicU64::new(0),
+            fence: RwLock::new(()),
+            shopper_loads: Flights::default(),
+            offer_loads: Flights::default(),
+            product_page_loads: Flights::default(),
+        }
     }
 
     pub fn is_enabled(&self) -> bool {
@@ -209,14 +222,14 @@ impl Cache {
 
     /// To take before the SQL read whose rows a later [`Self::fill`] stores.
     pub fn generation(&self) -> Generation {
-        Generation(self.layers.as_ref().map_or(0, |l| l.generation.load(Ordering::SeqCst)))
+        Generation(self.generation.load(Ordering::SeqCst))
     }
 
     /// Stores what a read found, unless an invalidation came after `since`.
     pub fn fill(&self, since: Generation, store: impl FnOnce(&Fill<'_>)) {
         let Some(layers) = &self.layers else { return };
-        let _fence = layers.fence.read().unwrap_or_else(PoisonError::into_inner);
-        if layers.generation.load(Ordering::SeqCst) == since.0 {
+        let _fence = self.fence.read().unwrap_or_else(PoisonError::into_inner);
+        if self.generation.load(Ordering::SeqCst) == since.0 {
             store(&Fill(layers));
         }
     }
@@ -243,10 +256,11 @@ impl Cache {
     /// Runs one invalidation: evictions, and a new generation so that fills
     /// begun before it are dropped.
     fn invalidate(&self, evict: impl FnOnce(&Layers)) {
-        let Some(layers) = &self.layers else { return };
-        let _fence = layers.fence.write().unwrap_or_else(PoisonError::into_inner);
-        evict(layers);
-        layers.generation.fetch_add(1, Ordering::SeqCst);
+        let _fence = self.fence.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(layers) = &self.layers {
+            evict(layers);
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// A customer's organization or memberships changed, or it was deleted.
@@ -301,6 +315,65 @@ impl Cache {
             ("offers", l.offers.stats()),
             ("product_pages", l.product_pages.stats()),
         ]
+    }
+}
+
+/// Loads in flight, so that concurrent cold reads of one key share one
+/// load (single flight) instead of each sending the same SQL. A load is
+/// shared only with requests of the same [`Generation`]: one that arrives
+/// after an invalidation never waits for a read that began before it.
+pub struct Flights<K, V> {
+    running: Mutex<HashMap<(K, u64), Arc<Flight<V>>>>,
+}
+
+/// One shared load: its value, or `None` when it failed.
+type Flight<V> = OnceCell<Option<V>>;
+
+impl<K, V> Default for Flights<K, V> {
+    fn default() -> Self {
+        Self {
+            running: Mutex::default(),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
+    /// Runs `load`, or waits for the same load begun by another request. A
+    /// failed load is not shared: each waiter then runs its own, so every
+    /// caller gets its own error.
+    pub async fn share<E, Fut>(&self, key: K, since: Generation, load: impl Fn() -> Fut) -> Result<V, E>
+    where
+        Fut: Future<Output = Result<V, E>>,
+    {
+        let flight = (key, since.0);
+        let cell = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(flight.clone())
+            .or_default()
+            .clone();
+        let mut own = None;
+        let shared = cell
+            .get_or_init(|| async {
+                let result = load().await;
+                let value = result.as_ref().ok().cloned();
+                own = Some(result);
+                value
+            })
+            .await
+            .clone();
+        if let Some(result) = own {
+            self.running
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&flight);
+            return result;
+        }
+        match shared {
+            Some(value) => Ok(value),
+            None => load().await,
+        }
     }
 }
 

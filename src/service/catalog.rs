@@ -161,14 +161,19 @@ pub async fn page_products(
         return Ok(page);
     }
     let since = store.cache.generation();
-    let page = fetch_page(&store.conn, filter.select(), product::Column::Id, request).await?;
-    let page = Arc::new(Page {
-        items: page.items.into_iter().map(Arc::new).collect(),
-        has_previous_page: page.has_previous_page,
-        has_next_page: page.has_next_page,
-    });
-    store.cache.fill(since, |fill| fill.product_page(key, page.clone()));
-    Ok(page)
+    let load = || async {
+        let page = fetch_page(&store.conn, filter.select(), product::Column::Id, request).await?;
+        let page = Arc::new(Page {
+            items: page.items.into_iter().map(Arc::new).collect(),
+            has_previous_page: page.has_previous_page,
+            has_next_page: page.has_next_page,
+        });
+        store
+            .cache
+            .fill(since, |fill| fill.product_page(key.clone(), page.clone()));
+        Ok(page)
+    };
+    store.cache.product_page_loads.share(key.clone(), since, load).await
 }
 
 pub async fn count_products(db: &DatabaseConnection, filter: &ProductFilter) -> ServiceResult<u64> {

@@ -19,7 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{EVERYONE_GROUP_ID, parse_id};
-use crate::cache::{Cache, CustomerEntry, GroupEntry};
+use crate::cache::{Cache, CustomerEntry, Generation, GroupEntry};
 use crate::db::Db;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
@@ -458,6 +458,15 @@ pub async fn shopper(store: &Db, customer_id: Option<Uuid>) -> ServiceResult<Sho
         return Ok(shopper);
     }
     let since = store.cache.generation();
+    store
+        .cache
+        .shopper_loads
+        .share(customer_id, since, || load_shopper(store, customer_id, since))
+        .await
+}
+
+/// [`shopper`]'s read, for when the cache cannot answer; fills the cache.
+async fn load_shopper(store: &Db, customer_id: Option<Uuid>, since: Generation) -> ServiceResult<Shopper> {
     let rows = store.conn.query_all(&shopper_statement(customer_id)).await?;
     let mut customer: Option<(Uuid, Option<Uuid>)> = None;
     let mut organization_groups: Vec<Uuid> = Vec::new();
@@ -789,12 +798,34 @@ async fn offers(
         return Ok(found);
     }
     let since = cache.generation();
-    let only_lists = (!cache.is_enabled()).then_some(lists);
+    let loaded = if cache.is_enabled() {
+        cache
+            .offer_loads
+            .share((missing.clone(), currency), since, || {
+                load_offers(store, &missing, None, currency, since)
+            })
+            .await?
+    } else {
+        load_offers(store, &missing, Some(lists), currency, since).await?
+    };
+    found.extend(loaded);
+    Ok(found)
+}
+
+/// [`offers`]' read of the offers the cache did not have; fills the cache.
+async fn load_offers(
+    store: &Db,
+    missing: &[Uuid],
+    only_lists: Option<&BTreeSet<Uuid>>,
+    currency: CurrencyCode,
+    since: Generation,
+) -> ServiceResult<HashMap<Uuid, Arc<Offer>>> {
+    let cache = &store.cache;
     let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
     let mut list_tiers: HashMap<Uuid, Vec<(Uuid, Tier)>> = HashMap::new();
     for row in store
         .conn
-        .query_all(&offers_statement(&missing, only_lists, currency))
+        .query_all(&offers_statement(missing, only_lists, currency))
         .await?
     {
         let product_id: Uuid = row.try_get("", "product_id")?;
@@ -829,14 +860,13 @@ async fn offers(
             (*id, offer)
         })
         .collect();
-    let loaded: Vec<(Uuid, Arc<Offer>)> = loaded.into_iter().map(|(id, offer)| (id, Arc::new(offer))).collect();
+    let loaded: HashMap<Uuid, Arc<Offer>> = loaded.into_iter().map(|(id, offer)| (id, Arc::new(offer))).collect();
     cache.fill(since, |fill| {
         for (id, offer) in &loaded {
             fill.offer(*id, currency, offer.clone());
         }
     });
-    found.extend(loaded);
-    Ok(found)
+    Ok(loaded)
 }
 
 /// The base prices of `products` and their list prices (in `lists` only,

@@ -311,3 +311,26 @@ async fn warm_requests_read_no_group_list_or_price_data() {
     })
     .await;
 }
+
+/// Twenty shoppers' requests arriving together on a cold cache share one
+/// read of each kind (single flight): 3 statements in all, not 60.
+#[tokio::test]
+async fn concurrent_cold_requests_share_one_load() {
+    on_each_backend(|app| async move {
+        let chair = product(&app, "CHAIR", json!({})).await;
+        set_base_price(&app, &chair, "100.00").await;
+        let shopper = customer(&app, "shopper@example.com", json!({})).await;
+        let page = "query($c: ID) { products(first: 50) { edges { node { id
+            resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } source } } } } }";
+        let requests = (0..20).map(|_| app.data(page, json!({ "c": shopper })));
+        let (statements, answers) = app.count_statements(futures_util::future::join_all(requests)).await;
+        assert_eq!(statements, 3, "page, shopper and prices, once each");
+        for data in answers {
+            assert_eq!(
+                data["products"]["edges"][0]["node"]["resolvedPrice"]["amount"]["amount"],
+                "100.00"
+            );
+        }
+    })
+    .await;
+}
