@@ -323,11 +323,12 @@ impl Cache {
 /// shared only with requests of the same [`Generation`]: one that arrives
 /// after an invalidation never waits for a read that began before it.
 pub struct Flights<K, V> {
-    running: Mutex<HashMap<(K, u64), Arc<Flight<V>>>>,
+    running: Mutex<Running<K, V>>,
 }
 
-/// One shared load: its value, or `None` when it failed.
-type Flight<V> = OnceCell<Option<V>>;
+/// The loads under way, by key and generation; each holds its value, or
+/// `None` when it failed.
+type Running<K, V> = HashMap<(K, u64), Arc<OnceCell<Option<V>>>>;
 
 impl<K, V> Default for Flights<K, V> {
     fn default() -> Self {
