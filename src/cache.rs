@@ -23,8 +23,8 @@ use std::collections::HashMap;
 use std::fmt::Debug;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use entity::product;
@@ -35,6 +35,8 @@ use uuid::Uuid;
 use crate::money::CurrencyCode;
 use crate::pricing::{ListInfo, Offer, Shopper};
 use crate::service::page::Page;
+
+pub mod bus;
 
 #[derive(Clone, Debug)]
 pub struct CacheOptions {
@@ -82,6 +84,21 @@ pub struct GroupEntry {
     pub product_lines: Vec<Uuid>,
 }
 
+/// One invalidation, as instances send it to each other.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", content = "keys", rename_all = "snake_case")]
+pub enum Invalidation {
+    Customers(Vec<Uuid>),
+    Organizations(Vec<Uuid>),
+    Groups(Vec<Uuid>),
+    AllGroups,
+    Lists(Vec<Uuid>),
+    /// (product id, currency code).
+    Offers(Vec<(Uuid, String)>),
+    Catalog,
+    Everything,
+}
+
 /// A point in the cache's history of invalidations; see the module doc.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Generation(u64);
@@ -99,6 +116,9 @@ pub struct Cache {
     generation: AtomicU64,
     /// Held for reading by fills, for writing by invalidations.
     fence: RwLock<()>,
+    /// Set while a configured bus is not subscribed.
+    paused: AtomicBool,
+    outbox: OnceLock<tokio::sync::mpsc::UnboundedSender<Invalidation>>,
     /// Cold reads in flight, by what they read.
     pub shopper_loads: Flights<Option<Uuid>, Shopper>,
     pub offer_loads: Flights<(Vec<Uuid>, CurrencyCode), HashMap<Uuid, Arc<Offer>>>,
@@ -210,6 +230,8 @@ impl Cache {
             layers,
             generation: AtomicU64::new(0),
             fence: RwLock::new(()),
+            paused: AtomicBool::new(false),
+            outbox: OnceLock::new(),
             shopper_loads: Flights::default(),
             offer_loads: Flights::default(),
             product_page_loads: Flights::default(),
@@ -227,7 +249,7 @@ impl Cache {
 
     /// Stores what a read found, unless an invalidation came after `since`.
     pub fn fill(&self, since: Generation, store: impl FnOnce(&Fill<'_>)) {
-        let Some(layers) = &self.layers else { return };
+        let Some(layers) = self.serving() else { return };
         let _fence = self.fence.read().unwrap_or_else(PoisonError::into_inner);
         if self.generation.load(Ordering::SeqCst) == since.0 {
             store(&Fill(layers));
@@ -235,73 +257,126 @@ impl Cache {
     }
 
     pub fn customer(&self, id: Uuid) -> Option<Arc<CustomerEntry>> {
-        self.layers.as_ref()?.customers.get(&id)
+        self.serving()?.customers.get(&id)
     }
     pub fn organization(&self, id: Uuid) -> Option<Arc<Vec<Uuid>>> {
-        self.layers.as_ref()?.organizations.get(&id)
+        self.serving()?.organizations.get(&id)
     }
     pub fn group(&self, id: Uuid) -> Option<Arc<GroupEntry>> {
-        self.layers.as_ref()?.groups.get(&id)
+        self.serving()?.groups.get(&id)
     }
     pub fn list(&self, id: Uuid) -> Option<Arc<ListInfo>> {
-        self.layers.as_ref()?.lists.get(&id)
+        self.serving()?.lists.get(&id)
     }
     pub fn offer(&self, product_id: Uuid, currency: CurrencyCode) -> Option<Arc<Offer>> {
-        self.layers.as_ref()?.offers.get(&(product_id, currency))
+        self.serving()?.offers.get(&(product_id, currency))
     }
     pub fn product_page(&self, key: &str) -> Option<Arc<Page<Arc<product::Model>>>> {
-        self.layers.as_ref()?.product_pages.get(key)
+        self.serving()?.product_pages.get(key)
     }
 
-    /// Runs one invalidation: evictions, and a new generation so that fills
-    /// begun before it are dropped.
-    fn invalidate(&self, evict: impl FnOnce(&Layers)) {
+    /// Applies one invalidation here — evictions, and a new generation so
+    /// that fills begun before it are dropped — and sends it to the other
+    /// instances when a bus is attached.
+    pub fn invalidate(&self, invalidation: Invalidation) {
+        self.apply(&invalidation);
+        if let Some(outbox) = self.outbox.get() {
+            // Only fails when the bus's publisher has stopped (shutdown).
+            let _ = outbox.send(invalidation);
+        }
+    }
+
+    /// Applies an invalidation without passing it on: one that came from
+    /// another instance, or this instance's own.
+    pub fn apply(&self, invalidation: &Invalidation) {
         let _fence = self.fence.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(layers) = &self.layers {
-            evict(layers);
+        if let Some(l) = &self.layers {
+            match invalidation {
+                Invalidation::Customers(ids) => l.customers.evict(ids),
+                Invalidation::Organizations(ids) => l.organizations.evict(ids),
+                Invalidation::Groups(ids) => l.groups.evict(ids),
+                Invalidation::AllGroups => l.groups.entries.invalidate_all(),
+                Invalidation::Lists(ids) => l.lists.evict(ids),
+                Invalidation::Offers(keys) => {
+                    for (product, code) in keys {
+                        if let Ok(currency) = code.parse::<CurrencyCode>() {
+                            l.offers.entries.invalidate(&(*product, currency));
+                        }
+                    }
+                }
+                Invalidation::Catalog => l.product_pages.entries.invalidate_all(),
+                Invalidation::Everything => {
+                    l.customers.entries.invalidate_all();
+                    l.organizations.entries.invalidate_all();
+                    l.groups.entries.invalidate_all();
+                    l.lists.entries.invalidate_all();
+                    l.offers.entries.invalidate_all();
+                    l.product_pages.entries.invalidate_all();
+                }
+            }
         }
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// A customer's organization or memberships changed, or it was deleted.
     pub fn customers_changed(&self, ids: &[Uuid]) {
-        self.invalidate(|l| l.customers.evict(ids));
+        self.invalidate(Invalidation::Customers(ids.to_vec()));
     }
     /// An organization's groups changed, or it was deleted.
     pub fn organizations_changed(&self, ids: &[Uuid]) {
-        self.invalidate(|l| l.organizations.evict(ids));
+        self.invalidate(Invalidation::Organizations(ids.to_vec()));
     }
     /// A group's activity, links or product lines changed, or it was deleted.
     pub fn groups_changed(&self, ids: &[Uuid]) {
-        self.invalidate(|l| l.groups.evict(ids));
+        self.invalidate(Invalidation::Groups(ids.to_vec()));
     }
     /// Product lines went away from groups that were not named (a product
     /// line was deleted): every group entry goes.
     pub fn all_groups_changed(&self) {
-        self.invalidate(|l| l.groups.entries.invalidate_all());
+        self.invalidate(Invalidation::AllGroups);
     }
     /// A list's type, status or window changed, or it was deleted.
     pub fn lists_changed(&self, ids: &[Uuid]) {
-        self.invalidate(|l| l.lists.evict(ids));
+        self.invalidate(Invalidation::Lists(ids.to_vec()));
     }
     /// Base or list prices of these products in these currencies changed.
     pub fn offers_changed(&self, keys: &[(Uuid, CurrencyCode)]) {
-        self.invalidate(|l| l.offers.evict(keys));
+        self.invalidate(Invalidation::Offers(
+            keys.iter()
+                .map(|(id, currency)| (*id, currency.code().to_owned()))
+                .collect(),
+        ));
     }
     /// A product was created, changed or deleted: every cached page goes.
     pub fn catalog_changed(&self) {
-        self.invalidate(|l| l.product_pages.entries.invalidate_all());
+        self.invalidate(Invalidation::Catalog);
     }
-    /// Everything goes (tests, and writes that bypass the services).
+    /// Everything goes, here only (tests, and writes that bypass the services).
     pub fn clear(&self) {
-        self.invalidate(|l| {
-            l.customers.entries.invalidate_all();
-            l.organizations.entries.invalidate_all();
-            l.groups.entries.invalidate_all();
-            l.lists.entries.invalidate_all();
-            l.offers.entries.invalidate_all();
-            l.product_pages.entries.invalidate_all();
-        });
+        self.apply(&Invalidation::Everything);
+    }
+
+    /// Whether entries may be served: not while a configured bus is
+    /// disconnected, since invalidations from other instances may be missed.
+    fn serving(&self) -> Option<&Layers> {
+        if self.paused.load(Ordering::SeqCst) {
+            return None;
+        }
+        self.layers.as_ref()
+    }
+
+    /// Stops (or resumes) serving and filling entries; see [`bus`].
+    pub fn pause(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::SeqCst)
+    }
+
+    /// Attaches the outbox of a bus; see [`bus`].
+    pub fn attach(&self, outbox: tokio::sync::mpsc::UnboundedSender<Invalidation>) {
+        let _ = self.outbox.set(outbox);
     }
 
     /// Hits and misses per layer, by layer name.

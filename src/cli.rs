@@ -77,18 +77,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if args.demo {
         crate::seed::demo_if_empty(&db).await?;
     }
-    if args.redis_url.is_some() {
-        tracing::warn!("REDIS_URL is set, but the shared cache is not built yet; the in-process cache serves alone");
-    }
     let cache = args.cache.options();
-    if cache.enabled {
+    if !cache.enabled {
+        tracing::info!("read cache off: every read goes to the database");
+    } else if let Some(redis_url) = &args.redis_url {
+        let options = crate::cache::bus::BusOptions {
+            redis_url: redis_url.clone(),
+            key_prefix: args.redis_key_prefix.clone(),
+            timeout: std::time::Duration::from_millis(args.redis_timeout_ms.max(1)),
+        };
+        crate::cache::bus::start(db.cache.clone(), options).context("REDIS_URL is not a Redis URL")?;
+        tracing::info!(
+            ttl_seconds = cache.ttl.as_secs(),
+            "read cache on; invalidations travel over Redis (served from the cache while subscribed)"
+        );
+    } else {
         tracing::info!(
             ttl_seconds = cache.ttl.as_secs(),
             capacity = cache.capacity,
-            "read cache on; writes by other instances show within the TTL"
+            "read cache on, without Redis: writes by other instances show within the TTL"
         );
-    } else {
-        tracing::info!("read cache off: every read goes to the database");
     }
     let server = Server::bind(args.listen, AppState::new(db))
         .await

@@ -119,10 +119,15 @@ impl TestApp {
     /// A second server on the same database, with the read cache off: the
     /// database's truth, to compare the cached answers with.
     pub async fn uncached(&self) -> TestApp {
+        self.twin(CacheOptions::off()).await
+    }
+
+    /// A second server on the same database, with a cache of its own.
+    pub async fn twin(&self, cache: CacheOptions) -> TestApp {
         let options = DbOptions {
             max_connections: 2,
             schema: self.schema.clone(),
-            cache: CacheOptions::off(),
+            cache,
         };
         let db = Db::connect(&self.url, &options)
             .await

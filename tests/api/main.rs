@@ -1,6 +1,7 @@
 //! One integration-test binary, so the workspace links once.
 
 mod cache;
+mod cache_bus;
 mod cache_model;
 mod catalog;
 mod customers;

@@ -1,0 +1,116 @@
+//! Invalidation across instances over Redis: two servers on one database
+//! and one Redis (a channel prefix per test). Runs when `TEST_REDIS_URL` is
+//! set, as `.ci/run` does; a set URL that cannot be reached fails the test.
+
+use std::time::{Duration, Instant};
+
+use pricegraph::cache::CacheOptions;
+use pricegraph::cache::bus::{self, BusOptions};
+use serde_json::{Value, json};
+
+use crate::fixtures::{UPSERT_BASE_PRICES, customer, product};
+use crate::helpers::{TestApp, on_each_backend};
+
+fn redis_url() -> Option<String> {
+    std::env::var("TEST_REDIS_URL").ok().filter(|url| !url.is_empty())
+}
+
+async fn set_base_price(app: &TestApp, product: &str, amount: &str) {
+    let prices = json!([{ "productId": product, "currency": "USD", "minQuantity": 1, "amount": amount }]);
+    app.mutate(
+        "upsertBasePrices",
+        UPSERT_BASE_PRICES,
+        json!({ "input": { "prices": prices } }),
+    )
+    .await;
+}
+
+async fn pays(app: &TestApp, customer: &str, product: &str) -> Value {
+    app.data(
+        "query($c: ID, $p: ID!) { resolvedPrice(customerId: $c, productId: $p, currency: \"USD\") { amount { amount } } }",
+        json!({ "c": customer, "p": product }),
+    )
+    .await["resolvedPrice"]["amount"]["amount"]
+        .clone()
+}
+
+/// Polls `done` until it holds, for at most `bound`.
+async fn within<F, Fut>(bound: Duration, mut done: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while started.elapsed() < bound {
+        if done().await {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    done().await
+}
+
+#[tokio::test]
+async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
+    let Some(url) = redis_url() else { return };
+    on_each_backend(|a| {
+        let url = url.clone();
+        async move {
+            let b = a.twin(CacheOptions::default()).await;
+            let options = BusOptions {
+                redis_url: url,
+                key_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
+                timeout: Duration::from_millis(500),
+            };
+            bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
+            bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+            let subscribed = within(Duration::from_secs(3), || async {
+                !a.db.cache.is_paused() && !b.db.cache.is_paused()
+            })
+            .await;
+            assert!(
+                subscribed,
+                "TEST_REDIS_URL is set but the instances could not subscribe"
+            );
+
+            let chair = product(&a, "CHAIR", json!({})).await;
+            set_base_price(&a, &chair, "100.00").await;
+            let shopper = customer(&a, "shopper@example.com", json!({})).await;
+            assert_eq!(pays(&b, &shopper, &chair).await, "100.00");
+            // B now answers from its cache.
+            let (statements, price) = b.count_warm_statements(pays(&b, &shopper, &chair)).await;
+            assert_eq!((statements, price), (1, json!("100.00")));
+
+            set_base_price(&a, &chair, "90.00").await;
+            let seen = within(Duration::from_secs(1), || async {
+                pays(&b, &shopper, &chair).await == "90.00"
+            })
+            .await;
+            assert!(seen, "instance B still shows the old price a second after A's write");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn with_redis_unreachable_every_request_is_served_from_the_database() {
+    on_each_backend(|a| async move {
+        let b = a.twin(CacheOptions::default()).await;
+        let options = BusOptions {
+            redis_url: "redis://127.0.0.1:9/".to_owned(),
+            key_prefix: "unreachable:".to_owned(),
+            timeout: Duration::from_millis(20),
+        };
+        bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
+        bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+        let chair = product(&a, "CHAIR", json!({})).await;
+        set_base_price(&a, &chair, "100.00").await;
+        let shopper = customer(&a, "shopper@example.com", json!({})).await;
+        assert_eq!(pays(&b, &shopper, &chair).await, "100.00");
+        set_base_price(&a, &chair, "90.00").await;
+        // No invalidation can reach B, so B must not answer from its cache.
+        assert_eq!(pays(&b, &shopper, &chair).await, "90.00");
+        assert!(b.db.cache.is_paused());
+    })
+    .await;
+}
