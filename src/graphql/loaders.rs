@@ -369,6 +369,20 @@ pub struct PriceQuestion {
     pub explain: bool,
 }
 
+impl PriceQuestion {
+    /// The question asked of `items` (product, quantity).
+    fn query(&self, items: Vec<(Uuid, i32)>) -> PriceQuery {
+        PriceQuery {
+            customer_id: self.customer_id,
+            currency: self.currency,
+            at: self.at,
+            strategy: self.strategy,
+            items,
+            explain: self.explain,
+        }
+    }
+}
+
 /// A product already read, with what pricing needs of it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ProductRef {
@@ -376,8 +390,9 @@ pub struct ProductRef {
     pub product_line_id: Option<Uuid>,
 }
 
-/// `Product.resolvedPrice` for a page of products: one resolution per
-/// distinct shopper and question, covering every product in it.
+/// `Product.resolvedPrice` for products not read on a page (a page uses
+/// [`PagePrices`]): one resolution per distinct shopper and question,
+/// covering every product in the batch.
 pub struct ResolvedPricesLoader(Db);
 
 impl Loader<(PriceQuestion, ProductRef)> for ResolvedPricesLoader {
@@ -403,14 +418,7 @@ impl Loader<(PriceQuestion, ProductRef)> for ResolvedPricesLoader {
         }
         let mut answers = HashMap::new();
         for (question, items) in batches {
-            let query = PriceQuery {
-                customer_id: question.customer_id,
-                currency: question.currency,
-                at: question.at,
-                strategy: question.strategy,
-                items,
-                explain: question.explain,
-            };
+            let query = question.query(items);
             for priced in resolution::resolve_known_products(&self.0, &query, &lines)
                 .await
                 .map_err(Arc::new)?
@@ -474,14 +482,7 @@ impl PagePrices {
             .clone();
         let answers = answers
             .get_or_init(|| async {
-                let query = PriceQuery {
-                    customer_id: question.customer_id,
-                    currency: question.currency,
-                    at: question.at,
-                    strategy: question.strategy,
-                    items: self.products.iter().map(|p| (p.id, question.quantity)).collect(),
-                    explain: question.explain,
-                };
+                let query = question.query(self.products.iter().map(|p| (p.id, question.quantity)).collect());
                 let lines = self.products.iter().map(|p| (p.id, p.product_line_id)).collect();
                 let priced = resolution::resolve_known_products(store, &query, &lines)
                     .await

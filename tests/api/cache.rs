@@ -5,8 +5,8 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    UPSERT_BASE_PRICES, UPSERT_PRICES, add_customers, customer, link_price_list, organization, price_list,
-    pricing_group, product, product_line,
+    UPSERT_PRICES, add_customers, base_price, customer, link_price_list, organization, price_list, pricing_group,
+    product, product_line,
 };
 use crate::helpers::{TestApp, on_each_backend};
 
@@ -64,21 +64,11 @@ async fn set_price(app: &TestApp, list: &str, product: &str, amount: &str) {
     .await;
 }
 
-async fn set_base_price(app: &TestApp, product: &str, amount: &str) {
-    let prices = json!([{ "productId": product, "currency": "USD", "minQuantity": 1, "amount": amount }]);
-    app.mutate(
-        "upsertBasePrices",
-        UPSERT_BASE_PRICES,
-        json!({ "input": { "prices": prices } }),
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn every_kind_of_write_shows_on_the_next_request() {
     on_each_backend(|app| async move {
         let chair = product(&app, "CHAIR", json!({})).await;
-        set_base_price(&app, &chair, "100.00").await;
+        base_price(&app, &chair, 1, "100.00").await;
         let shopper = customer(&app, "shopper@example.com", json!({})).await;
         let vip = pricing_group(&app, "VIP").await;
         let vip_list = price_list(&app, "VIP prices", json!({ "type": "OVERRIDE" })).await;
@@ -116,12 +106,12 @@ async fn every_kind_of_write_shows_on_the_next_request() {
         set_price(&app, &vip_list, &chair, "70.00").await;
 
         // Base prices.
-        set_base_price(&app, &chair, "90.00").await;
+        base_price(&app, &chair, 1, "90.00").await;
         write(&app, "updatePriceList", json!({ "id": vip_list, "status": "DRAFT" })).await;
         assert_eq!(pays(&app, &shopper, &chair).await, price("90.00", "BASE"));
         write(&app, "deleteBasePrices", json!({ "prices": key })).await;
         assert_eq!(pays(&app, &shopper, &chair).await, (Value::Null, json!("NONE")));
-        set_base_price(&app, &chair, "100.00").await;
+        base_price(&app, &chair, 1, "100.00").await;
         write(&app, "updatePriceList", json!({ "id": vip_list, "status": "ACTIVE" })).await;
         assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
 
@@ -283,7 +273,7 @@ async fn a_product_page_shows_new_and_changed_products_at_once() {
 async fn warm_requests_read_no_group_list_or_price_data() {
     on_each_backend(|app| async move {
         let chair = product(&app, "CHAIR", json!({})).await;
-        set_base_price(&app, &chair, "100.00").await;
+        base_price(&app, &chair, 1, "100.00").await;
         let shopper = customer(&app, "shopper@example.com", json!({})).await;
         let vip = pricing_group(&app, "VIP").await;
         let list = price_list(&app, "VIP prices", json!({})).await;
@@ -318,7 +308,7 @@ async fn warm_requests_read_no_group_list_or_price_data() {
 async fn concurrent_cold_requests_share_one_load() {
     on_each_backend(|app| async move {
         let chair = product(&app, "CHAIR", json!({})).await;
-        set_base_price(&app, &chair, "100.00").await;
+        base_price(&app, &chair, 1, "100.00").await;
         let shopper = customer(&app, "shopper@example.com", json!({})).await;
         let page = "query($c: ID) { products(first: 50) { edges { node { id
             resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } source } } } } }";

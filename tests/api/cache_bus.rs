@@ -8,21 +8,11 @@ use pricegraph::cache::CacheOptions;
 use pricegraph::cache::bus::{self, BusOptions};
 use serde_json::{Value, json};
 
-use crate::fixtures::{UPSERT_BASE_PRICES, customer, product};
+use crate::fixtures::{base_price, customer, product};
 use crate::helpers::{TestApp, on_each_backend};
 
 fn redis_url() -> Option<String> {
     std::env::var("TEST_REDIS_URL").ok().filter(|url| !url.is_empty())
-}
-
-async fn set_base_price(app: &TestApp, product: &str, amount: &str) {
-    let prices = json!([{ "productId": product, "currency": "USD", "minQuantity": 1, "amount": amount }]);
-    app.mutate(
-        "upsertBasePrices",
-        UPSERT_BASE_PRICES,
-        json!({ "input": { "prices": prices } }),
-    )
-    .await;
 }
 
 async fn pays(app: &TestApp, customer: &str, product: &str) -> Value {
@@ -74,14 +64,14 @@ async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
             );
 
             let chair = product(&a, "CHAIR", json!({})).await;
-            set_base_price(&a, &chair, "100.00").await;
+            base_price(&a, &chair, 1, "100.00").await;
             let shopper = customer(&a, "shopper@example.com", json!({})).await;
             assert_eq!(pays(&b, &shopper, &chair).await, "100.00");
             // B now answers from its cache.
             let (statements, price) = b.count_warm_statements(pays(&b, &shopper, &chair)).await;
             assert_eq!((statements, price), (1, json!("100.00")));
 
-            set_base_price(&a, &chair, "90.00").await;
+            base_price(&a, &chair, 1, "90.00").await;
             let seen = within(Duration::from_secs(1), || async {
                 pays(&b, &shopper, &chair).await == "90.00"
             })
@@ -104,10 +94,10 @@ async fn with_redis_unreachable_every_request_is_served_from_the_database() {
         bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
         bus::start(b.db.cache.clone(), options).expect("a Redis URL");
         let chair = product(&a, "CHAIR", json!({})).await;
-        set_base_price(&a, &chair, "100.00").await;
+        base_price(&a, &chair, 1, "100.00").await;
         let shopper = customer(&a, "shopper@example.com", json!({})).await;
         assert_eq!(pays(&b, &shopper, &chair).await, "100.00");
-        set_base_price(&a, &chair, "90.00").await;
+        base_price(&a, &chair, 1, "90.00").await;
         // No invalidation can reach B, so B must not answer from its cache.
         assert_eq!(pays(&b, &shopper, &chair).await, "90.00");
         assert!(b.db.cache.is_paused());

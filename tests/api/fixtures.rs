@@ -90,6 +90,17 @@ pub async fn link_price_list(app: &TestApp, group_id: &str, price_list_id: &str,
 pub const UPSERT_PRICES: &str = "mutation($input: UpsertPricesInput!) { upsertPrices(input: $input) {
     prices { id amount { amount currencyCode } minQuantity maxQuantity } userErrors { field message code } } }";
 
+/// Sets one base price tier of a product in USD.
+pub async fn base_price(app: &TestApp, product_id: &str, min_quantity: i32, amount: &str) {
+    let prices = json!([{ "productId": product_id, "currency": "USD", "minQuantity": min_quantity, "amount": amount }]);
+    app.mutate(
+        "upsertBasePrices",
+        UPSERT_BASE_PRICES,
+        json!({ "input": { "prices": prices } }),
+    )
+    .await;
+}
+
 pub const UPSERT_BASE_PRICES: &str = "mutation($input: UpsertBasePricesInput!) { upsertBasePrices(input: $input) {
     basePrices { id amount { amount currencyCode } minQuantity } userErrors { field message code } } }";
 

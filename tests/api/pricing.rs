@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    UPSERT_BASE_PRICES, UPSERT_PRICES, add_customers, create_group, customer, link_price_list, organization,
-    price_list, pricing_group, product, product_line, type_group,
+    UPSERT_PRICES, add_customers, base_price, create_group, customer, link_price_list, organization, price_list,
+    pricing_group, product, product_line, type_group,
 };
 use crate::helpers::{TestApp, on_each_backend};
 
@@ -13,16 +13,6 @@ const RESOLVE: &str = "query($c: ID, $p: ID!, $q: Int!, $at: DateTime, $s: Prici
         amount { amount currencyCode } basePrice { amount } source priceList { name } customerGroup { name }
         priority tierMinQuantity quantity
         explanation { customerGroup { name } priceList { name } priority outcome amount { amount } } } }";
-
-async fn base_price(app: &TestApp, product_id: &str, min_quantity: i32, amount: &str) {
-    let prices = json!([{ "productId": product_id, "currency": "USD", "minQuantity": min_quantity, "amount": amount }]);
-    app.mutate(
-        "upsertBasePrices",
-        UPSERT_BASE_PRICES,
-        json!({ "input": { "prices": prices } }),
-    )
-    .await;
-}
 
 /// Tiers as (minQuantity, maxQuantity, amount).
 async fn list_prices(app: &TestApp, list_id: &str, product_id: &str, tiers: &[(i32, Option<i32>, &str)]) {
