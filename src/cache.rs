@@ -17,7 +17,9 @@
 //!   the request's `at`.
 //!
 //! Keys and what they hold are documented on [`Layers`]; TTLs and sizes come
-//! from [`CacheOptions`].
+//! from [`CacheOptions`]. Behind these layers, when Redis is configured, is
+//! the layer every instance shares ([`shared`]), and the bus that carries
+//! invalidations between instances ([`bus`]).
 
 use std::collections::HashMap;
 use std::fmt::Debug;
@@ -37,6 +39,7 @@ use crate::pricing::{ListInfo, Offer, Shopper};
 use crate::service::page::Page;
 
 pub mod bus;
+pub mod shared;
 
 #[derive(Clone, Debug)]
 pub struct CacheOptions {
@@ -91,7 +94,6 @@ pub enum Invalidation {
     Customers(Vec<Uuid>),
     Organizations(Vec<Uuid>),
     Groups(Vec<Uuid>),
-    AllGroups,
     Lists(Vec<Uuid>),
     /// (product id, currency code).
     Offers(Vec<(Uuid, String)>),
@@ -118,7 +120,8 @@ pub struct Cache {
     fence: RwLock<()>,
     /// Set while a configured bus is not subscribed.
     paused: AtomicBool,
-    outbox: OnceLock<tokio::sync::mpsc::UnboundedSender<Invalidation>>,
+    /// Redis, when configured; see [`shared`].
+    shared: OnceLock<Arc<shared::Shared>>,
     /// Cold reads in flight, by what they read.
     pub shopper_loads: Flights<Option<Uuid>, Shopper>,
     pub offer_loads: Flights<(Vec<Uuid>, CurrencyCode), HashMap<Uuid, Arc<Offer>>>,
@@ -231,7 +234,7 @@ impl Cache {
             generation: AtomicU64::new(0),
             fence: RwLock::new(()),
             paused: AtomicBool::new(false),
-            outbox: OnceLock::new(),
+            shared: OnceLock::new(),
             shopper_loads: Flights::default(),
             offer_loads: Flights::default(),
             product_page_loads: Flights::default(),
@@ -276,13 +279,13 @@ impl Cache {
     }
 
     /// Applies one invalidation here — evictions, and a new generation so
-    /// that fills begun before it are dropped — and sends it to the other
-    /// instances when a bus is attached.
-    pub fn invalidate(&self, invalidation: Invalidation) {
+    /// that fills begun before it are dropped — then, with Redis, deletes
+    /// its keys there and tells the other instances, before returning (so
+    /// before the write is acknowledged).
+    pub async fn invalidate(&self, invalidation: Invalidation) {
         self.apply(&invalidation);
-        if let Some(outbox) = self.outbox.get() {
-            // Only fails when the bus's publisher has stopped (shutdown).
-            let _ = outbox.send(invalidation);
+        if let Some(shared) = self.shared.get() {
+            shared.deliver(invalidation).await;
         }
     }
 
@@ -295,7 +298,6 @@ impl Cache {
                 Invalidation::Customers(ids) => l.customers.evict(ids),
                 Invalidation::Organizations(ids) => l.organizations.evict(ids),
                 Invalidation::Groups(ids) => l.groups.evict(ids),
-                Invalidation::AllGroups => l.groups.entries.invalidate_all(),
                 Invalidation::Lists(ids) => l.lists.evict(ids),
                 Invalidation::Offers(keys) => {
                     for (product, code) in keys {
@@ -319,37 +321,33 @@ impl Cache {
     }
 
     /// A customer's organization or memberships changed, or it was deleted.
-    pub fn customers_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Customers(ids.to_vec()));
+    pub async fn customers_changed(&self, ids: &[Uuid]) {
+        self.invalidate(Invalidation::Customers(ids.to_vec())).await;
     }
     /// An organization's groups changed, or it was deleted.
-    pub fn organizations_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Organizations(ids.to_vec()));
+    pub async fn organizations_changed(&self, ids: &[Uuid]) {
+        self.invalidate(Invalidation::Organizations(ids.to_vec())).await;
     }
     /// A group's activity, links or product lines changed, or it was deleted.
-    pub fn groups_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Groups(ids.to_vec()));
-    }
-    /// Product lines went away from groups that were not named (a product
-    /// line was deleted): every group entry goes.
-    pub fn all_groups_changed(&self) {
-        self.invalidate(Invalidation::AllGroups);
+    pub async fn groups_changed(&self, ids: &[Uuid]) {
+        self.invalidate(Invalidation::Groups(ids.to_vec())).await;
     }
     /// A list's type, status or window changed, or it was deleted.
-    pub fn lists_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Lists(ids.to_vec()));
+    pub async fn lists_changed(&self, ids: &[Uuid]) {
+        self.invalidate(Invalidation::Lists(ids.to_vec())).await;
     }
     /// Base or list prices of these products in these currencies changed.
-    pub fn offers_changed(&self, keys: &[(Uuid, CurrencyCode)]) {
+    pub async fn offers_changed(&self, keys: &[(Uuid, CurrencyCode)]) {
         self.invalidate(Invalidation::Offers(
             keys.iter()
                 .map(|(id, currency)| (*id, currency.code().to_owned()))
                 .collect(),
-        ));
+        ))
+        .await;
     }
     /// A product was created, changed or deleted: every cached page goes.
-    pub fn catalog_changed(&self) {
-        self.invalidate(Invalidation::Catalog);
+    pub async fn catalog_changed(&self) {
+        self.invalidate(Invalidation::Catalog).await;
     }
     /// Everything goes, here only (tests, and writes that bypass the services).
     pub fn clear(&self) {
@@ -374,22 +372,42 @@ impl Cache {
         self.paused.load(Ordering::SeqCst)
     }
 
-    /// Attaches the outbox of a bus; see [`bus`].
-    pub fn attach(&self, outbox: tokio::sync::mpsc::UnboundedSender<Invalidation>) {
-        let _ = self.outbox.set(outbox);
+    /// Attaches Redis; see [`bus::start`].
+    pub fn attach(&self, shared: Arc<shared::Shared>) {
+        let _ = self.shared.set(shared);
     }
 
-    /// Hits and misses per layer, by layer name.
+    /// Redis, when it is attached and may be read now (the cache is on,
+    /// Redis answered lately, and every invalidation made here reached it).
+    pub fn shared(&self) -> Option<&shared::Shared> {
+        self.layers.as_ref()?;
+        self.shared
+            .get()
+            .map(|shared| &**shared)
+            .filter(|shared| shared.readable())
+    }
+
+    /// Redis commands that failed or timed out since start.
+    pub fn redis_errors(&self) -> u64 {
+        self.shared.get().map_or(0, |shared| shared.outage.errors())
+    }
+
+    /// Hits and misses per layer, by layer name: the in-process layers,
+    /// then Redis's by kind of key.
     pub fn stats(&self) -> Vec<(&'static str, LayerStats)> {
         let Some(l) = &self.layers else { return vec![] };
-        vec![
+        let mut stats = vec![
             ("customers", l.customers.stats()),
             ("organizations", l.organizations.stats()),
             ("groups", l.groups.stats()),
             ("lists", l.lists.stats()),
             ("offers", l.offers.stats()),
             ("product_pages", l.product_pages.stats()),
-        ]
+        ];
+        if let Some(shared) = self.shared.get() {
+            stats.extend(shared.stats());
+        }
+        stats
     }
 }
 

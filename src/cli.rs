@@ -81,15 +81,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !cache.enabled {
         tracing::info!("read cache off: every read goes to the database");
     } else if let Some(redis_url) = &args.redis_url {
-        let options = crate::cache::bus::BusOptions {
+        let options = crate::cache::shared::RedisOptions {
             redis_url: redis_url.clone(),
             key_prefix: args.redis_key_prefix.clone(),
             timeout: std::time::Duration::from_millis(args.redis_timeout_ms.max(1)),
+            ttl: std::time::Duration::from_secs(args.redis_ttl_seconds.max(1)),
         };
         crate::cache::bus::start(db.cache.clone(), options).context("REDIS_URL is not a Redis URL")?;
         tracing::info!(
             ttl_seconds = cache.ttl.as_secs(),
-            "read cache on; invalidations travel over Redis (served from the cache while subscribed)"
+            "read cache on, in process and in Redis; invalidations travel over Redis (the in-process cache serves while subscribed)"
         );
     } else {
         tracing::info!(

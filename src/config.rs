@@ -55,8 +55,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PRICEGRAPH_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// Redis, over which instances tell each other what their writes
-    /// changed; unset, the in-process cache serves alone.
+    /// Redis: the cache shared by every instance, and the channel over
+    /// which they tell each other what their writes changed; unset, the
+    /// in-process cache serves alone.
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel, so deployments can share one Redis.
@@ -65,6 +66,9 @@ pub struct ServeArgs {
     /// Timeout of each Redis connect and command, in milliseconds.
     #[arg(long, env = "PRICEGRAPH_REDIS_TIMEOUT_MS", default_value_t = 50)]
     pub redis_timeout_ms: u64,
+    /// Life of a Redis entry, in seconds, spread ±10 %.
+    #[arg(long, env = "PRICEGRAPH_REDIS_TTL_SECONDS", default_value_t = 3600)]
+    pub redis_ttl_seconds: u64,
     /// Load the demo data set first if the database has no customers.
     #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
     pub demo: bool,

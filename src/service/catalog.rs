@@ -4,8 +4,8 @@
 use entity::{customer_group_product_line as group_line, product, product_line};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter, Select,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter,
+    QuerySelect, Select, TransactionTrait,
 };
 use std::sync::Arc;
 
@@ -91,6 +91,13 @@ pub async fn delete_line(store: &Db, raw_id: &str, version: Option<i32>) -> Serv
     let line = find_ref::<product_line::Entity>(db, &["id"], "product line", raw_id).await?;
     check_version(version, line.version, "product line")?;
     let txn = db.begin().await?;
+    let listing: Vec<Uuid> = group_line::Entity::find()
+        .select_only()
+        .column(group_line::Column::GroupId)
+        .filter(group_line::Column::ProductLineId.eq(line.id))
+        .into_tuple()
+        .all(&txn)
+        .await?;
     product::Entity::update_many()
         .col_expr(product::Column::ProductLineId, Option::<Uuid>::None.into())
         .col_expr(product::Column::UpdatedAt, now().into())
@@ -103,8 +110,8 @@ pub async fn delete_line(store: &Db, raw_id: &str, version: Option<i32>) -> Serv
         .await?;
     product_line::Entity::delete_by_id(line.id).exec(&txn).await?;
     txn.commit().await?;
-    store.cache.all_groups_changed();
-    store.cache.catalog_changed();
+    store.cache.groups_changed(&listing).await;
+    store.cache.catalog_changed().await;
     Ok(line.id)
 }
 
@@ -238,7 +245,7 @@ pub async fn create_product(store: &Db, input: NewProduct) -> ServiceResult<prod
         .exec_without_returning(db)
         .await
         .map_err(|error| ServiceError::unique_violation(error, || sku_taken(&product.sku)))?;
-    store.cache.catalog_changed();
+    store.cache.catalog_changed().await;
     Ok(product)
 }
 
@@ -270,7 +277,7 @@ pub async fn update_product(store: &Db, input: ProductChanges) -> ServiceResult<
     let sku = next.sku.clone();
     let saved =
         save_versioned::<product::Entity>(db, next, current.id, current.version, "product", || sku_taken(&sku)).await?;
-    store.cache.catalog_changed();
+    store.cache.catalog_changed().await;
     Ok(saved)
 }
 
@@ -290,6 +297,6 @@ pub async fn delete_product(store: &Db, raw_id: &str, version: Option<i32>) -> S
         .await?;
     product::Entity::delete_by_id(product.id).exec(&txn).await?;
     txn.commit().await?;
-    store.cache.catalog_changed();
+    store.cache.catalog_changed().await;
     Ok(product.id)
 }

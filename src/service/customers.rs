@@ -243,7 +243,7 @@ pub async fn update(store: &Db, input: CustomerChanges) -> ServiceResult<custome
         email_taken(&email)
     })
     .await?;
-    store.cache.customers_changed(&[saved.id]);
+    store.cache.customers_changed(&[saved.id]).await;
     Ok(saved)
 }
 
@@ -259,7 +259,7 @@ pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceRe
         .await?;
     customer::Entity::delete_by_id(customer.id).exec(&txn).await?;
     txn.commit().await?;
-    store.cache.customers_changed(&[customer.id]);
+    store.cache.customers_changed(&[customer.id]).await;
     Ok(customer.id)
 }
 

@@ -157,7 +157,7 @@ pub async fn create(store: &Db, input: NewGroup) -> ServiceResult<customer_group
         insert_link(&txn, group.id, price_list_id, priority).await?;
     }
     txn.commit().await?;
-    store.cache.groups_changed(&[group.id]);
+    store.cache.groups_changed(&[group.id]).await;
     Ok(group)
 }
 
@@ -321,7 +321,7 @@ pub async fn update(store: &Db, input: GroupChanges) -> ServiceResult<customer_g
             name_taken(&name)
         })
         .await?;
-    store.cache.groups_changed(&[saved.id]);
+    store.cache.groups_changed(&[saved.id]).await;
     Ok(saved)
 }
 
@@ -366,7 +366,7 @@ pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceRe
         .await?;
     customer_group::Entity::delete_by_id(group.id).exec(&txn).await?;
     txn.commit().await?;
-    store.cache.groups_changed(&[group.id]);
+    store.cache.groups_changed(&[group.id]).await;
     Ok(group.id)
 }
 
@@ -471,7 +471,7 @@ pub async fn add_customers(
             .await?;
     }
     txn.commit().await?;
-    store.cache.customers_changed(&changed);
+    store.cache.customers_changed(&changed).await;
     Ok(group)
 }
 
@@ -490,7 +490,7 @@ pub async fn remove_customers(
         .filter(membership::Column::CustomerId.is_in(ids.clone()))
         .exec(db)
         .await?;
-    store.cache.customers_changed(&ids);
+    store.cache.customers_changed(&ids).await;
     Ok(group)
 }
 
@@ -527,7 +527,7 @@ pub async fn add_price_list(
         .one(db)
         .await?
         .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?;
-    store.cache.groups_changed(&[link.group_id]);
+    store.cache.groups_changed(&[link.group_id]).await;
     Ok(PriceListLink { link, price_list: list })
 }
 
@@ -545,7 +545,7 @@ pub async fn remove_price_list(
         .filter(link::Column::PriceListId.eq(list.id))
         .exec(db)
         .await?;
-    store.cache.groups_changed(&[group.id]);
+    store.cache.groups_changed(&[group.id]).await;
     Ok(group)
 }
 
@@ -596,6 +596,6 @@ pub async fn set_product_lines(
             .await?;
     }
     txn.commit().await?;
-    store.cache.groups_changed(&[group.id]);
+    store.cache.groups_changed(&[group.id]).await;
     Ok(group)
 }

@@ -190,7 +190,7 @@ pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceRe
         .await?;
     organization::Entity::delete_by_id(organization.id).exec(&txn).await?;
     txn.commit().await?;
-    store.cache.organizations_changed(&[organization.id]);
+    store.cache.organizations_changed(&[organization.id]).await;
     Ok(organization.id)
 }
 
@@ -256,6 +256,6 @@ pub async fn set_groups(
             .await?;
     }
     txn.commit().await?;
-    store.cache.organizations_changed(&[organization.id]);
+    store.cache.organizations_changed(&[organization.id]).await;
     Ok(organization)
 }

@@ -156,7 +156,7 @@ pub async fn update(store: &Db, input: PriceListChanges) -> ServiceResult<price_
         UserError::new(&["id"], UserErrorCode::Invalid, "the price list could not be saved")
     })
     .await?;
-    store.cache.lists_changed(&[saved.id]);
+    store.cache.lists_changed(&[saved.id]).await;
     Ok(saved)
 }
 
@@ -176,6 +176,6 @@ pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceRe
         .await?;
     price_list::Entity::delete_by_id(list.id).exec(&txn).await?;
     txn.commit().await?;
-    store.cache.lists_changed(&[list.id]);
+    store.cache.lists_changed(&[list.id]).await;
     Ok(list.id)
 }

@@ -394,7 +394,7 @@ pub async fn upsert_prices(
         .await?;
     txn.commit().await?;
     let written = in_input_order(&tiers, stored, |p| (p.product_id, p.currency.clone(), p.min_quantity));
-    store.cache.offers_changed(&tier_offers(&tiers));
+    store.cache.offers_changed(&tier_offers(&tiers)).await;
     Ok((list, written))
 }
 
@@ -441,7 +441,7 @@ pub async fn delete_prices(
             .rows_affected;
     }
     txn.commit().await?;
-    store.cache.offers_changed(&key_offers(&keys));
+    store.cache.offers_changed(&key_offers(&keys)).await;
     Ok((list, deleted))
 }
 
@@ -494,7 +494,7 @@ pub async fn upsert_base_prices(store: &Db, inputs: &[PriceInput]) -> ServiceRes
         .all(&txn)
         .await?;
     txn.commit().await?;
-    store.cache.offers_changed(&tier_offers(&tiers));
+    store.cache.offers_changed(&tier_offers(&tiers)).await;
     Ok(in_input_order(&tiers, stored, |p| {
         (p.product_id, p.currency.clone(), p.min_quantity)
     }))
@@ -524,6 +524,6 @@ pub async fn delete_base_prices(store: &Db, inputs: &[PriceKeyInput]) -> Service
             .rows_affected;
     }
     txn.commit().await?;
-    store.cache.offers_changed(&key_offers(&keys));
+    store.cache.offers_changed(&key_offers(&keys)).await;
     Ok(deleted)
 }

@@ -19,6 +19,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{EVERYONE_GROUP_ID, parse_id};
+use crate::cache::shared::{Entry, Epoch, Key, Shared};
 use crate::cache::{Cache, CustomerEntry, Generation, GroupEntry};
 use crate::db::Db;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
@@ -368,13 +369,79 @@ impl ShopperParts for Cache {
     }
 }
 
-/// The parts one read of [`shopper_statement`] found.
+/// The parts one read of [`shopper_statement`], or of Redis, found.
 #[derive(Default)]
 struct LoadedParts {
     customers: HashMap<Uuid, Arc<CustomerEntry>>,
     organizations: HashMap<Uuid, Arc<Vec<Uuid>>>,
     groups: HashMap<Uuid, Arc<GroupEntry>>,
     lists: HashMap<Uuid, Arc<ListInfo>>,
+}
+
+impl LoadedParts {
+    /// Reads `keys` from Redis into these parts: the epoch and whether every
+    /// key was there, or `None` when Redis failed.
+    async fn take(&mut self, shared: &Shared, keys: Vec<Key>) -> Option<(Epoch, bool)> {
+        let (epoch, entries) = shared.get(&keys).await?;
+        let mut complete = true;
+        for (key, entry) in keys.into_iter().zip(entries) {
+            match (key, entry) {
+                (Key::Customer(id), Some(Entry::Customer(customer))) => {
+                    self.customers.insert(id, Arc::new(customer));
+                }
+                (Key::Organization(id), Some(Entry::Organization(groups))) => {
+                    self.organizations.insert(id, Arc::new(groups));
+                }
+                (Key::Group(id), Some(Entry::Group(group))) => {
+                    self.groups.insert(id, Arc::new(group));
+                }
+                (Key::List(_), Some(Entry::List(list))) => {
+                    self.lists.insert(list.id, Arc::new(list));
+                }
+                _ => complete = false,
+            }
+        }
+        Some((epoch, complete))
+    }
+
+    /// Stores every part in process, unless an invalidation came after `since`.
+    fn fill_local(&self, cache: &Cache, since: Generation) {
+        cache.fill(since, |fill| {
+            for (id, customer) in &self.customers {
+                fill.customer(*id, CustomerEntry::clone(customer));
+            }
+            for (id, groups) in &self.organizations {
+                fill.organization(*id, groups.to_vec());
+            }
+            for (id, group) in &self.groups {
+                fill.group(*id, group.clone());
+            }
+            for list in self.lists.values() {
+                fill.list(list.clone());
+            }
+        });
+    }
+
+    /// Every part, as Redis entries.
+    fn entries(&self) -> Vec<(Key, Entry)> {
+        let customers = self
+            .customers
+            .iter()
+            .map(|(id, c)| (Key::Customer(*id), Entry::Customer(CustomerEntry::clone(c))));
+        let organizations = self
+            .organizations
+            .iter()
+            .map(|(id, groups)| (Key::Organization(*id), Entry::Organization(groups.to_vec())));
+        let groups = self
+            .groups
+            .iter()
+            .map(|(id, group)| (Key::Group(*id), Entry::Group(GroupEntry::clone(group))));
+        let lists = self
+            .lists
+            .values()
+            .map(|list| (Key::List(list.id), Entry::List(ListInfo::clone(list))));
+        customers.chain(organizations).chain(groups).chain(lists).collect()
+    }
 }
 
 impl ShopperParts for LoadedParts {
@@ -446,9 +513,10 @@ fn assemble(parts: &impl ShopperParts, customer_id: Option<Uuid>) -> Option<Shop
     })
 }
 
-/// Everything resolution needs about one shopper: from the cache when every
-/// part is there, else in one `UNION ALL` statement — the customer (to know
-/// it exists, and its organization), `Everyone`, the groups of its
+/// Everything resolution needs about one shopper: from the in-process
+/// cache when every part is there, else from Redis when every part is
+/// there, else in one `UNION ALL` statement — the customer (to know it
+/// exists, and its organization), `Everyone`, the groups of its
 /// organization and its own groups (with their activity), and the links
 /// (with their lists) and product lines of all of those. Which of the
 /// organization's or the customer's own groups count is decided after the
@@ -465,9 +533,89 @@ pub async fn shopper(store: &Db, customer_id: Option<Uuid>) -> ServiceResult<Sho
         .await
 }
 
-/// [`shopper`]'s read, for when the cache cannot answer; fills the cache.
+/// [`shopper`]'s read, for when the in-process cache cannot answer; fills
+/// the caches it passed.
 async fn load_shopper(store: &Db, customer_id: Option<Uuid>, since: Generation) -> ServiceResult<Shopper> {
-    let rows = store.conn.query_all(&shopper_statement(customer_id)).await?;
+    let mut epoch = None;
+    if let Some(shared) = store.cache.shared() {
+        match shared_parts(shared, customer_id).await {
+            Some((_, Some(parts))) => {
+                parts.fill_local(&store.cache, since);
+                if let Some(shopper) = assemble(&parts, customer_id) {
+                    return Ok(shopper);
+                }
+            }
+            Some((read_at, None)) => epoch = Some(read_at),
+            None => {}
+        }
+    }
+    let parts = read_shopper(&store.conn, customer_id).await?;
+    parts.fill_local(&store.cache, since);
+    if let (Some(shared), Some(epoch)) = (store.cache.shared(), epoch) {
+        shared.fill(epoch, &parts.entries()).await;
+    }
+    match assemble(&parts, customer_id) {
+        Some(shopper) => Ok(shopper),
+        None => match customer_id {
+            Some(id) if !parts.customers.contains_key(&id) => {
+                Err(UserError::not_found(&["customerId"], "customer", &id.to_string()).into())
+            }
+            _ => Err(ServiceError::Database(sea_orm::DbErr::RecordNotFound(
+                "the built-in group Everyone".into(),
+            ))),
+        },
+    }
+}
+
+/// A shopper's parts from Redis, step by step along what each part names:
+/// the customer and `Everyone`, then its organization and own groups, then
+/// the organization's groups, then the lists of them all. `None` when Redis
+/// failed; no parts when one was missing (the epoch is then the one to fill
+/// with after reading the database).
+async fn shared_parts(shared: &Shared, customer_id: Option<Uuid>) -> Option<(Epoch, Option<LoadedParts>)> {
+    let mut parts = LoadedParts::default();
+    let mut keys = vec![Key::Group(EVERYONE_GROUP_ID)];
+    keys.extend(customer_id.map(Key::Customer));
+    let epoch = match parts.take(shared, keys).await? {
+        (epoch, true) => epoch,
+        (epoch, false) => return Some((epoch, None)),
+    };
+    let customer = customer_id.and_then(|id| parts.customers.get(&id).cloned());
+    if let Some(customer) = &customer {
+        let mut keys: Vec<Key> = customer.organization_id.map(Key::Organization).into_iter().collect();
+        keys.extend(customer.groups.iter().copied().map(Key::Group));
+        if !parts.take(shared, keys).await?.1 {
+            return Some((epoch, None));
+        }
+        if let Some(organization) = customer
+            .organization_id
+            .and_then(|id| parts.organizations.get(&id).cloned())
+        {
+            let keys = organization
+                .iter()
+                .filter(|id| !parts.groups.contains_key(id))
+                .copied()
+                .map(Key::Group)
+                .collect();
+            if !parts.take(shared, keys).await?.1 {
+                return Some((epoch, None));
+            }
+        }
+    }
+    let lists: BTreeSet<Uuid> = parts
+        .groups
+        .values()
+        .flat_map(|group| group.links.iter().map(|(list, _)| *list))
+        .collect();
+    if !parts.take(shared, lists.into_iter().map(Key::List).collect()).await?.1 {
+        return Some((epoch, None));
+    }
+    Some((epoch, Some(parts)))
+}
+
+/// [`shopper_statement`], read into parts.
+async fn read_shopper(db: &DatabaseConnection, customer_id: Option<Uuid>) -> ServiceResult<LoadedParts> {
+    let rows = db.query_all(&shopper_statement(customer_id)).await?;
     let mut customer: Option<(Uuid, Option<Uuid>)> = None;
     let mut organization_groups: Vec<Uuid> = Vec::new();
     let mut own_groups: Vec<Uuid> = Vec::new();
@@ -529,31 +677,7 @@ async fn load_shopper(store: &Db, customer_id: Option<Uuid>, since: Generation) 
             parts.organizations.insert(organization, Arc::new(organization_groups));
         }
     }
-    store.cache.fill(since, |fill| {
-        for (id, customer) in &parts.customers {
-            fill.customer(*id, CustomerEntry::clone(customer));
-        }
-        for (id, groups) in &parts.organizations {
-            fill.organization(*id, groups.to_vec());
-        }
-        for (id, group) in &parts.groups {
-            fill.group(*id, group.clone());
-        }
-        for list in parts.lists.values() {
-            fill.list(list.clone());
-        }
-    });
-    match assemble(&parts, customer_id) {
-        Some(shopper) => Ok(shopper),
-        None => match customer_id {
-            Some(id) if !parts.customers.contains_key(&id) => {
-                Err(UserError::not_found(&["customerId"], "customer", &id.to_string()).into())
-            }
-            _ => Err(ServiceError::Database(sea_orm::DbErr::RecordNotFound(
-                "the built-in group Everyone".into(),
-            ))),
-        },
-    }
+    Ok(parts)
 }
 
 /// The branches of [`shopper`]'s statement share one column list; each
@@ -802,7 +926,7 @@ async fn offers(
         cache
             .offer_loads
             .share((missing.clone(), currency), since, || {
-                load_offers(store, &missing, None, currency, since)
+                load_shared_offers(store, &missing, currency, since)
             })
             .await?
     } else {
@@ -812,7 +936,50 @@ async fn offers(
     Ok(found)
 }
 
-/// [`offers`]' read of the offers the cache did not have; fills the cache.
+/// The offers the in-process cache did not have: from Redis, the rest from
+/// the database; fills the caches it passed.
+async fn load_shared_offers(
+    store: &Db,
+    missing: &[Uuid],
+    currency: CurrencyCode,
+    since: Generation,
+) -> ServiceResult<HashMap<Uuid, Arc<Offer>>> {
+    let Some(shared) = store.cache.shared() else {
+        return load_offers(store, missing, None, currency, since).await;
+    };
+    let keys: Vec<Key> = missing.iter().map(|id| Key::Prices(*id, currency)).collect();
+    let Some((epoch, entries)) = shared.get(&keys).await else {
+        return load_offers(store, missing, None, currency, since).await;
+    };
+    let mut found = HashMap::with_capacity(missing.len());
+    let mut unread = Vec::new();
+    for (id, entry) in missing.iter().zip(entries) {
+        match entry {
+            Some(Entry::Prices(offer)) => {
+                found.insert(*id, Arc::new(offer));
+            }
+            _ => unread.push(*id),
+        }
+    }
+    store.cache.fill(since, |fill| {
+        for (id, offer) in &found {
+            fill.offer(*id, currency, offer.clone());
+        }
+    });
+    if !unread.is_empty() {
+        let loaded = load_offers(store, &unread, None, currency, since).await?;
+        let entries: Vec<(Key, Entry)> = loaded
+            .iter()
+            .map(|(id, offer)| (Key::Prices(*id, currency), Entry::Prices(Offer::clone(offer))))
+            .collect();
+        shared.fill(epoch, &entries).await;
+        found.extend(loaded);
+    }
+    Ok(found)
+}
+
+/// [`offers`]' read of the offers the caches did not have; fills the
+/// in-process cache.
 async fn load_offers(
     store: &Db,
     missing: &[Uuid],

@@ -5,23 +5,10 @@
 use serde_json::{Value, json};
 
 use crate::fixtures::{
-    UPSERT_PRICES, add_customers, base_price, customer, link_price_list, organization, price_list, pricing_group,
-    product, product_line,
+    add_customers, base_price, customer, link_price_list, list_price, organization, price_list, pricing_group, product,
+    product_line, write,
 };
 use crate::helpers::{TestApp, on_each_backend};
-
-/// Runs a mutation that must succeed, naming only its input.
-async fn write(app: &TestApp, mutation: &str, input: Value) {
-    let input_type = match mutation {
-        "addCustomersToGroup" | "removeCustomersFromGroup" => "GroupCustomersInput".to_owned(),
-        m if m.starts_with("delete") && !m.ends_with("Prices") => "DeleteInput".to_owned(),
-        m => format!("{}{}Input", m[..1].to_uppercase(), &m[1..]),
-    };
-    let query = format!(
-        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ userErrors {{ field message code }} }} }}"
-    );
-    app.mutate(mutation, &query, json!({ "input": input })).await;
-}
 
 /// What `customer` pays for `sku` as (amount, source), asked both ways; the
 /// two must agree.
@@ -54,16 +41,6 @@ fn price(amount: &str, source: &str) -> (Value, Value) {
     (json!(amount), json!(source))
 }
 
-async fn set_price(app: &TestApp, list: &str, product: &str, amount: &str) {
-    let prices = json!([{ "productId": product, "currency": "USD", "minQuantity": 1, "amount": amount }]);
-    app.mutate(
-        "upsertPrices",
-        UPSERT_PRICES,
-        json!({ "input": { "priceListId": list, "prices": prices } }),
-    )
-    .await;
-}
-
 #[tokio::test]
 async fn every_kind_of_write_shows_on_the_next_request() {
     on_each_backend(|app| async move {
@@ -72,7 +49,7 @@ async fn every_kind_of_write_shows_on_the_next_request() {
         let shopper = customer(&app, "shopper@example.com", json!({})).await;
         let vip = pricing_group(&app, "VIP").await;
         let vip_list = price_list(&app, "VIP prices", json!({ "type": "OVERRIDE" })).await;
-        set_price(&app, &vip_list, &chair, "80.00").await;
+        list_price(&app, &vip_list, &chair, "80.00").await;
         link_price_list(&app, &vip, &vip_list, 1).await;
         assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
 
@@ -98,12 +75,12 @@ async fn every_kind_of_write_shows_on_the_next_request() {
         assert_eq!(pays(&app, &shopper, &chair).await, price("80.00", "PRICE_LIST"));
 
         // List prices.
-        set_price(&app, &vip_list, &chair, "70.00").await;
+        list_price(&app, &vip_list, &chair, "70.00").await;
         assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
         let key = json!([{ "productId": chair, "currency": "USD", "minQuantity": 1 }]);
         write(&app, "deletePrices", json!({ "priceListId": vip_list, "prices": key })).await;
         assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
-        set_price(&app, &vip_list, &chair, "70.00").await;
+        list_price(&app, &vip_list, &chair, "70.00").await;
 
         // Base prices.
         base_price(&app, &chair, 1, "90.00").await;
@@ -131,7 +108,7 @@ async fn every_kind_of_write_shows_on_the_next_request() {
         assert_eq!(pays(&app, &shopper, &chair).await, price("100.00", "BASE"));
         link_price_list(&app, &vip, &vip_list, 1).await;
         let promo = price_list(&app, "Promo", json!({ "type": "OVERRIDE" })).await;
-        set_price(&app, &promo, &chair, "50.00").await;
+        list_price(&app, &promo, &chair, "50.00").await;
         link_price_list(&app, &vip, &promo, 5).await;
         assert_eq!(pays(&app, &shopper, &chair).await, price("70.00", "PRICE_LIST"));
         link_price_list(&app, &vip, &promo, 0).await;
@@ -140,7 +117,7 @@ async fn every_kind_of_write_shows_on_the_next_request() {
         // Organizations: joining one, and its groups changing.
         let trade = pricing_group(&app, "Trade").await;
         let trade_list = price_list(&app, "Trade prices", json!({ "type": "OVERRIDE" })).await;
-        set_price(&app, &trade_list, &chair, "40.00").await;
+        list_price(&app, &trade_list, &chair, "40.00").await;
         link_price_list(&app, &trade, &trade_list, 1).await;
         let acme = organization(&app, "Acme", json!({})).await;
         write(
@@ -277,7 +254,7 @@ async fn warm_requests_read_no_group_list_or_price_data() {
         let shopper = customer(&app, "shopper@example.com", json!({})).await;
         let vip = pricing_group(&app, "VIP").await;
         let list = price_list(&app, "VIP prices", json!({})).await;
-        set_price(&app, &list, &chair, "80.00").await;
+        list_price(&app, &list, &chair, "80.00").await;
         link_price_list(&app, &vip, &list, 1).await;
         add_customers(&app, &vip, &[&shopper]).await;
 

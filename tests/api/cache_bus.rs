@@ -1,19 +1,18 @@
 //! Invalidation across instances over Redis: two servers on one database
-//! and one Redis (a channel prefix per test). Runs when `TEST_REDIS_URL` is
-//! set, as `.ci/run` does; a set URL that cannot be reached fails the test.
+//! and one Redis (a prefix per test), and Redis unreachable. The first runs
+//! when `TEST_REDIS_URL` is set, as `.ci/run` does; a set URL that cannot be
+//! reached fails the test.
 
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
 use pricegraph::cache::CacheOptions;
-use pricegraph::cache::bus::{self, BusOptions};
 use serde_json::{Value, json};
 
 use crate::fixtures::{base_price, customer, product};
 use crate::helpers::{TestApp, on_each_backend};
-
-fn redis_url() -> Option<String> {
-    std::env::var("TEST_REDIS_URL").ok().filter(|url| !url.is_empty())
-}
+use crate::test_redis::TestRedis;
 
 async fn pays(app: &TestApp, customer: &str, product: &str) -> Value {
     app.data(
@@ -42,42 +41,26 @@ where
 
 #[tokio::test]
 async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
-    let Some(url) = redis_url() else { return };
-    on_each_backend(|a| {
-        let url = url.clone();
-        async move {
-            let b = a.twin(CacheOptions::default()).await;
-            let options = BusOptions {
-                redis_url: url,
-                key_prefix: format!("test:{}:", uuid::Uuid::new_v4().simple()),
-                timeout: Duration::from_millis(500),
-            };
-            bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
-            bus::start(b.db.cache.clone(), options).expect("a Redis URL");
-            let subscribed = within(Duration::from_secs(3), || async {
-                !a.db.cache.is_paused() && !b.db.cache.is_paused()
-            })
-            .await;
-            assert!(
-                subscribed,
-                "TEST_REDIS_URL is set but the instances could not subscribe"
-            );
+    on_each_backend(|a| async move {
+        let Some(redis) = TestRedis::new() else { return };
+        let b = a.twin(CacheOptions::default()).await;
+        redis.attach(&a).await;
+        redis.attach(&b).await;
 
-            let chair = product(&a, "CHAIR", json!({})).await;
-            base_price(&a, &chair, 1, "100.00").await;
-            let shopper = customer(&a, "shopper@example.com", json!({})).await;
-            assert_eq!(pays(&b, &shopper, &chair).await, "100.00");
-            // B now answers from its cache.
-            let (statements, price) = b.count_warm_statements(pays(&b, &shopper, &chair)).await;
-            assert_eq!((statements, price), (1, json!("100.00")));
+        let chair = product(&a, "CHAIR", json!({})).await;
+        base_price(&a, &chair, 1, "100.00").await;
+        let shopper = customer(&a, "shopper@example.com", json!({})).await;
+        assert_eq!(pays(&b, &shopper, &chair).await, "100.00");
+        // B now answers from its cache.
+        let (statements, price) = b.count_warm_statements(pays(&b, &shopper, &chair)).await;
+        assert_eq!((statements, price), (1, json!("100.00")));
 
-            base_price(&a, &chair, 1, "90.00").await;
-            let seen = within(Duration::from_secs(1), || async {
-                pays(&b, &shopper, &chair).await == "90.00"
-            })
-            .await;
-            assert!(seen, "instance B still shows the old price a second after A's write");
-        }
+        base_price(&a, &chair, 1, "90.00").await;
+        let seen = within(Duration::from_secs(1), || async {
+            pays(&b, &shopper, &chair).await == "90.00"
+        })
+        .await;
+        assert!(seen, "instance B still shows the old price a second after A's write");
     })
     .await;
 }
@@ -86,13 +69,18 @@ async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
 async fn with_redis_unreachable_every_request_is_served_from_the_database() {
     on_each_backend(|a| async move {
         let b = a.twin(CacheOptions::default()).await;
-        let options = BusOptions {
-            redis_url: "redis://127.0.0.1:9/".to_owned(),
-            key_prefix: "unreachable:".to_owned(),
+        let redis = TestRedis::at("redis://127.0.0.1:9/");
+        let options = pricegraph::cache::shared::RedisOptions {
             timeout: Duration::from_millis(20),
+            ..redis.options()
         };
-        bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
-        bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+        pricegraph::cache::bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
+        pricegraph::cache::bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+        let ready = b
+            .request(Request::get("/ready").body(Body::empty()).expect("request"))
+            .await;
+        assert_eq!(ready.status, StatusCode::OK, "{}", ready.body);
+
         let chair = product(&a, "CHAIR", json!({})).await;
         base_price(&a, &chair, 1, "100.00").await;
         let shopper = customer(&a, "shopper@example.com", json!({})).await;
@@ -100,7 +88,12 @@ async fn with_redis_unreachable_every_request_is_served_from_the_database() {
         base_price(&a, &chair, 1, "90.00").await;
         // No invalidation can reach B, so B must not answer from its cache.
         assert_eq!(pays(&b, &shopper, &chair).await, "90.00");
+        assert_eq!(pays(&a, &shopper, &chair).await, "90.00");
         assert!(b.db.cache.is_paused());
+        assert!(
+            a.db.cache.redis_errors() > 0,
+            "the failed invalidations were not counted"
+        );
     })
     .await;
 }

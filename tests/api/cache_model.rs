@@ -1,14 +1,21 @@
 //! A property test of the read cache: random writes through the API, and
 //! after each one every shopper's storefront page, asked of this server
 //! (cache on) and of a twin on the same database with the cache off, must be
-//! the same answer.
+//! the same answer. With `TEST_REDIS_URL`, both the server and a third
+//! instance share Redis, and the third empties its in-process cache before
+//! every read, so that its answers come from Redis.
 
+use pricegraph::cache::CacheOptions;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
-use crate::fixtures::{customer, organization, price_list, pricing_group, product, product_line};
+use crate::fixtures::{
+    add_customers, base_price, customer, link_price_list, list_price, organization, price_list, pricing_group, product,
+    product_line,
+};
 use crate::helpers::{TestApp, backends};
+use crate::test_redis::TestRedis;
 
 const CUSTOMERS: usize = 3;
 const GROUPS: usize = 3;
@@ -94,6 +101,22 @@ async fn cast(app: &TestApp) -> Cast {
         lines.push(product_line(app, &format!("Line {n}")).await);
     }
     let organization = organization(app, "Org", json!({})).await;
+    // A start where most writes change someone's price: every product has
+    // a base price and a price in every list (below and above base), each
+    // group links two lists, each customer is in one group.
+    for (p, product) in products.iter().enumerate() {
+        base_price(app, product, 1, "10.00").await;
+        for (l, list) in lists.iter().enumerate() {
+            list_price(app, list, product, &money(500 + 300 * ((p + l) % 4) as u32)).await;
+        }
+    }
+    for (g, group) in groups.iter().enumerate() {
+        link_price_list(app, group, &lists[g], 1).await;
+        link_price_list(app, group, &lists[(g + 1) % LISTS], 2).await;
+    }
+    for (c, customer) in customers.iter().enumerate() {
+        add_customers(app, &groups[c % GROUPS], &[customer]).await;
+    }
     Cast {
         customers,
         groups,
@@ -201,7 +224,13 @@ const PAGE: &str = "query($c: ID) { products(first: 10) { edges { node { sku
         amount { amount } source priceList { name } } } } } }";
 
 /// Every shopper's page, cached and not, after each write.
-async fn check(app: &TestApp, truth: &TestApp, cast: &Cast, writes: &[Write]) -> Result<(), TestCaseError> {
+async fn check(
+    app: &TestApp,
+    truth: &TestApp,
+    shared: Option<&TestApp>,
+    cast: &Cast,
+    writes: &[Write],
+) -> Result<(), TestCaseError> {
     for (step, write) in writes.iter().enumerate() {
         let (name, input_type, input) = mutation(cast, write);
         let query = format!("mutation($input: {input_type}!) {{ {name}(input: $input) {{ userErrors {{ code }} }} }}");
@@ -225,6 +254,20 @@ async fn check(app: &TestApp, truth: &TestApp, cast: &Cast, writes: &[Write]) ->
                 writes,
                 shopper
             );
+            if let Some(shared) = shared {
+                shared.db.cache.clear();
+                let from_redis = shared.data(PAGE, json!({ "c": shopper })).await;
+                prop_assert_eq!(
+                    &from_redis,
+                    &uncached,
+                    "[{:?}] from Redis, after write {} ({:?}) of {:?}, shopper {}",
+                    app.backend,
+                    step,
+                    write,
+                    writes,
+                    shopper
+                );
+            }
         }
     }
     Ok(())
@@ -247,10 +290,19 @@ fn cached_answers_equal_uncached_answers_after_random_writes() {
     for backend in backends() {
         let app = runtime.block_on(TestApp::spawn(backend));
         let truth = runtime.block_on(app.uncached());
+        let redis = TestRedis::new();
+        let shared = redis.as_ref().map(|redis| {
+            runtime.block_on(async {
+                let shared = app.twin(CacheOptions::default()).await;
+                redis.attach(&app).await;
+                redis.attach(&shared).await;
+                shared
+            })
+        });
         let cast = runtime.block_on(cast(&app));
         let mut runner = TestRunner::new(config.clone());
         let result = runner.run(&proptest::collection::vec(write(), 1..12), |writes| {
-            runtime.block_on(check(&app, &truth, &cast, &writes))
+            runtime.block_on(check(&app, &truth, shared.as_ref(), &cast, &writes))
         });
         runtime.block_on(app.cleanup());
         if let Err(failure) = result {

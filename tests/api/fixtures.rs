@@ -87,8 +87,32 @@ pub async fn link_price_list(app: &TestApp, group_id: &str, price_list_id: &str,
     .await;
 }
 
+/// Runs a mutation that must succeed, naming only its input.
+pub async fn write(app: &TestApp, mutation: &str, input: Value) {
+    let input_type = match mutation {
+        "addCustomersToGroup" | "removeCustomersFromGroup" => "GroupCustomersInput".to_owned(),
+        m if m.starts_with("delete") && !m.ends_with("Prices") => "DeleteInput".to_owned(),
+        m => format!("{}{}Input", m[..1].to_uppercase(), &m[1..]),
+    };
+    let query = format!(
+        "mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ userErrors {{ field message code }} }} }}"
+    );
+    app.mutate(mutation, &query, json!({ "input": input })).await;
+}
+
 pub const UPSERT_PRICES: &str = "mutation($input: UpsertPricesInput!) { upsertPrices(input: $input) {
     prices { id amount { amount currencyCode } minQuantity maxQuantity } userErrors { field message code } } }";
+
+/// Sets one list price tier (from quantity 1) of a product in USD.
+pub async fn list_price(app: &TestApp, list: &str, product: &str, amount: &str) {
+    let prices = json!([{ "productId": product, "currency": "USD", "minQuantity": 1, "amount": amount }]);
+    app.mutate(
+        "upsertPrices",
+        UPSERT_PRICES,
+        json!({ "input": { "priceListId": list, "prices": prices } }),
+    )
+    .await;
+}
 
 /// Sets one base price tier of a product in USD.
 pub async fn base_price(app: &TestApp, product_id: &str, min_quantity: i32, amount: &str) {

@@ -3,6 +3,7 @@
 mod cache;
 mod cache_bus;
 mod cache_model;
+mod cache_redis;
 mod catalog;
 mod customers;
 mod fixtures;
@@ -18,3 +19,4 @@ mod pricing_model;
 mod schema;
 mod seed;
 mod statements;
+mod test_redis;
