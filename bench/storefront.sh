@@ -7,6 +7,9 @@
 # Usage: bench/storefront.sh [seconds per run]        (needs `cargo install oha`)
 #   BENCH_DATABASE_URL  default sqlite:///tmp/pricegraph-store.db?mode=rwc;
 #                       a postgres:// URL (of an empty database) benchmarks PostgreSQL
+#   BENCH_REDIS_URL     e.g. redis://127.0.0.1:6379/: the cached runs use Redis
+#                       too, and a third run ("redis") keeps nothing in process
+#                       (capacity 0), so that every read goes to Redis
 # The data set (100,000 customers, 50,000 products) is generated on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,8 +22,16 @@ SERVER=
 
 [ -n "${PRICEGRAPH_BIN:-}" ] || cargo build --release --quiet
 
-start() { # cache: on | off
-    "$BIN" serve --database-url "$URL" --listen "$ADDR" --cache "$1" >/tmp/pricegraph-store.log 2>&1 &
+REDIS=${BENCH_REDIS_URL:-}
+PREFIX="bench:$$:"
+start() { # cache: on | redis | off
+    local args=(--cache on)
+    case $1 in
+        off) args=(--cache off) ;;
+        redis) args+=(--cache-capacity 0) ;;
+    esac
+    if [ -n "$REDIS" ] && [ "$1" != off ]; then args+=(--redis-url "$REDIS" --redis-key-prefix "$PREFIX"); fi
+    "$BIN" serve --database-url "$URL" --listen "$ADDR" "${args[@]}" >/tmp/pricegraph-store.log 2>&1 &
     SERVER=$!
     for _ in $(seq 1 100); do curl -sf "http://$ADDR/health" >/dev/null && return 0; sleep 0.1; done
     echo "the server did not start; see /tmp/pricegraph-store.log" >&2
@@ -30,7 +41,10 @@ stop() {
     kill "$SERVER"
     wait "$SERVER" 2>/dev/null || true
 }
-trap '[ -z "$SERVER" ] || kill "$SERVER" 2>/dev/null || true; rm -f "$BODIES"' EXIT
+forget() { # this run's Redis keys
+    [ -z "$REDIS" ] || redis-cli -u "$REDIS" --scan --pattern "${PREFIX}*" | xargs -r redis-cli -u "$REDIS" del >/dev/null
+}
+trap '[ -z "$SERVER" ] || kill "$SERVER" 2>/dev/null || true; rm -f "$BODIES"; forget' EXIT
 
 run() { # name, connections, oha body arguments...
     local name=$1 connections=$2
@@ -52,7 +66,9 @@ fi
 python3 bench/storefront_bodies.py "http://$ADDR/graphql" >"$BODIES"
 stop
 
-for cache in on off; do
+MODES="on off"
+[ -z "$REDIS" ] || MODES="on redis off"
+for cache in $MODES; do
     start "$cache"
     # Warm up (with the cache on, this fills it for these customers).
     oha --no-tui -z 3s -c 8 -m POST -H 'content-type: application/json' -Z "$BODIES" "http://$ADDR/graphql" >/dev/null

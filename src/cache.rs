@@ -142,6 +142,8 @@ struct Layers {
     offers: Layer<(Uuid, CurrencyCode), Offer>,
     /// the filter and page request, as text → a page of products.
     product_pages: Layer<String, Page<Arc<product::Model>>>,
+    /// product id → the product (those that exist).
+    products: Layer<Uuid, product::Model>,
 }
 
 struct Layer<K, V> {
@@ -217,6 +219,9 @@ impl Fill<'_> {
     pub fn product_page(&self, key: String, page: Arc<Page<Arc<product::Model>>>) {
         self.0.product_pages.entries.insert(key, page);
     }
+    pub fn product(&self, product: Arc<product::Model>) {
+        self.0.products.entries.insert(product.id, product);
+    }
 }
 
 impl Cache {
@@ -228,6 +233,7 @@ impl Cache {
             lists: Layer::new(options),
             offers: Layer::new(options),
             product_pages: Layer::new(options),
+            products: Layer::new(options),
         });
         Self {
             layers,
@@ -277,6 +283,9 @@ impl Cache {
     pub fn product_page(&self, key: &str) -> Option<Arc<Page<Arc<product::Model>>>> {
         self.serving()?.product_pages.get(key)
     }
+    pub fn product(&self, id: Uuid) -> Option<Arc<product::Model>> {
+        self.serving()?.products.get(&id)
+    }
 
     /// Applies one invalidation here — evictions, and a new generation so
     /// that fills begun before it are dropped — then, with Redis, deletes
@@ -306,7 +315,10 @@ impl Cache {
                         }
                     }
                 }
-                Invalidation::Catalog => l.product_pages.entries.invalidate_all(),
+                Invalidation::Catalog => {
+                    l.product_pages.entries.invalidate_all();
+                    l.products.entries.invalidate_all();
+                }
                 Invalidation::Everything => {
                     l.customers.entries.invalidate_all();
                     l.organizations.entries.invalidate_all();
@@ -314,6 +326,7 @@ impl Cache {
                     l.lists.entries.invalidate_all();
                     l.offers.entries.invalidate_all();
                     l.product_pages.entries.invalidate_all();
+                    l.products.entries.invalidate_all();
                 }
             }
         }
@@ -345,7 +358,8 @@ impl Cache {
         ))
         .await;
     }
-    /// A product was created, changed or deleted: every cached page goes.
+    /// A product was created, changed or deleted: every cached page and
+    /// product goes.
     pub async fn catalog_changed(&self) {
         self.invalidate(Invalidation::Catalog).await;
     }
@@ -403,6 +417,7 @@ impl Cache {
             ("lists", l.lists.stats()),
             ("offers", l.offers.stats()),
             ("product_pages", l.product_pages.stats()),
+            ("products", l.products.stats()),
         ];
         if let Some(shared) = self.shared.get() {
             stats.extend(shared.stats());
@@ -450,6 +465,13 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
         let mut own = None;
         let shared = cell
             .get_or_init(|| async {
+                // Whether the load finishes or its request is dropped half
+                // way, it stops being one to join.
+                let _leave = Leave {
+                    running: &self.running,
+                    flight: &flight,
+                    cell: &cell,
+                };
                 let result = load().await;
                 let value = result.as_ref().ok().cloned();
                 own = Some(result);
@@ -458,10 +480,6 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
             .await
             .clone();
         if let Some(result) = own {
-            self.running
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .remove(&flight);
             return result;
         }
         match shared {
@@ -469,10 +487,77 @@ impl<K: Hash + Eq + Clone, V: Clone> Flights<K, V> {
             None => load().await,
         }
     }
+
+    /// Loads under way (for tests of the bookkeeping).
+    pub fn running(&self) -> usize {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner).len()
+    }
+}
+
+/// Takes a load out of the running ones when dropped, if it is still the
+/// one registered under its key.
+struct Leave<'a, K: Hash + Eq, V> {
+    running: &'a Mutex<Running<K, V>>,
+    flight: &'a (K, u64),
+    cell: &'a Arc<OnceCell<Option<V>>>,
+}
+
+impl<K: Hash + Eq, V> Drop for Leave<'_, K, V> {
+    fn drop(&mut self) {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if running
+            .get(self.flight)
+            .is_some_and(|cell| Arc::ptr_eq(cell, self.cell))
+        {
+            running.remove(self.flight);
+        }
+    }
 }
 
 impl Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cache").field("enabled", &self.is_enabled()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn concurrent_loads_of_one_key_run_once_and_leave_nothing_behind() {
+        let flights: Flights<u32, u32> = Flights::default();
+        let loads = AtomicUsize::new(0);
+        let load = || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok::<_, ()>(7)
+        };
+        let since = Generation(0);
+        let (a, b, c) = tokio::join!(
+            flights.share(1, since, load),
+            flights.share(1, since, load),
+            flights.share(1, since, load)
+        );
+        assert_eq!((a, b, c), (Ok(7), Ok(7), Ok(7)));
+        assert_eq!(loads.load(Ordering::SeqCst), 1);
+        assert_eq!(flights.running(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_load_dropped_half_way_leaves_nothing_behind() {
+        let flights: Flights<u32, u32> = Flights::default();
+        let slow = || async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<_, ()>(1)
+        };
+        let dropped = tokio::time::timeout(Duration::from_millis(10), flights.share(1, Generation(0), slow)).await;
+        assert!(dropped.is_err());
+        assert_eq!(flights.running(), 0);
+        // The next request for the key loads afresh.
+        let fresh = flights.share(1, Generation(0), || async { Ok::<_, ()>(2) }).await;
+        assert_eq!(fresh, Ok(2));
     }
 }

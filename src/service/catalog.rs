@@ -175,9 +175,12 @@ pub async fn page_products(
             has_previous_page: page.has_previous_page,
             has_next_page: page.has_next_page,
         });
-        store
-            .cache
-            .fill(since, |fill| fill.product_page(key.clone(), page.clone()));
+        store.cache.fill(since, |fill| {
+            fill.product_page(key.clone(), page.clone());
+            for product in &page.items {
+                fill.product(product.clone());
+            }
+        });
         Ok(page)
     };
     store.cache.product_page_loads.share(key.clone(), since, load).await

@@ -305,16 +305,9 @@ pub fn price_query(
 /// Answers a price question in a fixed number of statements: the products,
 /// the shopper, and their base and list prices (fewer when cached).
 pub async fn resolve_prices(store: &Db, query: &PriceQuery) -> ServiceResult<Vec<PricedItem>> {
-    let db = &store.conn;
     let shopper = shopper(store, query.customer_id).await?;
     let product_ids: BTreeSet<Uuid> = query.items.iter().map(|(id, _)| *id).collect();
-    let products: HashMap<Uuid, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(product_ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let products = products_by_id(store, &product_ids).await?;
     let mut problems = Problems::default();
     for (index, (id, _)) in query.items.iter().enumerate() {
         if !products.contains_key(id) {
@@ -329,9 +322,42 @@ pub async fn resolve_prices(store: &Db, query: &PriceQuery) -> ServiceResult<Vec
     let lines = products.iter().map(|(id, p)| (*id, p.product_line_id)).collect();
     let mut priced = price_products(store, &shopper, query, &lines).await?;
     for item in &mut priced {
-        item.product = products.get(&item.product_id).cloned();
+        item.product = products.get(&item.product_id).map(|p| product::Model::clone(p));
     }
     Ok(priced)
+}
+
+/// The products among `ids` that exist: from the cache, the rest in one
+/// statement.
+async fn products_by_id(store: &Db, ids: &BTreeSet<Uuid>) -> ServiceResult<HashMap<Uuid, Arc<product::Model>>> {
+    let mut found = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match store.cache.product(*id) {
+            Some(product) => {
+                found.insert(*id, product);
+            }
+            None => missing.push(*id),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(found);
+    }
+    let since = store.cache.generation();
+    let loaded: Vec<Arc<product::Model>> = product::Entity::find()
+        .filter(product::Column::Id.is_in(missing))
+        .all(&store.conn)
+        .await?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    store.cache.fill(since, |fill| {
+        for product in &loaded {
+            fill.product(product.clone());
+        }
+    });
+    found.extend(loaded.into_iter().map(|p| (p.id, p)));
+    Ok(found)
 }
 
 /// Answers a price question about products the caller has already read

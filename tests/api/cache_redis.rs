@@ -212,8 +212,9 @@ async fn answers_served_from_redis_alone_need_no_group_or_list_sql() {
     world.app.db.cache.clear();
     let (statements, paid) = world.app.count_warm_statements(world.resolve_all()).await;
     assert_eq!(paid, expected);
-    // One statement per request, the product's own row; nothing of groups, lists or prices.
-    assert_eq!(statements, 4);
+    // The product's own row (kept in process only), once; nothing of
+    // customers, groups, lists or prices.
+    assert_eq!(statements, 1);
     // And a second instance that never read the database answers the same.
     let other = world.app.twin(CacheOptions::default()).await;
     world.redis.attach(&other).await;
@@ -227,7 +228,7 @@ async fn answers_served_from_redis_alone_need_no_group_or_list_sql() {
             paid
         })
         .await;
-    assert_eq!((statements, paid), (4, expected));
+    assert_eq!((statements, paid), (1, expected));
 }
 
 #[tokio::test]
