@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use pricegraph::cache::CacheOptions;
+use pricegraph::cache::bus;
+use pricegraph::cache::shared::RedisOptions;
 use serde_json::{Value, json};
 
 use crate::fixtures::{base_price, customer, product};
@@ -69,13 +71,12 @@ async fn a_write_on_one_instance_shows_on_the_other_within_a_second() {
 async fn with_redis_unreachable_every_request_is_served_from_the_database() {
     on_each_backend(|a| async move {
         let b = a.twin(CacheOptions::default()).await;
-        let redis = TestRedis::at("redis://127.0.0.1:9/");
-        let options = pricegraph::cache::shared::RedisOptions {
+        let options = RedisOptions {
             timeout: Duration::from_millis(20),
-            ..redis.options()
+            ..RedisOptions::new("redis://127.0.0.1:9/", "unreachable:")
         };
-        pricegraph::cache::bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
-        pricegraph::cache::bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+        bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
+        bus::start(b.db.cache.clone(), options).expect("a Redis URL");
         let ready = b
             .request(Request::get("/ready").body(Body::empty()).expect("request"))
             .await;
@@ -94,6 +95,38 @@ async fn with_redis_unreachable_every_request_is_served_from_the_database() {
             a.db.cache.redis_errors() > 0,
             "the failed invalidations were not counted"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn with_redis_answering_nothing_every_request_is_served_from_the_database() {
+    // A "Redis" that accepts connections and never says a word.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = silent.local_addr().expect("an address").port();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            held.push(socket);
+        }
+    });
+    on_each_backend(|a| async move {
+        let b = a.twin(CacheOptions::default()).await;
+        let options = RedisOptions {
+            timeout: Duration::from_millis(20),
+            ..RedisOptions::new(format!("redis://127.0.0.1:{port}/"), "silent:")
+        };
+        bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
+        bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+        let chair = product(&a, "CHAIR", json!({})).await;
+        let shopper = customer(&a, "shopper@example.com", json!({})).await;
+        for amount in ["100.00", "90.00", "80.00"] {
+            base_price(&a, &chair, 1, amount).await;
+            assert_eq!(pays(&a, &shopper, &chair).await, amount);
+            assert_eq!(pays(&b, &shopper, &chair).await, amount);
+        }
+        assert!(a.db.cache.is_paused() && b.db.cache.is_paused());
+        assert!(a.db.cache.redis_errors() > 0, "the timeouts were not counted");
     })
     .await;
 }
