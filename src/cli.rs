@@ -26,6 +26,16 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             db.migrate().await.context("applying migrations")?;
             crate::seed::run(&db, &args).await
         }
+        Command::HashKey(args) => {
+            let mut key = String::new();
+            std::io::stdin()
+                .read_line(&mut key)
+                .context("reading the key from standard input")?;
+            let key = key.trim();
+            anyhow::ensure!(key.len() >= 16, "an API key must be at least 16 characters long");
+            println!("{}", crate::auth::key_file_line(&args.role, key));
+            Ok(())
+        }
         Command::ExportSchema(args) => {
             let sdl = crate::graphql::sdl();
             if args.output.as_os_str() == "-" {
@@ -72,6 +82,29 @@ fn redact(url: &str) -> String {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     init_logs(args.log.log_format);
+    let security = &args.security;
+    let auth = crate::auth::Auth::from_settings(&crate::auth::AuthSettings {
+        api_keys: security.api_keys.clone(),
+        api_keys_file: security.api_keys_file.clone(),
+        jwt_secret: security.jwt_secret.clone(),
+        jwt_audience: security.jwt_audience.clone(),
+    })?;
+    crate::auth::check_listen(&auth, args.listen.ip())?;
+    if auth.is_open() {
+        tracing::warn!(
+            "open development mode: no API keys or token secret configured, every request is admin \
+             (allowed on loopback addresses only)"
+        );
+    }
+    let production = security.profile == crate::config::Profile::Production;
+    let options = crate::http::HttpOptions {
+        schema: crate::graphql::SchemaOptions {
+            production,
+            ..Default::default()
+        },
+        request_timeout: std::time::Duration::from_millis(security.request_timeout_ms.max(1)),
+        ..Default::default()
+    };
     let db = connect(&args.database, args.cache.options()).await?;
     db.migrate().await.context("applying migrations")?;
     if args.demo {
@@ -99,7 +132,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             "read cache on, without Redis: writes by other instances show within the TTL"
         );
     }
-    let server = Server::bind(args.listen, AppState::new(db))
+    if production {
+        tracing::info!("production profile: GraphiQL, introspection and field suggestions are off");
+    }
+    let server = Server::bind(args.listen, AppState::with(db, auth, options))
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = server.local_addr()?;

@@ -23,6 +23,44 @@ pub enum Command {
     Seed(SeedArgs),
     /// Write the GraphQL SDL.
     ExportSchema(ExportSchemaArgs),
+    /// Print the API keys file line for a key read from standard input.
+    HashKey(HashKeyArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct HashKeyArgs {
+    /// The key's role: admin or storefront.
+    #[arg(long, value_parser = ["admin", "storefront"])]
+    pub role: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// GraphiQL, introspection and field suggestions on.
+    Development,
+    /// GraphiQL, introspection and field suggestions off.
+    Production,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SecurityArgs {
+    /// API keys as `role:key` pairs, comma-separated (roles: admin, storefront).
+    #[arg(long, env = "PRICEGRAPH_API_KEYS", hide_env_values = true)]
+    pub api_keys: Option<String>,
+    /// A file of `role sha256:<hex>` lines (see `pricegraph hash-key`).
+    #[arg(long, env = "PRICEGRAPH_API_KEYS_FILE")]
+    pub api_keys_file: Option<PathBuf>,
+    /// The HS256 secret customer tokens are signed with (at least 32 bytes).
+    #[arg(long, env = "PRICEGRAPH_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// The `aud` a customer token must carry.
+    #[arg(long, env = "PRICEGRAPH_JWT_AUDIENCE", default_value = "pricegraph")]
+    pub jwt_audience: String,
+    #[arg(long, env = "PRICEGRAPH_PROFILE", value_enum, default_value_t = Profile::Development)]
+    pub profile: Profile,
+    /// A request still running after this many milliseconds is answered `TIMEOUT`.
+    #[arg(long, env = "PRICEGRAPH_REQUEST_TIMEOUT_MS", default_value_t = 10_000)]
+    pub request_timeout_ms: u64,
 }
 
 impl Cli {
@@ -74,6 +112,8 @@ pub struct ServeArgs {
     pub demo: bool,
     #[command(flatten)]
     pub cache: CacheArgs,
+    #[command(flatten)]
+    pub security: SecurityArgs,
     #[command(flatten)]
     pub log: LogArgs,
 }

@@ -2,6 +2,7 @@
 //! resolver follows. Resolvers stay thin: arguments in, a service call or a
 //! loader out. Relations always load through the request's [`loaders::Loaders`].
 
+pub mod access;
 pub mod batching;
 pub mod connection;
 pub mod customers;
@@ -40,12 +41,24 @@ pub struct MutationRoot(
 
 pub type PricegraphSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
+/// How the schema is served.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SchemaOptions {
+    /// The production profile: no introspection, no field suggestions.
+    pub production: bool,
+    pub limits: access::QueryLimits,
+}
+
 /// The schema, holding only the database handle. Per-request state (the
-/// loaders) is attached to each request by the HTTP handler.
-pub fn build_schema(db: Db) -> PricegraphSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+/// loaders, the principal) is attached to each request by the HTTP handler.
+pub fn build_schema(db: Db, options: SchemaOptions) -> PricegraphSchema {
+    let mut schema = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .data(db)
-        .finish()
+        .extension(access::Access(options.limits));
+    if options.production {
+        schema = schema.disable_introspection().disable_suggestions();
+    }
+    schema.finish()
 }
 
 /// The SDL as `schema.graphql` holds it.

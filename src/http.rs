@@ -1,46 +1,356 @@
-//! The HTTP surface: GraphQL (GraphiQL on GET, queries on POST), health and
-//! readiness. Handlers stay thin; the work happens in the service layer.
+//! The HTTP surface: GraphQL (GraphiQL on GET, queries on GET and POST,
+//! mutations on POST only), the REST admin endpoints, health and
+//! readiness. Every response carries an `X-Request-Id`. Handlers stay
+//! thin; the work happens in the service layer.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_graphql::BatchRequest;
-use async_graphql_axum::{GraphQLBatchRequest, GraphQLResponse};
-use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql_axum::GraphQLResponse;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde_json::json;
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
 
+use crate::auth::{Auth, Principal};
 use crate::db::Db;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
-use crate::graphql::{PricegraphSchema, build_schema};
+use crate::graphql::{PricegraphSchema, SchemaOptions, build_schema};
+
+/// How requests are served (SPEC §8).
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    pub schema: SchemaOptions,
+    /// Largest request body, refused with 413 before it is read.
+    pub body_limit: usize,
+    /// Most operations in one batch.
+    pub max_batch: usize,
+    /// A query still running after this is cut (`TIMEOUT`); a mutation is
+    /// answered `TIMEOUT` too but runs to its end, so that no write stops
+    /// between its commit and its cache invalidation.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        Self {
+            schema: SchemaOptions::default(),
+            body_limit: 1 << 20,
+            max_batch: 10,
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub db: Db,
     pub schema: PricegraphSchema,
+    pub auth: Arc<Auth>,
+    pub options: Arc<HttpOptions>,
 }
 
 impl AppState {
+    /// The development defaults: open (every request is admin), GraphiQL on.
     pub fn new(db: Db) -> Self {
-        let schema = build_schema(db.clone());
-        Self { db, schema }
+        Self::with(db, Auth::open(), HttpOptions::default())
+    }
+
+    pub fn with(db: Db, auth: Auth, options: HttpOptions) -> Self {
+        let schema = build_schema(db.clone(), options.schema);
+        Self {
+            db,
+            schema,
+            auth: Arc::new(auth),
+            options: Arc::new(options),
+        }
     }
 }
 
 pub fn build_app(state: AppState) -> Router {
+    let request_id = header::HeaderName::from_static("x-request-id");
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql_post))
         .merge(graphiql_assets())
+        .merge(crate::rest::router().route_layer(middleware::from_fn_with_state(state.clone(), admin_only)))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .layer(middleware::from_fn_with_state(state.clone(), body_limit))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let id = request
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
 }
 
-async fn graphiql() -> Html<&'static str> {
-    Html(GRAPHIQL_PAGE)
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A GraphQL-shaped error response: `{"errors": [{message, extensions: {code}}]}`.
+fn graphql_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+/// A REST-shaped error response: `{"error": {code, message, field}}`.
+fn rest_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "error": { "code": code, "message": message.into(), "field": null } });
+    (status, Json(body)).into_response()
+}
+
+fn unauthenticated(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, crate::auth::AuthError> {
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    state.auth.authenticate(authorization)
+}
+
+/// `/admin` is for admin credentials only.
+async fn admin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    match authenticate(&state, request.headers()) {
+        Ok(Principal::Admin) => next.run(request).await,
+        Ok(_) => rest_error(
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "the admin endpoints need an admin API key",
+        ),
+        Err(error) => unauthenticated(rest_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            error.to_string(),
+        )),
+    }
+}
+
+/// Refuses a body declared larger than the limit before reading any of it;
+/// one sent without a length is cut while it is read (see [`read_body`]).
+async fn body_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > state.options.body_limit as u64) {
+        return too_large(&state, request.uri().path());
+    }
+    next.run(request).await
+}
+
+fn too_large(state: &AppState, path: &str) -> Response {
+    let message = format!(
+        "the request body is over the limit of {} bytes",
+        state.options.body_limit
+    );
+    if path.starts_with("/admin") {
+        rest_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
+    } else {
+        graphql_error(StatusCode::PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", message)
+    }
+}
+
+/// GET: GraphiQL, or a query from the query string (never a mutation: a
+/// link or an `<img>` must not be able to write).
+async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+    let Some(query_string) = request.uri().query().filter(|q| !q.is_empty()) else {
+        if state.options.schema.production {
+            return graphql_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "GraphiQL is off in the production profile",
+            );
+        }
+        return Html(GRAPHIQL_PAGE).into_response();
+    };
+    let graphql_request = match async_graphql::http::parse_query_string(query_string) {
+        Ok(parsed) => parsed,
+        Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()),
+    };
+    if is_mutation(&graphql_request) {
+        let mut response = graphql_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent by POST with Content-Type: application/json",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let headers = request.headers().clone();
+    execute(&state, &headers, BatchRequest::Single(graphql_request)).await
+}
+
+/// Whether the operation a request would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let is = |ty: OperationType| ty == OperationType::Mutation;
+    match (&document.operations, request.operation_name.as_deref()) {
+        (DocumentOperations::Single(operation), _) => is(operation.node.ty),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).is_some_and(|operation| is(operation.node.ty))
+        }
+        (DocumentOperations::Multiple(operations), None) => operations.values().any(|op| is(op.node.ty)),
+    }
+}
+
+/// POST: `application/json` only — a form, `text/plain` or multipart is
+/// what a cross-site page can send without asking (CSRF).
+async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "send GraphQL requests with Content-Type: application/json",
+        );
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.options.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return too_large(&state, parts.uri.path()),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(error) => {
+            return graphql_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("the body is not a GraphQL request (or a batch of them): {error}"),
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > state.options.max_batch
+    {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BATCH_TOO_LARGE",
+            format!(
+                "a batch may hold at most {} operations; this one holds {} (none was run)",
+                state.options.max_batch,
+                requests.len()
+            ),
+        );
+    }
+    execute(&state, &parts.headers, batch).await
+}
+
+/// Authenticates, then runs a request (or a batch), each operation with
+/// loaders of its own, within the request timeout.
+async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> Response {
+    let principal = match authenticate(state, headers) {
+        Ok(principal) => principal,
+        Err(error) => {
+            return unauthenticated(graphql_error(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                error.to_string(),
+            ));
+        }
+    };
+    let request_id = request_id(headers);
+    let mutates = match &batch {
+        BatchRequest::Single(request) => is_mutation(request),
+        BatchRequest::Batch(requests) => requests.iter().any(is_mutation),
+    };
+    let run = {
+        let state = state.clone();
+        async move {
+            let queue = LoadQueue::default();
+            let with_context =
+                |request: async_graphql::Request| request.data(Loaders::new(&state.db, &queue)).data(principal);
+            let batch = match batch {
+                BatchRequest::Single(request) => BatchRequest::Single(with_context(request)),
+                BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_context).collect()),
+            };
+            run_with_loads(queue, state.schema.execute_batch(batch)).await
+        }
+    };
+    // Spawned, so that a mutation outlives a timed-out request.
+    let mut task = tokio::spawn(run);
+    let timeout = state.options.request_timeout;
+    let mut response = match tokio::time::timeout(timeout, &mut task).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => {
+            tracing::error!(%error, request_id, "a GraphQL request failed");
+            return internal_error(&request_id);
+        }
+        Err(_) => {
+            if !mutates {
+                task.abort();
+            }
+            let message = if mutates {
+                format!("the request took longer than {timeout:?}; its mutation still runs to its end")
+            } else {
+                format!("the request took longer than {timeout:?} and was stopped")
+            };
+            return graphql_error(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", message);
+        }
+    };
+    mark_internal_errors(&mut response, &request_id);
+    GraphQLResponse::from(response).into_response()
+}
+
+fn internal_error(request_id: &str) -> Response {
+    let body = json!({ "errors": [{ "message": "Internal server error",
+        "extensions": { "code": "INTERNAL", "requestId": request_id } }] });
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+/// Internal errors carry the request id, which the log has with the detail.
+fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id: &str) {
+    let responses: Vec<&mut async_graphql::Response> = match response {
+        async_graphql::BatchResponse::Single(one) => vec![one],
+        async_graphql::BatchResponse::Batch(many) => many.iter_mut().collect(),
+    };
+    for one in responses {
+        for error in &mut one.errors {
+            let internal = error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"));
+            if internal {
+                tracing::error!(request_id, message = %error.message, "internal error answered");
+                if let Some(extensions) = error.extensions.as_mut() {
+                    extensions.set("requestId", request_id);
+                }
+            }
+        }
+    }
 }
 
 /// GraphiQL 3 on React 18, every file from this server (never a CDN), so the
@@ -143,17 +453,6 @@ fn graphiql_assets() -> Router<AppState> {
             }),
         )
     })
-}
-
-/// Runs a request (or a batch), each operation with loaders of its own.
-async fn graphql(State(state): State<AppState>, request: GraphQLBatchRequest) -> GraphQLResponse {
-    let queue = LoadQueue::default();
-    let with_loaders = |request: async_graphql::Request| request.data(Loaders::new(&state.db, &queue));
-    let batch = match request.into_inner() {
-        BatchRequest::Single(request) => BatchRequest::Single(with_loaders(request)),
-        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_loaders).collect()),
-    };
-    run_with_loads(queue, state.schema.execute_batch(batch)).await.into()
 }
 
 /// Alive: the process answers.

@@ -2,6 +2,7 @@
 //! customer pay, and why". Data flows HTTP → GraphQL/REST → service →
 //! pricing core / store; nothing reaches back up.
 
+pub mod auth;
 pub mod cache;
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod graphql;
 pub mod http;
 pub mod money;
 pub mod pricing;
+pub mod rest;
 pub mod seed;
 pub mod service;
 

@@ -27,6 +27,7 @@ pub struct CustomerQuery;
 #[Object]
 impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
+        crate::graphql::access::check_customer(ctx, Some(id.as_str()))?;
         let found = find_ref::<entity::customer::Entity>(&db(ctx).conn, &["id"], "customer", &id).await;
         Ok(Some(Customer(found.map_err(query_error)?)))
     }

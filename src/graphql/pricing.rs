@@ -51,6 +51,7 @@ impl PricingQuery {
         at: Option<DateTime<Utc>>,
         #[graphql(default)] strategy: PricingStrategy,
     ) -> Result<ResolvedPrice> {
+        crate::graphql::access::check_customer(ctx, customer_id.as_deref().map(String::as_str))?;
         let (customer_id, currency, quantity) =
             resolution::question_args(customer_id.as_deref().map(String::as_str), &currency, quantity)
                 .map_err(query_error)?;
@@ -76,6 +77,7 @@ impl PricingQuery {
     /// Prices for many products and quantities at once, in input order, in a
     /// fixed number of SQL statements.
     async fn resolve_prices(&self, ctx: &Context<'_>, input: ResolvePricesInput) -> Result<Vec<ResolvedPrice>> {
+        crate::graphql::access::check_customer(ctx, input.customer_id.as_deref().map(String::as_str))?;
         let items: Vec<(String, i64)> = input.items.into_iter().map(|i| (i.product_id.0, i.quantity)).collect();
         let query = resolution::price_query(
             input.customer_id.as_deref().map(String::as_str),

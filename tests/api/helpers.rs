@@ -139,6 +139,15 @@ impl TestApp {
         }
     }
 
+    /// The same server (same database and cache) behind other credentials
+    /// and limits.
+    pub fn served_with(&self, auth: pricegraph::auth::Auth, options: pricegraph::http::HttpOptions) -> TestApp {
+        Self {
+            router: build_app(AppState::with(self.db.clone(), auth, options)),
+            ..self.clone()
+        }
+    }
+
     /// Drops the test's PostgreSQL schema (the SQLite directory goes with the app).
     pub async fn cleanup(self) {
         if let Place::Postgres { admin, schema } = &*self.place {

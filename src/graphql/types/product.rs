@@ -104,6 +104,7 @@ impl Product {
         at: Option<DateTime<Utc>>,
         #[graphql(default)] strategy: PricingStrategy,
     ) -> Result<ResolvedPrice> {
+        crate::graphql::access::check_customer(ctx, customer_id.as_deref().map(String::as_str))?;
         let (customer_id, currency, quantity) =
             resolution::question_args(customer_id.as_deref().map(String::as_str), &currency, quantity)
                 .map_err(query_error)?;

@@ -1,0 +1,189 @@
+//! Who may resolve what (SPEC §8), and the size limits a query must pass
+//! before anything executes — one schema extension, so that no resolver
+//! can forget a rule:
+//!
+//! - `admin` resolves everything.
+//! - `storefront` resolves the catalog (`product(s)`, `productLine(s)`) and
+//!   prices (`resolvedPrice`, `resolvePrices`) for any customer, and what
+//!   those answers lead to; never a mutation, a customer, a listing of
+//!   customers, groups, organizations or price lists.
+//! - a customer token resolves the catalog, `customer` (itself only, with
+//!   its groups) and its own prices (checked where the customer id is an
+//!   argument: see [`check_customer`]).
+//! - Nobody but `admin` follows a relation to other customers
+//!   (`CustomerGroup.customers`, `Organization.customers`) or from a price
+//!   list to the groups that use it.
+//!
+//! Refusals are errors with `extensions.code` `FORBIDDEN`; the field
+//! resolves to nothing and its resolver never runs.
+
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
+};
+use async_graphql::{ErrorExtensions, Pos, ServerError, ServerResult, ValidationResult, Value};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+
+/// The limits a query must stay within (checked after parsing, before execution).
+#[derive(Clone, Copy, Debug)]
+pub struct QueryLimits {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        Self {
+            max_depth: 15,
+            max_complexity: 20_000,
+        }
+    }
+}
+
+pub struct Access(pub QueryLimits);
+
+impl ExtensionFactory for Access {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(AccessExtension(self.0))
+    }
+}
+
+struct AccessExtension(QueryLimits);
+
+/// The root types' names (the merged roots keep their Rust names).
+const QUERY: &str = "QueryRoot";
+const MUTATION: &str = "MutationRoot";
+
+const CATALOG_AND_PRICES: &[&str] = &[
+    "product",
+    "products",
+    "productLine",
+    "productLines",
+    "resolvedPrice",
+    "resolvePrices",
+];
+
+/// Fields that lead from what a non-admin may see to other customers' data.
+fn leads_to_others(parent: &str, field: &str) -> bool {
+    matches!(
+        (parent, field),
+        ("CustomerGroup", "customers") | ("Organization", "customers") | ("PriceList", "customerGroups")
+    )
+}
+
+pub fn may_resolve(principal: Principal, parent: &str, field: &str) -> bool {
+    match principal {
+        Principal::Admin => true,
+        _ if field.starts_with("__") => true,
+        Principal::Storefront => match parent {
+            QUERY => CATALOG_AND_PRICES.contains(&field),
+            MUTATION => false,
+            _ => !leads_to_others(parent, field),
+        },
+        Principal::Customer(_) => match parent {
+            QUERY => field == "customer" || CATALOG_AND_PRICES.contains(&field),
+            MUTATION => false,
+            _ => !leads_to_others(parent, field),
+        },
+    }
+}
+
+pub fn forbidden(message: impl Into<String>) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "FORBIDDEN"))
+}
+
+fn limit_error(message: String, code: &'static str) -> ServerError {
+    async_graphql::Error::new(message)
+        .extend_with(|_, e| e.set("code", code))
+        .into_server_error(Pos::default())
+}
+
+/// The request's principal; a request that carries none may do nothing.
+pub fn principal(ctx: &async_graphql::Context<'_>) -> Option<Principal> {
+    ctx.data_opt::<Principal>().copied()
+}
+
+/// A customer token may name only its own customer; everyone else may name
+/// any (the field itself was already allowed). `None` asks as the
+/// anonymous shopper, which anyone may.
+pub fn check_customer(ctx: &async_graphql::Context<'_>, customer_id: Option<&str>) -> async_graphql::Result<()> {
+    match (principal(ctx), customer_id) {
+        (Some(Principal::Customer(own)), Some(raw)) if Uuid::parse_str(raw.trim()).ok() != Some(own) => {
+            Err(forbidden("a customer token may read only its own customer and prices"))
+        }
+        (Some(_), _) => Ok(()),
+        (None, _) => Err(forbidden("no credentials")),
+    }
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for AccessExtension {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if result.depth > self.0.max_depth {
+            return Err(vec![limit_error(
+                format!(
+                    "the query is nested {} levels deep; at most {} are allowed",
+                    result.depth, self.0.max_depth
+                ),
+                "QUERY_TOO_DEEP",
+            )]);
+        }
+        if result.complexity > self.0.max_complexity {
+            return Err(vec![limit_error(
+                format!(
+                    "the query's complexity is {}; at most {} is allowed (a connection counts its page size times its fields)",
+                    result.complexity, self.0.max_complexity
+                ),
+                "QUERY_TOO_COMPLEX",
+            )]);
+        }
+        Ok(result)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        info: ResolveInfo<'_>,
+        next: NextResolve<'_>,
+    ) -> ServerResult<Option<Value>> {
+        let allowed = match ctx.data_opt::<Principal>() {
+            Some(principal) => may_resolve(*principal, info.parent_type, info.name),
+            None => info.is_for_introspection,
+        };
+        if !allowed {
+            let what = format!("{}.{}", info.parent_type, info.name);
+            return Err(
+                forbidden(format!("this credential may not read `{what}`")).into_server_error(info.field.name.pos)
+            );
+        }
+        next.run(ctx, info).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The rules name the root types; a rename must not open them up.
+    #[test]
+    fn the_rules_name_the_schemas_root_types() {
+        let sdl = crate::graphql::sdl();
+        assert!(sdl.contains(&format!("type {QUERY} {{")), "no {QUERY} in the schema");
+        assert!(
+            sdl.contains(&format!("type {MUTATION} {{")),
+            "no {MUTATION} in the schema"
+        );
+        let someone = Principal::Customer(Uuid::nil());
+        assert!(!may_resolve(someone, MUTATION, "createCustomerGroup"));
+        assert!(!may_resolve(Principal::Storefront, QUERY, "customers"));
+        assert!(may_resolve(Principal::Admin, MUTATION, "createCustomerGroup"));
+    }
+}
