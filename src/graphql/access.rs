@@ -38,7 +38,7 @@ impl Default for QueryLimits {
     fn default() -> Self {
         Self {
             max_depth: 15,
-            max_complexity: 20_000,
+            max_complexity: 50_000,
         }
     }
 }

@@ -65,6 +65,13 @@ fn decode_cursor(argument: &str, cursor: &str) -> async_graphql::Result<Uuid> {
         .ok_or_else(|| bad_input(format!("{argument}: '{cursor}' is not a cursor of this connection")))
 }
 
+/// What a page of a connection counts towards a query's complexity limit:
+/// its size (as asked, at most the largest page) times what each item selects.
+pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.or(last).unwrap_or(1).clamp(1, MAX_PAGE_SIZE as i32) as usize;
+    1 + size * child_complexity
+}
+
 /// Validates `first`/`after`/`last`/`before`: exactly one of `first` and
 /// `last`, from 1 to 100 (SPEC §8), and cursors this API issued.
 pub fn page_request(

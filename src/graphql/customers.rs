@@ -33,6 +33,7 @@ impl CustomerQuery {
     }
 
     /// Customers in creation order.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -45,6 +45,7 @@ impl GroupQuery {
     }
 
     /// Groups in creation order.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn customer_groups(
         &self,
         ctx: &Context<'_>,

@@ -30,6 +30,7 @@ impl OrganizationQuery {
     }
 
     /// Organizations in creation order.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,

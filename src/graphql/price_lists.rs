@@ -33,6 +33,7 @@ impl PriceListQuery {
     }
 
     /// Price lists in creation order.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn price_lists(
         &self,
         ctx: &Context<'_>,

@@ -38,6 +38,7 @@ impl ProductQuery {
     }
 
     /// Product lines in creation order.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn product_lines(
         &self,
         ctx: &Context<'_>,
@@ -67,6 +68,7 @@ impl ProductQuery {
     }
 
     /// Products in creation order.
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,

@@ -9,6 +9,7 @@ mod customers;
 mod fixtures;
 mod graphiql;
 mod groups;
+mod hardening;
 mod helpers;
 mod migrations;
 mod money;

@@ -58,6 +58,7 @@ impl CustomerGroup {
 
     /// Members: customers of a `TYPE` group, or direct members of a `PRICING`
     /// group (`Everyone` has every customer).
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

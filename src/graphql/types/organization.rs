@@ -52,6 +52,7 @@ impl Organization {
         Ok(groups.unwrap_or_default().into_iter().map(CustomerGroup).collect())
     }
 
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,

@@ -75,6 +75,7 @@ impl PriceList {
 
     /// The list's prices, optionally for one product or currency.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn prices(
         &self,
         ctx: &Context<'_>,

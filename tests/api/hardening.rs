@@ -1,0 +1,278 @@
+//! Request shapes that must not take the server down or change anything
+//! (SPEC §8): each refused before it executes, with nothing written.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use pricegraph::auth::Auth;
+use pricegraph::graphql::SchemaOptions;
+use pricegraph::http::HttpOptions;
+use serde_json::{Value, json};
+
+use crate::fixtures::{customer, pricing_group};
+use crate::helpers::{Backend, Response, TestApp};
+
+const CREATE: &str = r#"mutation { createCustomerGroup(input: { name: "Sneaky" }) { customerGroup { id } } }"#;
+
+async fn organizations(app: &TestApp) -> i64 {
+    app.data("{ organizations(first: 1) { totalCount } }", json!({})).await["organizations"]["totalCount"]
+        .as_i64()
+        .unwrap_or_default()
+}
+
+async fn groups(app: &TestApp) -> i64 {
+    app.data("{ customerGroups(first: 1) { totalCount } }", json!({})).await["customerGroups"]["totalCount"]
+        .as_i64()
+        .unwrap_or_default()
+}
+
+fn post_json(body: impl Into<Body>) -> Request<Body> {
+    Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(body.into())
+        .expect("a request")
+}
+
+fn code(response: &Response) -> String {
+    response.body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn too_deep_a_query_is_refused_before_it_runs() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let before = organizations(&app).await;
+    let parents = "parent { ".repeat(16) + "name" + &" }".repeat(16);
+    let deep = format!("{{ organizations(first: 1) {{ edges {{ node {{ {parents} }} }} }} }}");
+    let response = app.request(post_json(json!({ "query": deep }).to_string())).await;
+    assert_eq!(code(&response), "QUERY_TOO_DEEP", "{}", response.body);
+    assert_eq!(response.body["data"], Value::Null);
+    // A mutation nested too deep writes nothing.
+    let deep_mutation =
+        format!("mutation {{ createOrganization(input: {{ name: \"Deep\" }}) {{ organization {{ {parents} }} }} }}");
+    let response = app
+        .request(post_json(json!({ "query": deep_mutation }).to_string()))
+        .await;
+    assert_eq!(code(&response), "QUERY_TOO_DEEP", "{}", response.body);
+    assert_eq!(organizations(&app).await, before);
+}
+
+#[tokio::test]
+async fn too_complex_a_query_is_refused_before_it_runs() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    // 100 groups × 100 members × their fields: a million-row answer.
+    let wide = "{ customerGroups(first: 100) { edges { node { customers(first: 100) { edges { node {
+        id email name groups { name } } } } } } } }";
+    let response = app.request(post_json(json!({ "query": wide }).to_string())).await;
+    assert_eq!(code(&response), "QUERY_TOO_COMPLEX", "{}", response.body);
+    // The everyday storefront page is well within the limit.
+    let storefront = "{ products(first: 50) { edges { node { id resolvedPrice(currency: \"USD\") {
+        amount { amount currencyCode } source } } } } }";
+    app.data(storefront, json!({})).await;
+}
+
+#[tokio::test]
+async fn pages_must_be_between_1_and_100() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for first in [0, 101, -1] {
+        let body = app
+            .graphql(
+                "query($n: Int) { customers(first: $n) { totalCount } }",
+                json!({ "n": first }),
+            )
+            .await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{first}: {body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_batch_of_more_than_ten_runs_nothing() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let before = groups(&app).await;
+    let batch: Vec<Value> = (0..11)
+        .map(|n| json!({ "query": format!("mutation {{ createCustomerGroup(input: {{ name: \"B{n}\" }}) {{ customerGroup {{ id }} }} }}") }))
+        .collect();
+    let response = app.request(post_json(Value::Array(batch).to_string())).await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(code(&response), "BATCH_TOO_LARGE", "{}", response.body);
+    assert_eq!(groups(&app).await, before);
+    // Ten is fine.
+    let batch: Vec<Value> = (0..10).map(|_| json!({ "query": "{ __typename }" })).collect();
+    let response = app.request(post_json(Value::Array(batch).to_string())).await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.body.as_array().map(Vec::len), Some(10));
+}
+
+#[tokio::test]
+async fn a_body_over_one_mib_is_refused_with_413() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let before = groups(&app).await;
+    let padding = " ".repeat(1 << 20);
+    let body = format!(r#"{{"query": "{CREATE}"{padding}}}"#).replace(r#""{CREATE}""#, &json!(CREATE).to_string());
+    // With a Content-Length: refused before a byte is read.
+    let response = app.request(post_json(body.clone())).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(code(&response), "PAYLOAD_TOO_LARGE");
+    // Streamed without a length: cut while reading.
+    let chunks = futures_util::stream::iter(
+        body.into_bytes()
+            .chunks(64 * 1024)
+            .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+            .collect::<Vec<_>>(),
+    );
+    let response = app.request(post_json(Body::from_stream(chunks))).await;
+    assert_eq!(response.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(groups(&app).await, before);
+}
+
+#[tokio::test]
+async fn mutations_need_a_json_post() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let before = groups(&app).await;
+    // GET: 405, and it says what is allowed.
+    let uri = format!(
+        "/graphql?query={}",
+        url::form_urlencoded::byte_serialize(CREATE.as_bytes()).collect::<String>()
+    );
+    let response = app.router.clone();
+    let raw = tower::ServiceExt::oneshot(response, Request::get(&uri).body(Body::empty()).expect("a request"))
+        .await
+        .expect("an answer");
+    assert_eq!(raw.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        raw.headers().get(header::ALLOW).map(|v| v.as_bytes()),
+        Some(&b"POST"[..])
+    );
+    // A cross-site page can POST these without asking: all refused.
+    let body = json!({ "query": CREATE }).to_string();
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "application/graphql",
+    ] {
+        let request = Request::post("/graphql")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body.clone()))
+            .expect("a request");
+        let response = app.request(request).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{content_type}");
+    }
+    let request = Request::post("/graphql").body(Body::from(body)).expect("a request");
+    assert_eq!(
+        app.request(request).await.status,
+        StatusCode::BAD_REQUEST,
+        "no content type"
+    );
+    assert_eq!(groups(&app).await, before);
+    // Queries by GET still work.
+    let uri = format!(
+        "/graphql?query={}",
+        url::form_urlencoded::byte_serialize(b"{ customerGroups(first: 1) { totalCount } }").collect::<String>()
+    );
+    let response = app
+        .request(Request::get(&uri).body(Body::empty()).expect("a request"))
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.body["data"]["customerGroups"]["totalCount"], before);
+}
+
+#[tokio::test]
+async fn a_slow_request_is_cut_with_timeout() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let impatient = app.served_with(
+        Auth::open(),
+        HttpOptions {
+            request_timeout: Duration::from_nanos(1),
+            ..HttpOptions::default()
+        },
+    );
+    let response = impatient
+        .request(post_json(
+            json!({ "query": "{ customers(first: 100) { totalCount edges { node { email } } } }" }).to_string(),
+        ))
+        .await;
+    assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE, "{}", response.body);
+    assert_eq!(code(&response), "TIMEOUT");
+}
+
+#[tokio::test]
+async fn a_database_failure_shows_no_detail() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let someone = customer(&app, "someone@example.com", json!({})).await;
+    let group = pricing_group(&app, "VIP").await;
+    app.db.conn.clone().close().await.expect("the pool closes");
+    let queries = [
+        json!({ "query": "{ customers(first: 5) { edges { node { email } } } }" }),
+        json!({ "query": "query($c: ID!) { customer(id: $c) { email groups { name } } }", "variables": { "c": someone } }),
+        json!({ "query": "mutation($g: ID!) { updateCustomerGroup(input: { id: $g, name: \"X\" }) { userErrors { message } } }",
+            "variables": { "g": group } }),
+    ];
+    for query in queries {
+        let response = app.request(post_json(query.to_string())).await;
+        let text = response.body.to_string();
+        assert!(text.contains("Internal server error"), "{text}");
+        assert_eq!(code(&response), "INTERNAL", "{text}");
+        assert!(
+            response.body["errors"][0]["extensions"]["requestId"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()),
+            "{text}"
+        );
+        for secret in ["sqlite", "test.db", "/tmp", "SELECT", "pool", "customer_group", "sqlx"] {
+            assert!(
+                !text.to_lowercase().contains(&secret.to_lowercase()),
+                "{secret} leaked: {text}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_production_profile_hides_the_schema_and_graphiql() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let production = app.served_with(
+        Auth::open(),
+        HttpOptions {
+            schema: SchemaOptions {
+                production: true,
+                ..SchemaOptions::default()
+            },
+            ..HttpOptions::default()
+        },
+    );
+    let introspection = production
+        .request(post_json(
+            json!({ "query": "{ __schema { types { name } } }" }).to_string(),
+        ))
+        .await;
+    assert_eq!(
+        introspection.body["data"]["__schema"],
+        Value::Null,
+        "{}",
+        introspection.body
+    );
+    let typo = production
+        .request(post_json(
+            json!({ "query": "{ custmerGroups(first: 1) { totalCount } }" }).to_string(),
+        ))
+        .await;
+    assert!(!typo.body.to_string().contains("Did you mean"), "{}", typo.body);
+    let graphiql = production
+        .request(Request::get("/graphql").body(Body::empty()).expect("a request"))
+        .await;
+    assert_eq!(graphiql.status, StatusCode::NOT_FOUND);
+    // The development profile offers them.
+    let typo = app
+        .request(post_json(
+            json!({ "query": "{ custmerGroups(first: 1) { totalCount } }" }).to_string(),
+        ))
+        .await;
+    assert!(typo.body.to_string().contains("Did you mean"), "{}", typo.body);
+}
