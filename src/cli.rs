@@ -12,7 +12,7 @@ use crate::http::{AppState, Server, shutdown_signal};
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve(args) => serve(args).await,
+        Command::Serve(args) => serve(*args).await,
         Command::Migrate(args) => {
             init_logs(LogFormat::Text);
             let db = connect(&args, CacheOptions::off()).await?;
