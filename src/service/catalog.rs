@@ -91,18 +91,21 @@ pub async fn delete_line(store: &Db, raw_id: &str, version: Option<i32>) -> Serv
     let line = find_ref::<product_line::Entity>(db, &["id"], "product line", raw_id).await?;
     check_version(version, line.version, "product line")?;
     let txn = db.begin().await?;
+    // A write first: SQLite then takes the write lock at once (waiting out
+    // the busy timeout), where a read first would make the later write fail
+    // outright if another writer committed in between.
+    product::Entity::update_many()
+        .col_expr(product::Column::ProductLineId, Option::<Uuid>::None.into())
+        .col_expr(product::Column::UpdatedAt, now().into())
+        .filter(product::Column::ProductLineId.eq(line.id))
+        .exec(&txn)
+        .await?;
     let listing: Vec<Uuid> = group_line::Entity::find()
         .select_only()
         .column(group_line::Column::GroupId)
         .filter(group_line::Column::ProductLineId.eq(line.id))
         .into_tuple()
         .all(&txn)
-        .await?;
-    product::Entity::update_many()
-        .col_expr(product::Column::ProductLineId, Option::<Uuid>::None.into())
-        .col_expr(product::Column::UpdatedAt, now().into())
-        .filter(product::Column::ProductLineId.eq(line.id))
-        .exec(&txn)
         .await?;
     group_line::Entity::delete_many()
         .filter(group_line::Column::ProductLineId.eq(line.id))

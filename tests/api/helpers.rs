@@ -124,8 +124,18 @@ impl TestApp {
 
     /// A second server on the same database, with a cache of its own.
     pub async fn twin(&self, cache: CacheOptions) -> TestApp {
+        self.reopened(2, cache).await
+    }
+
+    /// A second server on the same database with a pool of `connections`,
+    /// for tests of concurrent writers.
+    pub async fn pooled(&self, connections: u32) -> TestApp {
+        self.reopened(connections, CacheOptions::default()).await
+    }
+
+    async fn reopened(&self, max_connections: u32, cache: CacheOptions) -> TestApp {
         let options = DbOptions {
-            max_connections: 2,
+            max_connections,
             schema: self.schema.clone(),
             cache,
         };

@@ -5,6 +5,7 @@ mod cache_bus;
 mod cache_model;
 mod cache_redis;
 mod catalog;
+mod concurrency;
 mod customers;
 mod fixtures;
 mod graphiql;
