@@ -248,7 +248,10 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
             return graphql_error(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                format!("the body is not a GraphQL request (or a batch of them): {error}"),
+                format!(
+                    "the body is not a GraphQL request (or a batch of them): {}",
+                    explain_bad_request(&bytes).unwrap_or_else(|| error.to_string())
+                ),
             );
         }
     };
@@ -266,6 +269,40 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
         );
     }
     execute(&state, &parts.headers, batch).await
+}
+
+/// Names the member of a JSON body that is not a GraphQL request, where
+/// serde's untagged error ("data did not match any variant") would not.
+fn explain_bad_request(bytes: &[u8]) -> Option<String> {
+    fn member(request: &serde_json::Value, at: &str) -> Option<String> {
+        let Some(object) = request.as_object() else {
+            return Some(format!("{at}must be an object with a `query` string"));
+        };
+        let wrong = |key: &str, ok: fn(&serde_json::Value) -> bool| object.get(key).is_some_and(|v| !ok(v));
+        match () {
+            _ if !object.get("query").is_some_and(|q| q.is_string()) => Some(format!("{at}`query` must be a string")),
+            _ if wrong("variables", |v| v.is_object() || v.is_null()) => {
+                Some(format!("{at}`variables` must be an object"))
+            }
+            _ if wrong("operationName", |v| v.is_string() || v.is_null()) => {
+                Some(format!("{at}`operationName` must be a string"))
+            }
+            _ if wrong("extensions", |v| v.is_object() || v.is_null()) => {
+                Some(format!("{at}`extensions` must be an object"))
+            }
+            _ => None,
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
+        serde_json::Value::Array(requests) if requests.is_empty() => {
+            Some("a batch must hold at least one operation".into())
+        }
+        serde_json::Value::Array(requests) => requests
+            .iter()
+            .enumerate()
+            .find_map(|(index, request)| member(request, &format!("operation {index}: "))),
+        request => member(&request, ""),
+    }
 }
 
 /// Authenticates, then runs a request (or a batch), each operation with

@@ -276,3 +276,33 @@ async fn the_production_profile_hides_the_schema_and_graphiql() {
         .await;
     assert!(typo.body.to_string().contains("Did you mean"), "{}", typo.body);
 }
+
+#[tokio::test]
+async fn a_body_that_is_not_a_graphql_request_is_told_which_member_is_wrong() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let cases = [
+        (r#"{"query": 5}"#, "`query` must be a string"),
+        (
+            r#"{"query": "{ __typename }", "variables": [1]}"#,
+            "`variables` must be an object",
+        ),
+        (
+            r#"{"query": "{ __typename }", "operationName": 7}"#,
+            "`operationName` must be a string",
+        ),
+        (
+            r#"[{"query": "{ __typename }"}, "x"]"#,
+            "operation 1: must be an object",
+        ),
+        (r#""{ __typename }""#, "must be an object with a `query` string"),
+        (r#"{"query": "#, "EOF while parsing"),
+    ];
+    for (body, expected) in cases {
+        let response = app.request(post_json(body)).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(code(&response), "BAD_REQUEST", "{body}");
+        let message = response.body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(expected), "{body}: {message}");
+    }
+    app.cleanup().await;
+}

@@ -12,6 +12,7 @@ use http_body_util::BodyExt;
 use pricegraph::cache::CacheOptions;
 use pricegraph::db::{Db, DbOptions};
 use pricegraph::{AppState, build_app};
+use proptest::test_runner::{Config, RngSeed};
 use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -252,4 +253,27 @@ pub fn id(value: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("no id in {value}"))
         .to_owned()
+}
+
+/// proptest's own settings from `PROPTEST_*` variables, with `default_cases`
+/// cases when `PROPTEST_CASES` is unset, bounded shrinking (each step is a
+/// round trip) and a seed to print, so every failure can be replayed.
+pub fn proptest_config(default_cases: u32) -> (Config, u64) {
+    let mut config = Config::default();
+    if std::env::var_os("PROPTEST_CASES").is_none() {
+        config.cases = default_cases;
+    }
+    if std::env::var_os("PROPTEST_MAX_SHRINK_ITERS").is_none() {
+        config.max_shrink_iters = 200;
+    }
+    if std::env::var_os("PROPTEST_MAX_SHRINK_TIME").is_none() {
+        config.max_shrink_time = 60_000;
+    }
+    config.failure_persistence = None;
+    let seed = match config.rng_seed {
+        RngSeed::Fixed(seed) => seed,
+        RngSeed::Random => rand::random(),
+    };
+    config.rng_seed = RngSeed::Fixed(seed);
+    (config, seed)
 }

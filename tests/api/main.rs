@@ -8,6 +8,7 @@ mod catalog;
 mod concurrency;
 mod customers;
 mod fixtures;
+mod fuzz;
 mod graphiql;
 mod groups;
 mod hardening;

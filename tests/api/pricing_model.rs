@@ -25,7 +25,7 @@ use migration::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
 use proptest::collection::{btree_map, btree_set, vec};
 use proptest::option;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, RngSeed, TestCaseError, TestRunner};
+use proptest::test_runner::{TestCaseError, TestRunner};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -35,7 +35,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, DbErr, EntityT
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, backends};
+use crate::helpers::{TestApp, backends, proptest_config};
 
 const LINES: usize = 2;
 /// Every tier starts at 1..=3 and ends at most 2 later, so asking 1..=6
@@ -831,36 +831,13 @@ async fn check(app: &TestApp, world: &World) -> Result<(), TestCaseError> {
     }
 }
 
-/// proptest's own settings from `PROPTEST_*` variables, with a thousand
-/// worlds by default, bounded shrinking (each step is a database round trip)
-/// and a seed that is always printed, so every failure can be replayed.
-fn config() -> (Config, u64) {
-    let mut config = Config::default();
-    if std::env::var_os("PROPTEST_CASES").is_none() {
-        config.cases = 1000;
-    }
-    if std::env::var_os("PROPTEST_MAX_SHRINK_ITERS").is_none() {
-        config.max_shrink_iters = 200;
-    }
-    if std::env::var_os("PROPTEST_MAX_SHRINK_TIME").is_none() {
-        config.max_shrink_time = 60_000;
-    }
-    config.failure_persistence = None;
-    let seed = match config.rng_seed {
-        RngSeed::Fixed(seed) => seed,
-        RngSeed::Random => rand::random(),
-    };
-    config.rng_seed = RngSeed::Fixed(seed);
-    (config, seed)
-}
-
 #[test]
 fn price_resolution_agrees_with_a_reference_model_on_random_worlds() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a runtime");
-    let (config, seed) = config();
+    let (config, seed) = proptest_config(1000);
     for backend in backends() {
         let app = runtime.block_on(TestApp::spawn(backend));
         let started = std::time::Instant::now();
