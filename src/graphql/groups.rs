@@ -239,9 +239,9 @@ impl GroupMutation {
     ) -> Result<AddPriceListToGroupPayload> {
         let result =
             groups::add_price_list(db(ctx), &input.group_id, &input.price_list_id, input.priority.into()).await;
-        AddPriceListToGroupPayload::from_result(result, |l| CustomerGroupPriceList {
-            link: l.link,
-            price_list: Some(l.price_list),
+        AddPriceListToGroupPayload::from_result(result, |linked| CustomerGroupPriceList {
+            link: linked.link.link,
+            price_list: Some(linked.link.price_list),
             group: None,
         })
     }
@@ -252,7 +252,7 @@ impl GroupMutation {
         input: RemovePriceListFromGroupInput,
     ) -> Result<RemovePriceListFromGroupPayload> {
         let result = groups::remove_price_list(db(ctx), &input.group_id, &input.price_list_id).await;
-        RemovePriceListFromGroupPayload::from_result(result, CustomerGroup)
+        RemovePriceListFromGroupPayload::from_result(result, |unlinked| CustomerGroup(unlinked.group))
     }
 
     async fn set_group_product_lines(

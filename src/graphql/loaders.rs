@@ -32,6 +32,8 @@ use crate::service::resolution::{self, PriceQuery, PricedItem, Profile};
 
 pub type LoadError = Arc<DbErr>;
 
+pub use crate::service::groups::PriceListLink;
+
 /// Entities whose primary key is a single `id` uuid.
 pub trait IdEntity: EntityTrait {
     const ID: Self::Column;
@@ -133,42 +135,16 @@ impl Loader<Uuid> for GroupsByOrganizationLoader {
     }
 }
 
-/// A link between a group and a price list, with the list.
-#[derive(Clone, Debug)]
-pub struct LinkWithList {
-    pub link: link::Model,
-    pub price_list: price_list::Model,
-}
-
-/// A group's price lists in the order resolution walks them: priority, then
-/// the list's creation time, then its id (SPEC §4 step 4).
+/// A group's price lists in the order resolution walks them (see
+/// [`crate::service::groups::price_list_links`]).
 pub struct PriceListLinksByGroupLoader(DatabaseConnection);
 
 impl Loader<Uuid> for PriceListLinksByGroupLoader {
-    type Value = Vec<LinkWithList>;
+    type Value = Vec<PriceListLink>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = link::Entity::find()
-            .filter(link::Column::GroupId.is_in(keys.iter().copied()))
-            .find_also_related(price_list::Entity)
-            .order_by_asc(link::Column::Priority)
-            .order_by_asc(price_list::Column::CreatedAt)
-            .order_by_asc(price_list::Column::Id)
-            .all(&self.0)
-            .await?;
-        Ok(group_by_key(
-            keys,
-            rows.into_iter().filter_map(|(link, list)| {
-                Some((
-                    link.group_id,
-                    LinkWithList {
-                        link,
-                        price_list: list?,
-                    },
-                ))
-            }),
-        ))
+        Ok(crate::service::groups::price_list_links(&self.0, keys).await?)
     }
 }
 

@@ -1,8 +1,6 @@
 //! `/admin/pricing/customer-groups`: the seed 002 endpoints, each a call of
 //! [`crate::service::groups`], as the GraphQL mutations make them.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
@@ -10,15 +8,14 @@ use axum::response::IntoResponse;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
+use entity::customer_group;
 use entity::values::GroupKind;
-use entity::{customer_group, customer_group_price_list as link, price_list};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, JsonValue, QueryFilter, QueryOrder};
+use sea_orm::{DatabaseConnection, JsonValue};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::error::{ApiError, PathFields};
 use super::input::{Fields, JsonBody, PathParams, QueryParams};
-use crate::error::ServiceResult;
 use crate::http::AppState;
 use crate::service::page::{Direction, MAX_PAGE_SIZE, PageRequest};
 use crate::service::{find_ref, groups};
@@ -75,7 +72,7 @@ struct PageInfo {
 }
 
 impl Group {
-    fn new(group: customer_group::Model, links: Vec<link::Model>) -> Self {
+    fn new(group: customer_group::Model, links: Vec<groups::PriceListLink>) -> Self {
         Self {
             id: group.id,
             name: group.name,
@@ -92,8 +89,8 @@ impl Group {
             price_lists: links
                 .into_iter()
                 .map(|l| PriceListLink {
-                    price_list_id: l.price_list_id,
-                    priority: l.priority,
+                    price_list_id: l.link.price_list_id,
+                    priority: l.link.priority,
                 })
                 .collect(),
             created_at: timestamp(group.created_at),
@@ -108,31 +105,11 @@ fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-/// The price-list links of many groups in one statement, every group
-/// present, in the order resolution walks them (priority, then the list's
-/// creation, then its id), as GraphQL's `PriceListLinksByGroupLoader` does.
-async fn links_by_group(db: &DatabaseConnection, ids: &[Uuid]) -> ServiceResult<HashMap<Uuid, Vec<link::Model>>> {
-    let mut grouped: HashMap<Uuid, Vec<link::Model>> = ids.iter().map(|id| (*id, Vec::new())).collect();
-    if ids.is_empty() {
-        return Ok(grouped);
-    }
-    let rows = link::Entity::find()
-        .filter(link::Column::GroupId.is_in(ids.iter().copied()))
-        .inner_join(price_list::Entity)
-        .order_by_asc(link::Column::Priority)
-        .order_by_asc(price_list::Column::CreatedAt)
-        .order_by_asc(price_list::Column::Id)
-        .all(db)
-        .await?;
-    for row in rows {
-        grouped.entry(row.group_id).or_default().push(row);
-    }
-    Ok(grouped)
-}
-
 /// One group with its links.
 async fn with_links(db: &DatabaseConnection, group: customer_group::Model) -> Result<Group, ApiError> {
-    let mut links = links_by_group(db, &[group.id]).await.map_err(ApiError::service(&[]))?;
+    let mut links = groups::price_list_links(db, &[group.id])
+        .await
+        .map_err(ApiError::internal)?;
     let links = links.remove(&group.id).unwrap_or_default();
     Ok(Group::new(group, links))
 }
@@ -192,7 +169,7 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         .map_err(ApiError::service(&[]))?;
     let total_count = groups::count(db, &filter).await.map_err(ApiError::service(&[]))?;
     let ids: Vec<Uuid> = page.items.iter().map(|g| g.id).collect();
-    let mut links = links_by_group(db, &ids).await.map_err(ApiError::service(&[]))?;
+    let mut links = groups::price_list_links(db, &ids).await.map_err(ApiError::internal)?;
     let end_cursor = ids.last().copied().map(encode_cursor);
     let customer_groups = page
         .items
@@ -337,9 +314,8 @@ pub async fn delete(
 }
 
 /// `POST /admin/pricing/customer-groups/:id/price-lists`: links a price list
-/// at a priority, or changes the priority of a pair already linked (the
-/// service keeps one link per pair and does not say which happened, so both
-/// answer 201 with the group).
+/// at a priority (201), or changes the priority of a pair already linked
+/// (200): there is one link per pair. Either way the answer is the group.
 pub async fn add_price_list(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -351,8 +327,13 @@ pub async fn add_price_list(
     let linked = groups::add_price_list(&state.db, &id, &price_list_id, priority)
         .await
         .map_err(ApiError::service(GROUP_PATH))?;
-    let group = find_group(&state.db.conn, &linked.link.group_id.to_string()).await?;
-    Ok((StatusCode::CREATED, Json(with_links(&state.db.conn, group).await?)))
+    let status = if linked.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let group = find_group(&state.db.conn, &linked.link.link.group_id.to_string()).await?;
+    Ok((status, Json(with_links(&state.db.conn, group).await?)))
 }
 
 /// `DELETE /admin/pricing/customer-groups/:id/price-lists/:priceListId`.
@@ -362,25 +343,17 @@ pub async fn remove_price_list(
     State(state): State<AppState>,
     PathParams((id, price_list_id)): PathParams<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let db = &state.db.conn;
-    let group = find_group(db, &id).await?;
-    let links = links_by_group(db, &[group.id]).await.map_err(ApiError::service(&[]))?;
-    let linked = Uuid::parse_str(price_list_id.trim()).is_ok_and(|list| {
-        links
-            .get(&group.id)
-            .is_some_and(|l| l.iter().any(|l| l.price_list_id == list))
-    });
-    if !linked {
+    let unlinked = groups::remove_price_list(&state.db, &id, &price_list_id)
+        .await
+        .map_err(ApiError::service(LINK_PATH))?;
+    if !unlinked.removed {
         return Err(ApiError::not_found(
             "priceListId",
             format!(
                 "price list '{price_list_id}' is not linked to customer group '{}'",
-                group.name
+                unlinked.group.name
             ),
         ));
     }
-    groups::remove_price_list(&state.db, &id, &price_list_id)
-        .await
-        .map_err(ApiError::service(LINK_PATH))?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,7 +1,7 @@
 //! Customer groups: `TYPE` groups classify, `PRICING` groups price (seed 003).
 //! Also the group's links: memberships, price lists and product lines.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use entity::values::GroupKind;
 use entity::{
@@ -11,7 +11,7 @@ use entity::{
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue,
-    QueryFilter, TransactionTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -70,6 +70,45 @@ pub struct GroupFilter {
 pub struct PriceListLink {
     pub link: link::Model,
     pub price_list: price_list::Model,
+}
+
+/// What [`add_price_list`] did: the link as it left it, and whether the pair
+/// was linked before (then only its priority may have changed).
+#[derive(Clone, Debug)]
+pub struct Linked {
+    pub link: PriceListLink,
+    pub created: bool,
+}
+
+/// The price-list links of many groups in one statement, every group
+/// present, each group's in the order resolution walks them: priority, then
+/// the list's creation time, then its id (SPEC §4 step 4). GraphQL's loader
+/// and the REST endpoints both read links through here.
+pub async fn price_list_links(
+    db: &impl ConnectionTrait,
+    group_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<PriceListLink>>, sea_orm::DbErr> {
+    let mut grouped: HashMap<Uuid, Vec<PriceListLink>> = group_ids.iter().map(|id| (*id, Vec::new())).collect();
+    if group_ids.is_empty() {
+        return Ok(grouped);
+    }
+    let rows = link::Entity::find()
+        .filter(link::Column::GroupId.is_in(group_ids.iter().copied()))
+        .find_also_related(price_list::Entity)
+        .order_by_asc(link::Column::Priority)
+        .order_by_asc(price_list::Column::CreatedAt)
+        .order_by_asc(price_list::Column::Id)
+        .all(db)
+        .await?;
+    for (link, price_list) in rows {
+        if let Some(price_list) = price_list {
+            grouped
+                .entry(link.group_id)
+                .or_default()
+                .push(PriceListLink { link, price_list });
+        }
+    }
+    Ok(grouped)
 }
 
 fn filtered(filter: &GroupFilter) -> sea_orm::Select<customer_group::Entity> {
@@ -501,7 +540,7 @@ pub async fn add_price_list(
     raw_group_id: &str,
     raw_price_list_id: &str,
     raw_priority: i64,
-) -> ServiceResult<PriceListLink> {
+) -> ServiceResult<Linked> {
     let db = &store.conn;
     let mut problems = Problems::default();
     let group = pricing_group_for_links(db, raw_group_id, "have price lists").await;
@@ -522,31 +561,46 @@ pub async fn add_price_list(
     };
     problems.into_result()?;
     let priority = priority.unwrap_or_default();
+    let before = link::Entity::find_by_id((group.id, list.id)).one(db).await?;
+    let created = before.is_none();
     insert_link(db, group.id, list.id, priority).await?;
-    let link = link::Entity::find_by_id((group.id, list.id))
-        .one(db)
-        .await?
-        .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?;
+    let link = match before {
+        // The upsert changes only the priority of a pair already linked.
+        Some(before) => link::Model { priority, ..before },
+        None => link::Entity::find_by_id((group.id, list.id))
+            .one(db)
+            .await?
+            .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?,
+    };
     store.cache.groups_changed(&[link.group_id]).await;
-    Ok(PriceListLink { link, price_list: list })
+    Ok(Linked {
+        created,
+        link: PriceListLink { link, price_list: list },
+    })
+}
+
+/// What [`remove_price_list`] did: the group, and whether a link went.
+#[derive(Clone, Debug)]
+pub struct Unlinked {
+    pub group: customer_group::Model,
+    pub removed: bool,
 }
 
 /// Unlinks a price list from a group; unlinking a pair that is not linked is a no-op.
-pub async fn remove_price_list(
-    store: &Db,
-    raw_group_id: &str,
-    raw_price_list_id: &str,
-) -> ServiceResult<customer_group::Model> {
+pub async fn remove_price_list(store: &Db, raw_group_id: &str, raw_price_list_id: &str) -> ServiceResult<Unlinked> {
     let db = &store.conn;
     let group = existing(db, &["groupId"], raw_group_id).await?;
     let list = super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await?;
-    link::Entity::delete_many()
+    let deleted = link::Entity::delete_many()
         .filter(link::Column::GroupId.eq(group.id))
         .filter(link::Column::PriceListId.eq(list.id))
         .exec(db)
         .await?;
-    store.cache.groups_changed(&[group.id]).await;
-    Ok(group)
+    let removed = deleted.rows_affected > 0;
+    if removed {
+        store.cache.groups_changed(&[group.id]).await;
+    }
+    Ok(Unlinked { group, removed })
 }
 
 /// Replaces the product lines a `PRICING` group may order from (seed 003).
