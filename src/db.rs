@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
 use crate::cache::{Cache, CacheOptions};
 
@@ -92,8 +92,19 @@ impl Db {
         self.statements.load(Ordering::Relaxed)
     }
 
+    /// Applies pending migrations. On PostgreSQL they run in one transaction
+    /// that first takes an advisory lock on the current schema, so instances
+    /// starting at once apply each migration once: the second waits, then
+    /// finds nothing pending. (SQLite's write lock serializes them already.)
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        migration::Migrator::up(&self.conn, None).await
+        if self.conn.get_database_backend() != DbBackend::Postgres {
+            return migration::Migrator::up(&self.conn, None).await;
+        }
+        let txn = self.conn.begin().await?;
+        txn.execute_unprepared("SELECT pg_advisory_xact_lock(hashtext('pricegraph.migrate:' || current_schema()))")
+            .await?;
+        migration::Migrator::up(&txn, None).await?;
+        txn.commit().await
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {

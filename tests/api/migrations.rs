@@ -28,3 +28,43 @@ async fn migrations_go_up_down_and_up_again() {
     })
     .await;
 }
+
+/// Two instances starting at once on one PostgreSQL schema: both succeed,
+/// and every migration is applied once (the advisory lock serializes them).
+#[tokio::test]
+async fn concurrent_migrations_on_postgres_apply_each_migration_once() {
+    use pricegraph::db::{Db, DbOptions};
+    use sea_orm::ConnectionTrait;
+    if !crate::helpers::backends().contains(&crate::helpers::Backend::Postgres) {
+        return; // PostgreSQL only: SQLite's file lock serializes migrations.
+    }
+    let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let admin = Db::connect(&url, &DbOptions::default())
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
+    let schema = format!("m_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .conn
+        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create schema");
+    let options = DbOptions {
+        max_connections: 2,
+        schema: Some(schema.clone()),
+        ..DbOptions::default()
+    };
+    let (first, second) = (
+        Db::connect(&url, &options).await.expect("opens"),
+        Db::connect(&url, &options).await.expect("opens"),
+    );
+    let (a, b) = tokio::join!(first.migrate(), second.migrate());
+    let applied = Migrator::get_applied_migrations(&first.conn).await.map(|m| m.len());
+    admin
+        .conn
+        .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
+        .await
+        .expect("drop schema");
+    a.expect("the first migration succeeds");
+    b.expect("the second migration succeeds");
+    assert_eq!(applied.expect("status"), Migrator::migrations().len());
+}
