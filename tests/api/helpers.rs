@@ -74,20 +74,7 @@ impl TestApp {
                 (db, Place::Sqlite(dir), url, None)
             }
             Backend::Postgres => {
-                let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-                let options = DbOptions {
-                    max_connections: 2,
-                    ..DbOptions::default()
-                };
-                let admin = Db::connect(&url, &options)
-                    .await
-                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                admin
-                    .conn
-                    .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-                    .await
-                    .expect("create schema");
+                let (url, admin, schema) = postgres_schema().await;
                 let options = DbOptions {
                     max_connections: 4,
                     schema: Some(schema.clone()),
@@ -228,6 +215,27 @@ impl TestApp {
         let result = f.await;
         (self.db.statement_count() - before, result)
     }
+}
+
+/// An empty schema of its own in `TEST_DATABASE_URL`'s database: the URL, a
+/// connection outside the schema (to drop it with), and the schema's name.
+/// A set URL that cannot be reached fails the test.
+pub async fn postgres_schema() -> (String, Db, String) {
+    let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+    let options = DbOptions {
+        max_connections: 2,
+        ..DbOptions::default()
+    };
+    let admin = Db::connect(&url, &options)
+        .await
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    admin
+        .conn
+        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
+        .await
+        .expect("create schema");
+    (url, admin, schema)
 }
 
 /// Runs `test` once per backend, each time on a fresh database.

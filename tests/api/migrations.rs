@@ -38,16 +38,7 @@ async fn concurrent_migrations_on_postgres_apply_each_migration_once() {
     if !crate::helpers::backends().contains(&crate::helpers::Backend::Postgres) {
         return; // PostgreSQL only: SQLite's file lock serializes migrations.
     }
-    let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
-    let admin = Db::connect(&url, &DbOptions::default())
-        .await
-        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
-    let schema = format!("m_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .conn
-        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("create schema");
+    let (url, admin, schema) = crate::helpers::postgres_schema().await;
     let options = DbOptions {
         max_connections: 2,
         schema: Some(schema.clone()),
