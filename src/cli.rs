@@ -1,6 +1,9 @@
 //! The subcommands of the `pricegraph` binary.
 
+mod bulk;
+
 use std::io::Write;
+use std::process::ExitCode;
 
 use anyhow::Context;
 use tracing_subscriber::EnvFilter;
@@ -10,8 +13,20 @@ use crate::config::{Command, DatabaseArgs, LogFormat, ServeArgs};
 use crate::db::{Db, DbOptions};
 use crate::http::{AppState, Server, shutdown_signal};
 
-pub async fn run(command: Command) -> anyhow::Result<()> {
+pub use bulk::ROWS_REFUSED;
+
+/// Runs a subcommand; the exit code is 0 unless the command says otherwise
+/// (an error is exit code 1).
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
+        Command::Import(args) => {
+            init_logs(LogFormat::Text);
+            return bulk::import(&args).await;
+        }
+        Command::Export(args) => {
+            init_logs(LogFormat::Text);
+            return bulk::export(&args).await;
+        }
         Command::Serve(args) => serve(*args).await,
         Command::Migrate(args) => {
             init_logs(LogFormat::Text);
@@ -46,6 +61,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
     }
+    .map(|()| ExitCode::SUCCESS)
 }
 
 fn init_logs(format: LogFormat) {
@@ -67,6 +83,16 @@ async fn connect(args: &DatabaseArgs, cache: CacheOptions) -> anyhow::Result<Db>
     Db::connect(&args.database_url, &options)
         .await
         .with_context(|| format!("cannot open the database at {}", redact(&args.database_url)))
+}
+
+/// Opens a database that must exist already: a SQLite file is not
+/// created (a mistyped path must not leave an empty database behind).
+async fn connect_existing(args: &DatabaseArgs) -> anyhow::Result<Db> {
+    let args = DatabaseArgs {
+        database_url: args.database_url.replace("mode=rwc", "mode=rw"),
+        ..args.clone()
+    };
+    connect(&args, CacheOptions::off()).await
 }
 
 /// A database URL without its password, fit for a log line.
@@ -113,13 +139,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let cache = args.cache.options();
     if !cache.enabled {
         tracing::info!("read cache off: every read goes to the database");
-    } else if let Some(redis_url) = &args.redis_url {
-        let options = crate::cache::shared::RedisOptions {
-            redis_url: redis_url.clone(),
-            key_prefix: args.redis_key_prefix.clone(),
-            timeout: std::time::Duration::from_millis(args.redis_timeout_ms.max(1)),
-            ttl: std::time::Duration::from_secs(args.redis_ttl_seconds.max(1)),
-        };
+    } else if let Some(options) = args.redis.options() {
         crate::cache::bus::start(db.cache.clone(), options).context("REDIS_URL is not a Redis URL")?;
         tracing::info!(
             ttl_seconds = cache.ttl.as_secs(),

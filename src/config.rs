@@ -21,6 +21,11 @@ pub enum Command {
     Migrate(DatabaseArgs),
     /// Load data into the database.
     Seed(SeedArgs),
+    /// Load prices or base prices from a CSV file (sku, currency,
+    /// min_quantity, max_quantity, amount), as upserts.
+    Import(ImportArgs),
+    /// Write prices or base prices as CSV, in the format `import` reads.
+    Export(ExportArgs),
     /// Write the GraphQL SDL.
     ExportSchema(ExportSchemaArgs),
     /// Print the API keys file line for a key read from standard input.
@@ -93,6 +98,21 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "PRICEGRAPH_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
+    #[command(flatten)]
+    pub redis: RedisArgs,
+    /// Load the demo data set first if the database has no customers.
+    #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub cache: CacheArgs,
+    #[command(flatten)]
+    pub security: SecurityArgs,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct RedisArgs {
     /// Redis: the cache shared by every instance, and the channel over
     /// which they tell each other what their writes changed; unset, the
     /// in-process cache serves alone.
@@ -107,15 +127,18 @@ pub struct ServeArgs {
     /// Life of a Redis entry, in seconds, spread ±10 %.
     #[arg(long, env = "PRICEGRAPH_REDIS_TTL_SECONDS", default_value_t = 3600)]
     pub redis_ttl_seconds: u64,
-    /// Load the demo data set first if the database has no customers.
-    #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
-    pub demo: bool,
-    #[command(flatten)]
-    pub cache: CacheArgs,
-    #[command(flatten)]
-    pub security: SecurityArgs,
-    #[command(flatten)]
-    pub log: LogArgs,
+}
+
+impl RedisArgs {
+    /// The Redis settings, when a Redis URL is given.
+    pub fn options(&self) -> Option<crate::cache::shared::RedisOptions> {
+        self.redis_url.as_ref().map(|url| crate::cache::shared::RedisOptions {
+            redis_url: url.clone(),
+            key_prefix: self.redis_key_prefix.clone(),
+            timeout: std::time::Duration::from_millis(self.redis_timeout_ms.max(1)),
+            ttl: std::time::Duration::from_secs(self.redis_ttl_seconds.max(1)),
+        })
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -180,6 +203,54 @@ pub struct SeedArgs {
     /// Extra generated products, for benchmarks.
     #[arg(long, default_value_t = 0)]
     pub products: u32,
+}
+
+/// What a CSV holds.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PriceTable {
+    /// One price list's prices (needs `--price-list`).
+    Prices,
+    /// The products' base prices (`max_quantity` stays empty).
+    BasePrices,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ImportArgs {
+    /// What the file holds.
+    #[arg(value_enum)]
+    pub table: PriceTable,
+    /// The CSV file; `-` for standard input.
+    pub file: PathBuf,
+    /// The price list to import into (for `prices`).
+    #[arg(long)]
+    pub price_list: Option<String>,
+    /// Report what would be created, updated and left alone; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Rows per batch; each batch is written in one transaction.
+    #[arg(long, default_value_t = crate::service::bulk::DEFAULT_BATCH_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch_rows: u64,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// With Redis set, the import invalidates what it changed in the
+    /// shared cache and tells the serving instances.
+    #[command(flatten)]
+    pub redis: RedisArgs,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// What to write.
+    #[arg(value_enum)]
+    pub table: PriceTable,
+    /// The price list to export (for `prices`).
+    #[arg(long)]
+    pub price_list: Option<String>,
+    /// Where to write the CSV; `-` for standard output.
+    #[arg(long, short, default_value = "-")]
+    pub output: PathBuf,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -1,4 +1,5 @@
-use anyhow::Context;
+use std::process::ExitCode;
+
 use pricegraph::config::Cli;
 
 /// mimalloc: a storefront request makes thousands of small allocations
@@ -6,8 +7,15 @@ use pricegraph::config::Cli;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// An error is one line on standard error and exit code 1.
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> ExitCode {
     let cli = Cli::parse_with_default();
-    pricegraph::cli::run(cli.command).await.context("pricegraph failed")
+    match pricegraph::cli::run(cli.command).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("pricegraph: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
 }

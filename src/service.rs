@@ -3,6 +3,7 @@
 //! validates its whole input (collecting every problem as a [`UserError`]),
 //! writes in a transaction, and knows nothing of GraphQL or HTTP.
 
+pub mod bulk;
 pub mod catalog;
 pub mod customers;
 pub mod groups;

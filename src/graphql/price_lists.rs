@@ -8,7 +8,7 @@ use super::connection::{CountedConnection, TotalCount, connection, page_request}
 use super::db;
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, patch};
-use super::products::{DeletePricesPayload, PriceKeyInput};
+use super::products::{DeletePricesPayload, PriceKeyInput, UpsertSummary};
 use super::types::{Price, PriceList, PriceListStatus, PriceListType};
 use crate::service::find_ref;
 use crate::service::{price_lists, prices};
@@ -128,8 +128,10 @@ payload!(UpdatePriceListPayload, price_list: PriceList);
 #[derive(SimpleObject)]
 pub struct UpsertPricesPayload {
     pub price_list: Option<PriceList>,
-    /// The written prices, in input order.
+    /// The prices as stored now, in input order.
     pub prices: Option<Vec<Price>>,
+    /// How many given tiers were new, changed, or already as given.
+    pub summary: Option<UpsertSummary>,
     pub user_errors: Vec<UserError>,
 }
 
@@ -192,13 +194,18 @@ impl PriceListMutation {
             })
             .collect();
         let result = prices::upsert_prices(db(ctx), &input.price_list_id, &inputs).await;
-        let (written, user_errors) = mutation_result(result, |(list, rows)| {
-            (PriceList(list), rows.into_iter().map(Price).collect())
+        let (written, user_errors) = mutation_result(result, |(list, rows, written)| {
+            (
+                PriceList(list),
+                (rows.into_iter().map(Price).collect(), UpsertSummary::from(written)),
+            )
         })?;
-        let (price_list, prices) = written.unzip();
+        let (price_list, written) = written.unzip();
+        let (prices, summary) = written.unzip();
         Ok(UpsertPricesPayload {
             price_list,
             prices,
+            summary,
             user_errors,
         })
     }

@@ -189,9 +189,33 @@ payload!(UpdateProductPayload, product: Product);
 
 #[derive(SimpleObject)]
 pub struct UpsertBasePricesPayload {
-    /// The written base prices, in input order.
+    /// The base prices as stored now, in input order.
     pub base_prices: Option<Vec<BasePrice>>,
+    /// How many given tiers were new, changed, or already as given.
+    pub summary: Option<UpsertSummary>,
     pub user_errors: Vec<UserError>,
+}
+
+/// What a batch upsert did with the tiers it was given (the CLI's
+/// `import` counts the same way).
+#[derive(SimpleObject)]
+pub struct UpsertSummary {
+    /// Tiers that did not exist and were added.
+    pub created: u64,
+    /// Tiers that existed with another amount or maxQuantity.
+    pub updated: u64,
+    /// Tiers already stored as given: not written.
+    pub unchanged: u64,
+}
+
+impl From<prices::Written> for UpsertSummary {
+    fn from(written: prices::Written) -> Self {
+        Self {
+            created: written.created,
+            updated: written.updated,
+            unchanged: written.unchanged,
+        }
+    }
 }
 
 /// The payload of a batch delete.
@@ -277,9 +301,13 @@ impl ProductMutation {
             })
             .collect();
         let result = prices::upsert_base_prices(db(ctx), &inputs).await;
-        let (base_prices, user_errors) = mutation_result(result, |rows| rows.into_iter().map(BasePrice).collect())?;
+        let (written, user_errors) = mutation_result(result, |(rows, written)| {
+            (rows.into_iter().map(BasePrice).collect(), UpsertSummary::from(written))
+        })?;
+        let (base_prices, summary) = written.unzip();
         Ok(UpsertBasePricesPayload {
             base_prices,
+            summary,
             user_errors,
         })
     }

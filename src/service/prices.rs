@@ -150,24 +150,24 @@ pub struct PriceKeyInput {
 }
 
 /// The identity of a tier: product, currency, first quantity.
-type TierKey = (Uuid, CurrencyCode, i32);
+pub(super) type TierKey = (Uuid, CurrencyCode, i32);
 
 /// A validated price.
 #[derive(Clone, Copy, Debug)]
-struct Tier {
-    product_id: Uuid,
-    money: Money,
-    min_quantity: i32,
-    max_quantity: Option<i32>,
+pub(super) struct Tier {
+    pub product_id: Uuid,
+    pub money: Money,
+    pub min_quantity: i32,
+    pub max_quantity: Option<i32>,
 }
 
 impl Tier {
-    fn key(&self) -> TierKey {
+    pub fn key(&self) -> TierKey {
         (self.product_id, self.money.currency(), self.min_quantity)
     }
 }
 
-fn quantity(field: &str, raw: i64) -> Result<i32, UserError> {
+pub(super) fn quantity(field: &str, raw: i64) -> Result<i32, UserError> {
     i32::try_from(raw).ok().filter(|q| *q >= 1).ok_or_else(|| {
         UserError::new(
             &[field],
@@ -181,7 +181,7 @@ pub fn currency(raw: &str) -> Result<CurrencyCode, UserError> {
     CurrencyCode::parse(raw).map_err(|e| UserError::new(&["currency"], UserErrorCode::InvalidCurrency, e.to_string()))
 }
 
-fn amount(raw: &str, currency: CurrencyCode) -> Result<Money, UserError> {
+pub(super) fn amount(raw: &str, currency: CurrencyCode) -> Result<Money, UserError> {
     Money::parse(raw, currency).map_err(|e| {
         let message = match e {
             AmountError::NotADecimal(_) => e.to_string(),
@@ -317,12 +317,6 @@ fn keys(inputs: &[PriceKeyInput], problems: &mut Problems) -> Vec<TierKey> {
     keys
 }
 
-/// The cached offers (product, currency) that writing `tiers` changes.
-fn tier_offers(tiers: &[Tier]) -> Vec<(Uuid, CurrencyCode)> {
-    let offers: HashSet<(Uuid, CurrencyCode)> = tiers.iter().map(|t| (t.product_id, t.money.currency())).collect();
-    offers.into_iter().collect()
-}
-
 /// The cached offers (product, currency) that deleting `keys` changes.
 fn key_offers(keys: &[TierKey]) -> Vec<(Uuid, CurrencyCode)> {
     let offers: HashSet<(Uuid, CurrencyCode)> = keys
@@ -338,12 +332,13 @@ const ROWS_PER_STATEMENT: usize = 500;
 const KEYS_PER_DELETE: usize = 100;
 
 /// Writes a list's prices: new tiers are added, existing tiers (same product,
-/// currency and minQuantity) get the new amount and maxQuantity. All or nothing.
+/// currency and minQuantity) get the new amount and maxQuantity; tiers
+/// already as given are left alone. All or nothing.
 pub async fn upsert_prices(
     store: &Db,
     raw_price_list_id: &str,
     inputs: &[PriceInput],
-) -> ServiceResult<(price_list::Model, Vec<price::Model>)> {
+) -> ServiceResult<(price_list::Model, Vec<price::Model>, Written)> {
     let db = &store.conn;
     let mut problems = Problems::default();
     let list = problems.gather(super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await)?;
@@ -352,50 +347,14 @@ pub async fn upsert_prices(
     let Some(list) = list else {
         unreachable!("problems were empty, so the list was found")
     };
-    let now = now();
-    let rows: Vec<price::ActiveModel> = tiers
-        .iter()
-        .map(|t| price::ActiveModel {
-            id: Set(new_id()),
-            price_list_id: Set(list.id),
-            product_id: Set(t.product_id),
-            currency: Set(t.money.currency().code().to_owned()),
-            min_quantity: Set(t.min_quantity),
-            max_quantity: Set(t.max_quantity),
-            amount_minor: Set(t.money.minor_units()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .collect();
-    let txn = db.begin().await?;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        price::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    price::Column::PriceListId,
-                    price::Column::ProductId,
-                    price::Column::Currency,
-                    price::Column::MinQuantity,
-                ])
-                .update_columns([
-                    price::Column::MaxQuantity,
-                    price::Column::AmountMinor,
-                    price::Column::UpdatedAt,
-                ])
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    let written = upsert(store, TierTable::List(list.id), &tiers).await?;
     let stored = price::Entity::find()
         .filter(price::Column::PriceListId.eq(list.id))
         .filter(price::Column::ProductId.is_in(tiers.iter().map(|t| t.product_id).collect::<BTreeSet<_>>()))
-        .all(&txn)
+        .all(db)
         .await?;
-    txn.commit().await?;
-    let written = in_input_order(&tiers, stored, |p| (p.product_id, p.currency.clone(), p.min_quantity));
-    store.cache.offers_changed(&tier_offers(&tiers)).await;
-    Ok((list, written))
+    let rows = in_input_order(&tiers, stored, |p| (p.product_id, p.currency.clone(), p.min_quantity));
+    Ok((list, rows, written))
 }
 
 /// Picks the rows of `stored` that `tiers` wrote, in the order they were given.
@@ -446,58 +405,33 @@ pub async fn delete_prices(
 }
 
 /// Writes base prices: new tiers are added, existing tiers (same product,
-/// currency and minQuantity) get the new amount. All or nothing.
-pub async fn upsert_base_prices(store: &Db, inputs: &[PriceInput]) -> ServiceResult<Vec<base_price::Model>> {
+/// currency and minQuantity) get the new amount; tiers already as given are
+/// left alone. All or nothing.
+pub async fn upsert_base_prices(store: &Db, inputs: &[PriceInput]) -> ServiceResult<(Vec<base_price::Model>, Written)> {
     let db = &store.conn;
     let mut problems = Problems::default();
     for (index, input) in inputs.iter().enumerate() {
         if input.max_quantity.is_some() {
-            problems.push(UserError::new(
-                &["prices", &index.to_string(), "maxQuantity"],
-                UserErrorCode::InvalidQuantity,
-                "a base price applies from its minQuantity up to the next tier; it has no maxQuantity",
-            ));
+            problems.push(no_base_max_quantity(&["prices", &index.to_string(), "maxQuantity"]));
         }
     }
     let tiers = tiers(db, inputs, &mut problems).await?;
     problems.into_result()?;
-    let now = now();
-    let rows: Vec<base_price::ActiveModel> = tiers
-        .iter()
-        .map(|t| base_price::ActiveModel {
-            id: Set(new_id()),
-            product_id: Set(t.product_id),
-            currency: Set(t.money.currency().code().to_owned()),
-            min_quantity: Set(t.min_quantity),
-            amount_minor: Set(t.money.minor_units()),
-            created_at: Set(now),
-            updated_at: Set(now),
-        })
-        .collect();
-    let txn = db.begin().await?;
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        base_price::Entity::insert_many(chunk.to_vec())
-            .on_conflict(
-                OnConflict::columns([
-                    base_price::Column::ProductId,
-                    base_price::Column::Currency,
-                    base_price::Column::MinQuantity,
-                ])
-                .update_columns([base_price::Column::AmountMinor, base_price::Column::UpdatedAt])
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await?;
-    }
+    let written = upsert(store, TierTable::Base, &tiers).await?;
     let stored = base_price::Entity::find()
         .filter(base_price::Column::ProductId.is_in(tiers.iter().map(|t| t.product_id).collect::<BTreeSet<_>>()))
-        .all(&txn)
+        .all(db)
         .await?;
-    txn.commit().await?;
-    store.cache.offers_changed(&tier_offers(&tiers)).await;
-    Ok(in_input_order(&tiers, stored, |p| {
-        (p.product_id, p.currency.clone(), p.min_quantity)
-    }))
+    let rows = in_input_order(&tiers, stored, |p| (p.product_id, p.currency.clone(), p.min_quantity));
+    Ok((rows, written))
+}
+
+pub(super) fn no_base_max_quantity(field: &[&str]) -> UserError {
+    UserError::new(
+        field,
+        UserErrorCode::InvalidQuantity,
+        "a base price applies from its minQuantity up to the next tier; it has no maxQuantity",
+    )
 }
 
 /// Deletes base prices by tier; tiers that do not exist are skipped.
@@ -526,4 +460,213 @@ pub async fn delete_base_prices(store: &Db, inputs: &[PriceKeyInput]) -> Service
     txn.commit().await?;
     store.cache.offers_changed(&key_offers(&keys)).await;
     Ok(deleted)
+}
+
+/// Where tiers are written: one price list's prices, or the base prices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TierTable {
+    List(Uuid),
+    Base,
+}
+
+/// What an upsert did (or, dry, would do) to each tier it was given.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl Written {
+    pub fn add(&mut self, other: Written) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.unchanged += other.unchanged;
+    }
+
+    pub fn total(&self) -> u64 {
+        self.created + self.updated + self.unchanged
+    }
+}
+
+/// The stored side of a tier: its upper bound and amount.
+type Stored = (Option<i32>, i64);
+
+/// An upsert worked out against what is stored: the tiers that differ and
+/// how each given tier counts.
+#[derive(Debug, Default)]
+pub(super) struct Plan {
+    pub written: Written,
+    changes: HashMap<TierKey, Tier>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// The cached offers (product, currency) that applying this changes.
+    pub fn offers(&self) -> Vec<(Uuid, CurrencyCode)> {
+        let offers: HashSet<(Uuid, CurrencyCode)> = self.changes.keys().map(|(p, c, _)| (*p, *c)).collect();
+        offers.into_iter().collect()
+    }
+}
+
+/// Compares `tiers` with the stored ones, in order: a tier given twice
+/// counts against the one before it, and the last one wins. Reads only
+/// (outside any transaction: on SQLite a transaction that reads before it
+/// writes cannot wait for the write lock); a writer racing in between only
+/// changes the counts, never the rows, since [`apply`] upserts.
+pub(super) async fn plan(conn: &impl ConnectionTrait, table: TierTable, tiers: &[Tier]) -> ServiceResult<Plan> {
+    let mut state = stored_tiers(conn, table, tiers).await?;
+    let mut plan = Plan::default();
+    for tier in tiers {
+        let new: Stored = (tier.max_quantity, tier.money.minor_units());
+        match state.insert(tier.key(), new) {
+            None => plan.written.created += 1,
+            Some(old) if old == new => {
+                plan.written.unchanged += 1;
+                continue;
+            }
+            Some(_) => plan.written.updated += 1,
+        }
+        plan.changes.insert(tier.key(), *tier);
+    }
+    Ok(plan)
+}
+
+/// The stored tiers of the products `tiers` name.
+async fn stored_tiers(
+    conn: &impl ConnectionTrait,
+    table: TierTable,
+    tiers: &[Tier],
+) -> ServiceResult<HashMap<TierKey, Stored>> {
+    let products: Vec<Uuid> = tiers
+        .iter()
+        .map(|t| t.product_id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut stored = HashMap::new();
+    for chunk in products.chunks(ROWS_PER_STATEMENT) {
+        let rows: Vec<(Uuid, String, i32, Option<i32>, i64)> = match table {
+            TierTable::List(list_id) => {
+                price::Entity::find()
+                    .select_only()
+                    .columns([
+                        price::Column::ProductId,
+                        price::Column::Currency,
+                        price::Column::MinQuantity,
+                        price::Column::MaxQuantity,
+                        price::Column::AmountMinor,
+                    ])
+                    .filter(price::Column::PriceListId.eq(list_id))
+                    .filter(price::Column::ProductId.is_in(chunk.iter().copied()))
+                    .into_tuple()
+                    .all(conn)
+                    .await?
+            }
+            TierTable::Base => base_price::Entity::find()
+                .select_only()
+                .columns([
+                    base_price::Column::ProductId,
+                    base_price::Column::Currency,
+                    base_price::Column::MinQuantity,
+                    base_price::Column::AmountMinor,
+                ])
+                .filter(base_price::Column::ProductId.is_in(chunk.iter().copied()))
+                .into_tuple::<(Uuid, String, i32, i64)>()
+                .all(conn)
+                .await?
+                .into_iter()
+                .map(|(product_id, currency, min, amount)| (product_id, currency, min, None, amount))
+                .collect(),
+        };
+        for (product_id, currency, min, max, amount) in rows {
+            // A currency this build does not know cannot match a given tier.
+            if let Ok(currency) = CurrencyCode::parse(&currency) {
+                stored.insert((product_id, currency, min), (max, amount));
+            }
+        }
+    }
+    Ok(stored)
+}
+
+/// Writes the tiers a [`plan`] found changed, as upserts (never a delete
+/// and insert), in statements of [`ROWS_PER_STATEMENT`] rows.
+pub(super) async fn apply(conn: &impl ConnectionTrait, table: TierTable, plan: &Plan) -> ServiceResult<()> {
+    let now = now();
+    let tiers: Vec<&Tier> = plan.changes.values().collect();
+    for chunk in tiers.chunks(ROWS_PER_STATEMENT) {
+        match table {
+            TierTable::List(list_id) => {
+                let rows = chunk.iter().map(|t| price::ActiveModel {
+                    id: Set(new_id()),
+                    price_list_id: Set(list_id),
+                    product_id: Set(t.product_id),
+                    currency: Set(t.money.currency().code().to_owned()),
+                    min_quantity: Set(t.min_quantity),
+                    max_quantity: Set(t.max_quantity),
+                    amount_minor: Set(t.money.minor_units()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                });
+                price::Entity::insert_many(rows)
+                    .on_conflict(
+                        OnConflict::columns([
+                            price::Column::PriceListId,
+                            price::Column::ProductId,
+                            price::Column::Currency,
+                            price::Column::MinQuantity,
+                        ])
+                        .update_columns([
+                            price::Column::MaxQuantity,
+                            price::Column::AmountMinor,
+                            price::Column::UpdatedAt,
+                        ])
+                        .to_owned(),
+                    )
+                    .exec_without_returning(conn)
+                    .await?;
+            }
+            TierTable::Base => {
+                let rows = chunk.iter().map(|t| base_price::ActiveModel {
+                    id: Set(new_id()),
+                    product_id: Set(t.product_id),
+                    currency: Set(t.money.currency().code().to_owned()),
+                    min_quantity: Set(t.min_quantity),
+                    amount_minor: Set(t.money.minor_units()),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                });
+                base_price::Entity::insert_many(rows)
+                    .on_conflict(
+                        OnConflict::columns([
+                            base_price::Column::ProductId,
+                            base_price::Column::Currency,
+                            base_price::Column::MinQuantity,
+                        ])
+                        .update_columns([base_price::Column::AmountMinor, base_price::Column::UpdatedAt])
+                        .to_owned(),
+                    )
+                    .exec_without_returning(conn)
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Plans and applies an upsert in one transaction, then invalidates what
+/// changed. An upsert that changes nothing writes nothing.
+pub(super) async fn upsert(store: &Db, table: TierTable, tiers: &[Tier]) -> ServiceResult<Written> {
+    let plan = plan(&store.conn, table, tiers).await?;
+    if !plan.has_changes() {
+        return Ok(plan.written);
+    }
+    let txn = store.conn.begin().await?;
+    apply(&txn, table, &plan).await?;
+    txn.commit().await?;
+    store.cache.offers_changed(&plan.offers()).await;
+    Ok(plan.written)
 }
