@@ -1,5 +1,6 @@
 //! One integration-test binary, so the workspace links once.
 
+mod bulk;
 mod cache;
 mod cache_bus;
 mod cache_model;
