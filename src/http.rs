@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -26,6 +26,7 @@ use crate::db::Db;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{PricegraphSchema, SchemaOptions, build_schema};
+use crate::metrics::Outcome;
 
 /// How requests are served (SPEC §8).
 #[derive(Clone, Debug)]
@@ -85,7 +86,9 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::rest::router().route_layer(middleware::from_fn_with_state(state.clone(), admin_only)))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request
                 .headers()
@@ -97,6 +100,28 @@ pub fn build_app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
+}
+
+/// Counts every request, its time and its SQL statements.
+async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let (statements, response) = crate::metrics::counting_statements(next.run(request)).await;
+    state.db.metrics.request(
+        &path,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+        statements,
+    );
+    response
+}
+
+/// Prometheus's text format (OpenMetrics).
+async fn metrics(State(state): State<AppState>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], state.db.metrics.render()).into_response()
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -206,19 +231,46 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
     execute(&state, &headers, BatchRequest::Single(graphql_request)).await
 }
 
-/// Whether the operation a request would run is a mutation.
-fn is_mutation(request: &async_graphql::Request) -> bool {
+/// What a request would run, as far as the HTTP layer cares.
+#[derive(Debug, Default)]
+struct Operation {
+    /// Whether it is (or, with several and none chosen, may be) a mutation.
+    mutation: bool,
+    /// The operation's name, when the document gives it one.
+    name: Option<String>,
+}
+
+fn operation(request: &async_graphql::Request) -> Operation {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
+        return Operation::default();
     };
     let is = |ty: OperationType| ty == OperationType::Mutation;
     match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => is(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).is_some_and(|operation| is(operation.node.ty))
-        }
-        (DocumentOperations::Multiple(operations), None) => operations.values().any(|op| is(op.node.ty)),
+        // Single: the document's one anonymous operation.
+        (DocumentOperations::Single(operation), _) => Operation {
+            mutation: is(operation.node.ty),
+            name: None,
+        },
+        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
+            Some(operation) => Operation {
+                mutation: is(operation.node.ty),
+                name: Some(name.to_owned()),
+            },
+            None => Operation::default(),
+        },
+        (DocumentOperations::Multiple(operations), None) => Operation {
+            mutation: operations.values().any(|op| is(op.node.ty)),
+            name: match operations.len() {
+                1 => operations.keys().next().map(ToString::to_string),
+                _ => None,
+            },
+        },
     }
+}
+
+/// Whether the operation a request would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    operation(request).mutation
 }
 
 /// POST: `application/json` only — a form, `text/plain` or multipart is
@@ -319,9 +371,16 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
         }
     };
     let request_id = request_id(headers);
-    let mutates = match &batch {
-        BatchRequest::Single(request) => is_mutation(request),
-        BatchRequest::Batch(requests) => requests.iter().any(is_mutation),
+    let started = Instant::now();
+    let operations: Vec<Operation> = batch.iter().map(operation).collect();
+    let mutates = operations.iter().any(|op| op.mutation);
+    let record = |outcomes: &mut dyn Iterator<Item = Outcome>| {
+        for (op, outcome) in operations.iter().zip(outcomes) {
+            state
+                .db
+                .metrics
+                .operation(op.name.as_deref(), outcome, started.elapsed());
+        }
     };
     let run = {
         let state = state.clone();
@@ -337,15 +396,17 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
         }
     };
     // Spawned, so that a mutation outlives a timed-out request.
-    let mut task = tokio::spawn(run);
+    let mut task = tokio::spawn(crate::metrics::carry(run));
     let timeout = state.options.request_timeout;
     let mut response = match tokio::time::timeout(timeout, &mut task).await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => {
             tracing::error!(%error, request_id, "a GraphQL request failed");
+            record(&mut std::iter::repeat(Outcome::internal));
             return internal_error(&request_id);
         }
         Err(_) => {
+            record(&mut std::iter::repeat(Outcome::timeout));
             if !mutates {
                 task.abort();
             }
@@ -358,6 +419,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
         }
     };
     mark_internal_errors(&mut response, &request_id);
+    record(&mut responses(&response).map(outcome));
     GraphQLResponse::from(response).into_response()
 }
 
@@ -365,6 +427,29 @@ fn internal_error(request_id: &str) -> Response {
     let body = json!({ "errors": [{ "message": "Internal server error",
         "extensions": { "code": "INTERNAL", "requestId": request_id } }] });
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+fn responses(response: &async_graphql::BatchResponse) -> impl Iterator<Item = &async_graphql::Response> {
+    match response {
+        async_graphql::BatchResponse::Single(one) => std::slice::from_ref(one).iter(),
+        async_graphql::BatchResponse::Batch(many) => many.iter(),
+    }
+}
+
+fn is_internal(error: &async_graphql::ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"))
+}
+
+fn outcome(response: &async_graphql::Response) -> Outcome {
+    match () {
+        _ if response.errors.is_empty() => Outcome::ok,
+        _ if response.errors.iter().any(is_internal) => Outcome::internal,
+        _ => Outcome::error,
+    }
 }
 
 /// Internal errors carry the request id, which the log has with the detail.
@@ -375,12 +460,7 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
     };
     for one in responses {
         for error in &mut one.errors {
-            let internal = error
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"));
-            if internal {
+            if is_internal(error) {
                 tracing::error!(request_id, message = %error.message, "internal error answered");
                 if let Some(extensions) = error.extensions.as_mut() {
                     extensions.set("requestId", request_id);

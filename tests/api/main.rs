@@ -14,6 +14,7 @@ mod graphiql;
 mod groups;
 mod hardening;
 mod helpers;
+mod metrics;
 mod migrations;
 mod money;
 mod organizations;
