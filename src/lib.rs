@@ -16,5 +16,6 @@ pub mod pricing;
 pub mod rest;
 pub mod seed;
 pub mod service;
+pub mod telemetry;
 
 pub use http::{AppState, build_app};

@@ -26,4 +26,5 @@ mod schema;
 mod security;
 mod seed;
 mod statements;
+mod telemetry;
 mod test_redis;
