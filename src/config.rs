@@ -110,12 +110,44 @@ pub struct ServeArgs {
     /// Load the demo data set first if the database has no customers.
     #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
     pub demo: bool,
+    /// Serve GraphiQL's files from this directory instead of the copies in
+    /// the binary: the files of `assets/graphiql/` side by side, or what
+    /// `npm install graphiql@3 react@18 react-dom@18` puts in `node_modules`
+    /// (the directory itself or the one holding it). Checked at start-up.
+    #[arg(long, env = "PRICEGRAPH_GRAPHIQL_ASSETS", value_name = "DIR")]
+    pub graphiql_assets: Option<PathBuf>,
+    #[command(flatten)]
+    pub shutdown: ShutdownArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
     #[command(flatten)]
     pub security: SecurityArgs,
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// How `serve` stops on SIGTERM or Ctrl-C: `/ready` answers 503 at once,
+/// the listener stays open for the drain delay, then requests in flight get
+/// the grace period to finish.
+#[derive(Args, Debug, Clone)]
+pub struct ShutdownArgs {
+    /// Seconds the listener keeps accepting after the signal, while `/ready`
+    /// answers 503, so that load balancers stop sending requests first.
+    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_DRAIN_SECONDS", default_value_t = 0)]
+    pub shutdown_drain_seconds: u64,
+    /// Seconds requests in flight may still run once the listener closed;
+    /// those still running then are cut.
+    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl ShutdownArgs {
+    pub fn options(&self) -> crate::http::ShutdownOptions {
+        crate::http::ShutdownOptions {
+            drain_delay: std::time::Duration::from_secs(self.shutdown_drain_seconds),
+            grace: std::time::Duration::from_secs(self.shutdown_grace_seconds),
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]

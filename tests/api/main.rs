@@ -1,5 +1,6 @@
 //! One integration-test binary, so the workspace links once.
 
+mod binary;
 mod cache;
 mod cache_bus;
 mod cache_model;
@@ -23,5 +24,6 @@ mod rest;
 mod schema;
 mod security;
 mod seed;
+mod shutdown;
 mod statements;
 mod test_redis;
