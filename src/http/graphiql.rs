@@ -77,7 +77,7 @@ struct AssetSpec {
     embedded: &'static [u8],
 }
 
-const GRAPHIQL_INSTALL: &str = "graphiql@3.8.3 (GraphiQL 5 publishes no graphiql.min.js)";
+const GRAPHIQL_INSTALL: &str = "graphiql@3.8.3 (GraphiQL 5 publishes no UMD bundle)";
 const REACT_INSTALL: &str = "react@18.3.1 and react-dom@18.3.1 (React 19 publishes no UMD build)";
 
 static ASSETS: [AssetSpec; 4] = [
