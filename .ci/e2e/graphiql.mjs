@@ -33,6 +33,8 @@ class Page {
     this.nextId = 1;
     this.pending = new Map();
     this.listeners = [];
+    /// What went wrong in the page besides the step being run.
+    this.problems = [];
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString());
       if (message.id !== undefined) {
@@ -88,12 +90,14 @@ class Page {
     return result.value;
   }
 
-  /// Polls `expression` until it is truthy; returns its value.
+  /// Polls `expression` until it is truthy; returns its value. Gives up
+  /// at once when the page has had a problem (a 404 page never renders).
   async waitFor(what, expression) {
     const deadline = Date.now() + STEP_TIMEOUT_MS;
     for (;;) {
       const value = await this.evaluate(expression);
       if (value) return value;
+      if (this.problems.length > 0) throw new Step(`${what}: the page had problems`);
       if (Date.now() > deadline) throw new Step(`${what}: not within ${STEP_TIMEOUT_MS / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -125,11 +129,9 @@ class Page {
 const QUERY_EDITOR = `document.querySelector('.graphiql-query-editor .CodeMirror')`;
 const RESULT_EDITOR = `document.querySelector('.graphiql-response .CodeMirror')`;
 
-/// What went wrong in the page besides the step that failed.
-const problems = [];
-
 async function run(page) {
   const origin = new URL(server).origin;
+  const problems = page.problems;
   page.on('Network.requestWillBeSent', ({ request }) => {
     const url = new URL(request.url);
     if (!['data:', 'blob:', 'about:'].includes(url.protocol) && url.origin !== origin) {
@@ -215,7 +217,7 @@ try {
   page.socket.close();
 } catch (error) {
   console.error(`GraphiQL e2e failed: ${error instanceof Step ? error.message : error.stack}`);
-  for (const problem of problems) console.error(`  ${problem}`);
+  for (const problem of page?.problems ?? []) console.error(`  ${problem}`);
   if (page) await saveScreenshot(page).catch((e) => console.error(`  (no screenshot: ${e.message})`));
   process.exit(1);
 }
