@@ -146,8 +146,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = server.local_addr()?;
+    let signal = shutdown_signal();
     tracing::info!("pricegraph listening on http://{addr} (GraphiQL at http://{addr}/graphql)");
-    server.run_until(shutdown_signal(), args.shutdown.options()).await?;
+    server.run_until(signal, args.shutdown.options()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -220,3 +220,54 @@ pub struct ExportSchemaArgs {
     #[arg(long, short, default_value = "schema.graphql")]
     pub output: PathBuf,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::{Cli, Command, ServeArgs};
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let argv = ["pricegraph", "serve"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("the flags parse").command {
+            Command::Serve(args) => *args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shutdown_defaults_fit_kubernetes_30_seconds() {
+        let options = serve(&[]).shutdown.options();
+        assert_eq!(options.drain_delay, Duration::ZERO);
+        assert_eq!(options.grace, Duration::from_secs(25));
+    }
+
+    #[test]
+    fn shutdown_and_graphiql_flags() {
+        let args = serve(&[
+            "--shutdown-drain-seconds",
+            "5",
+            "--shutdown-grace-seconds",
+            "1",
+            "--graphiql-assets",
+            "/opt/graphiql",
+        ]);
+        let options = args.shutdown.options();
+        assert_eq!(options.drain_delay, Duration::from_secs(5));
+        assert_eq!(options.grace, Duration::from_secs(1));
+        assert_eq!(
+            args.graphiql_assets.as_deref(),
+            Some(std::path::Path::new("/opt/graphiql"))
+        );
+    }
+
+    #[test]
+    fn a_negative_or_fractional_grace_period_is_refused() {
+        for bad in ["-1", "1.5", "soon"] {
+            let argv = ["pricegraph", "serve", "--shutdown-grace-seconds", bad];
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad}");
+        }
+    }
+}

@@ -168,31 +168,51 @@ impl Server {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
+/// Completes on Ctrl-C or SIGTERM. The handlers are installed by this call,
+/// not when the future is first polled: call it before telling anyone the
+/// server listens, or a signal in between kills the process unhandled.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            wait_for(signal(SignalKind::interrupt()), "Ctrl-C"),
+            wait_for(signal(SignalKind::terminate()), "SIGTERM"),
+        )
     };
     #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    let name = tokio::select! {
-        () = ctrl_c => "Ctrl-C",
-        () = terminate => "SIGTERM",
-    };
-    tracing::info!(signal = name, "shutting down");
+    let (interrupt, terminate) = (
+        async {
+            match tokio::signal::ctrl_c().await {
+                Ok(()) => "Ctrl-C",
+                Err(error) => {
+                    tracing::error!(%error, "cannot listen for Ctrl-C");
+                    std::future::pending().await
+                }
+            }
+        },
+        std::future::pending::<&'static str>(),
+    );
+    async move {
+        let name = tokio::select! {
+            name = interrupt => name,
+            name = terminate => name,
+        };
+        tracing::info!(signal = name, "shutting down");
+    }
+}
+
+/// The first delivery of an installed signal; never, if it could not be installed.
+#[cfg(unix)]
+async fn wait_for(installed: std::io::Result<tokio::signal::unix::Signal>, name: &'static str) -> &'static str {
+    match installed {
+        Ok(mut signal) => {
+            signal.recv().await;
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot listen for {name}");
+            std::future::pending::<()>().await;
+        }
+    }
+    name
 }

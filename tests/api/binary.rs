@@ -103,11 +103,16 @@ impl Process {
 
     /// Sends SIGTERM, as an orchestrator does.
     pub fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`, ...).
+    pub fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args(["-TERM", &self.pid()])
+            .args([&format!("-{name}"), &self.pid()])
             .status()
             .expect("kill runs");
-        assert!(status.success(), "kill -TERM {} failed", self.pid());
+        assert!(status.success(), "kill -{name} {} failed", self.pid());
     }
 
     /// Waits for the process to end (panics after the guard) and reads the

@@ -109,16 +109,28 @@ fn a_request_that_outlives_the_grace_period_is_cut_and_the_process_exits_0() {
 }
 
 #[test]
-fn sigterm_with_nothing_in_flight_exits_0() {
-    let (mut server, addr) = Process::serve(&[]);
-    assert_eq!(get(addr, "/ready").status, 200);
+fn sigterm_or_ctrl_c_with_nothing_in_flight_exits_0() {
+    for (signal, name) in [("TERM", "SIGTERM"), ("INT", "Ctrl-C")] {
+        let (mut server, addr) = Process::serve(&[]);
+        assert_eq!(get(addr, "/ready").status, 200);
 
-    server.terminate();
+        server.signal(signal);
 
-    assert_eq!(server.wait_for_exit().code(), Some(0), "{}", server.log());
-    assert!(
-        server.log().contains("every request in flight finished"),
-        "{}",
-        server.log()
-    );
+        assert_eq!(server.wait_for_exit().code(), Some(0), "{}", server.log());
+        let log = server.log();
+        assert!(log.contains(&format!("shutting down signal=\"{name}\"")), "{log}");
+        assert!(log.contains("every request in flight finished"), "{log}");
+    }
+}
+
+/// The handlers are installed before the server says it listens: a signal
+/// right after that line is a shutdown, not a death by signal (this raced
+/// when the handlers were installed on the first poll).
+#[test]
+fn a_signal_right_after_the_listening_line_is_handled() {
+    for _ in 0..5 {
+        let (mut server, _) = Process::serve(&[]);
+        server.terminate();
+        assert_eq!(server.wait_for_exit().code(), Some(0), "{}", server.log());
+    }
 }
