@@ -113,12 +113,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let production = security.profile == crate::config::Profile::Production;
+    let graphiql = match &args.graphiql_assets {
+        Some(dir) => crate::http::GraphiqlAssets::from_dir(dir)?,
+        None => crate::http::GraphiqlAssets::embedded(),
+    };
     let options = crate::http::HttpOptions {
         schema: crate::graphql::SchemaOptions {
             production,
             ..Default::default()
         },
         request_timeout: std::time::Duration::from_millis(security.request_timeout_ms.max(1)),
+        graphiql,
         ..Default::default()
     };
     let db = connect(&args.database, args.cache.options()).await?;
@@ -144,13 +149,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if production {
         tracing::info!("production profile: GraphiQL, introspection and field suggestions are off");
+    } else if let Some(dir) = options.graphiql.origin() {
+        tracing::info!("GraphiQL's files from {}", dir.display());
     }
     let server = Server::bind(args.listen, AppState::with(db, auth, options))
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = server.local_addr()?;
+    let signal = shutdown_signal();
     tracing::info!("pricegraph listening on http://{addr} (GraphiQL at http://{addr}/graphql)");
-    server.run_until(shutdown_signal()).await?;
+    server.run_until(signal, args.shutdown.options()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,5 +1,6 @@
 //! One integration-test binary, so the workspace links once.
 
+mod binary;
 mod bulk;
 mod cache;
 mod cache_bus;
@@ -25,6 +26,7 @@ mod rest;
 mod schema;
 mod security;
 mod seed;
+mod shutdown;
 mod statements;
 mod telemetry;
 mod test_redis;
