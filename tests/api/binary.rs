@@ -25,6 +25,11 @@ pub struct Process {
 impl Process {
     /// Runs `pricegraph <args>` on a fresh SQLite file, with plain text logs.
     pub fn start(args: &[&str]) -> Self {
+        Self::start_with(args, &[])
+    }
+
+    /// [`Process::start`] with more environment variables (set last).
+    pub fn start_with(args: &[&str], envs: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}/x.db?mode=rwc", dir.path().display());
         let mut child = Command::new(env!("CARGO_BIN_EXE_pricegraph"))
@@ -34,6 +39,7 @@ impl Process {
             .env("NO_COLOR", "1")
             .env_remove("PRICEGRAPH_LISTEN")
             .env_remove("REDIS_URL")
+            .envs(envs.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -63,9 +69,14 @@ impl Process {
     /// Runs `pricegraph serve --listen 127.0.0.1:0 <args>` and returns it
     /// with the address it listens on.
     pub fn serve(args: &[&str]) -> (Self, SocketAddr) {
+        Self::serve_with(args, &[])
+    }
+
+    /// [`Process::serve`] with more environment variables.
+    pub fn serve_with(args: &[&str], envs: &[(&str, &str)]) -> (Self, SocketAddr) {
         let mut all = vec!["serve", "--listen", "127.0.0.1:0"];
         all.extend_from_slice(args);
-        let mut process = Self::start(&all);
+        let mut process = Self::start_with(&all, envs);
         let line = process.wait_for_line("pricegraph listening on http://");
         let addr = line
             .split("http://")
@@ -176,6 +187,20 @@ pub fn get(addr: SocketAddr, path: &str) -> WireResponse {
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("request sent");
+    read_response(&mut stream)
+}
+
+/// A GraphQL query POSTed with the given `X-Request-Id`.
+pub fn post_graphql(addr: SocketAddr, request_id: &str, query: &str) -> WireResponse {
+    let body = serde_json::json!({ "query": query }).to_string();
+    let mut stream = connect(addr);
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Request-Id: {request_id}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
     )
     .expect("request sent");
     read_response(&mut stream)
