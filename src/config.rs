@@ -107,6 +107,11 @@ pub struct ServeArgs {
     pub cache: CacheArgs,
     #[command(flatten)]
     pub security: SecurityArgs,
+    /// Serve as an Apollo Federation v2 subgraph: `Customer`, `CustomerGroup`,
+    /// `Product` and `PriceList` become entities keyed by `id`, resolved
+    /// through `_entities`; `_service` answers the subgraph SDL.
+    #[arg(long, env = "PRICEGRAPH_FEDERATION", default_value_t = false)]
+    pub federation: bool,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -255,7 +260,24 @@ pub struct ExportArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ExportSchemaArgs {
-    /// Where to write the SDL; `-` for standard output.
-    #[arg(long, short, default_value = "schema.graphql")]
-    pub output: PathBuf,
+    /// Where to write the SDL; `-` for standard output. Default:
+    /// `schema.graphql`, or `subgraph.graphql` with `--federation`.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Write the Apollo Federation v2 subgraph SDL instead (what `serve
+    /// --federation` answers to `_service { sdl }`).
+    #[arg(long)]
+    pub federation: bool,
+}
+
+impl ExportSchemaArgs {
+    /// The file to write; the subgraph SDL never overwrites `schema.graphql` by default.
+    pub fn output(&self) -> PathBuf {
+        let default = if self.federation {
+            "subgraph.graphql"
+        } else {
+            "schema.graphql"
+        };
+        self.output.clone().unwrap_or_else(|| default.into())
+    }
 }
