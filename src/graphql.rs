@@ -38,10 +38,11 @@ pub struct QueryRoot(Queries);
 
 /// The query root of the federation subgraph: the same queries plus the
 /// entity resolvers. It keeps the GraphQL name `QueryRoot`, so the access
-/// rules and both SDLs name one root.
+/// rules and both SDLs name one root. A merged object asks its members for
+/// entities last to first, so the catch-all comes first.
 #[derive(MergedObject, Default)]
 #[graphql(name = "QueryRoot")]
-pub struct SubgraphQueryRoot(Queries, federation::EntityQuery, federation::UnresolvedRepresentation);
+pub struct SubgraphQueryRoot(federation::UnresolvedRepresentation, Queries, federation::EntityQuery);
 
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(

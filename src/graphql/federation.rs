@@ -95,7 +95,7 @@ where
     loader.load_one(key).await.map_err(load_failed)
 }
 
-/// Last in the subgraph's query root: takes the representations no entity
+/// Asked last in the subgraph's query root: takes the representations no entity
 /// resolver took (an unknown `__typename`, no usable `id`) and says what is
 /// wrong with them, where async-graphql would only say "Entity not found.".
 /// It has no fields, so it borrows the type of async-graphql's own empty
