@@ -36,22 +36,32 @@ pub struct Queries(
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(Queries);
 
-/// The query root of the federation subgraph: the same queries plus the
-/// entity resolvers. It keeps the GraphQL name `QueryRoot`, so the access
-/// rules and both SDLs name one root. A merged object asks its members for
-/// entities last to first, so the catch-all comes first.
+// The federation subgraph's roots: the same queries plus the entity
+// resolvers, and the same mutations, under the root names Apollo composition
+// expects (a federation SDL has no `schema { query: … }` to rename them).
+// A merged object asks its members for entities last to first, so the
+// catch-all comes first. (Plain comments: a doc comment here would become
+// the root type's description.)
 #[derive(MergedObject, Default)]
-#[graphql(name = "QueryRoot")]
+#[graphql(name = "Query")]
 pub struct SubgraphQueryRoot(federation::UnresolvedRepresentation, Queries, federation::EntityQuery);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(
+#[graphql(name = "Mutation")]
+pub struct SubgraphMutationRoot(Mutations);
+
+/// The API's mutations, merged once for both mutation roots.
+#[derive(MergedObject, Default)]
+pub struct Mutations(
     groups::GroupMutation,
     customers::CustomerMutation,
     organizations::OrganizationMutation,
     products::ProductMutation,
     price_lists::PriceListMutation,
 );
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(Mutations);
 
 /// The served schema: the API, or the same API as a federation subgraph.
 /// Two Rust types, because async-graphql gives every schema whose query root
@@ -60,7 +70,7 @@ pub struct MutationRoot(
 #[derive(Clone)]
 pub enum PricegraphSchema {
     Plain(Schema<QueryRoot, MutationRoot, EmptySubscription>),
-    Subgraph(Schema<SubgraphQueryRoot, MutationRoot, EmptySubscription>),
+    Subgraph(Schema<SubgraphQueryRoot, SubgraphMutationRoot, EmptySubscription>),
 }
 
 impl PricegraphSchema {
@@ -96,15 +106,20 @@ pub fn build_schema(db: Db, options: SchemaOptions) -> PricegraphSchema {
     }
 }
 
-fn subgraph_builder() -> SchemaBuilder<SubgraphQueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(SubgraphQueryRoot::default(), MutationRoot::default(), EmptySubscription).enable_federation()
+fn subgraph_builder() -> SchemaBuilder<SubgraphQueryRoot, SubgraphMutationRoot, EmptySubscription> {
+    Schema::build(
+        SubgraphQueryRoot::default(),
+        SubgraphMutationRoot::default(),
+        EmptySubscription,
+    )
+    .enable_federation()
 }
 
-fn configured<Q: ObjectType + 'static>(
-    builder: SchemaBuilder<Q, MutationRoot, EmptySubscription>,
+fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
+    builder: SchemaBuilder<Q, M, EmptySubscription>,
     db: Db,
     options: SchemaOptions,
-) -> Schema<Q, MutationRoot, EmptySubscription> {
+) -> Schema<Q, M, EmptySubscription> {
     let mut schema = builder.data(db).extension(access::Access(options.limits));
     if options.production {
         schema = schema.disable_introspection().disable_suggestions();

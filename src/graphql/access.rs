@@ -59,6 +59,10 @@ struct AccessExtension(QueryLimits);
 /// The root types' names (the merged roots keep their Rust names).
 const QUERY: &str = "QueryRoot";
 const MUTATION: &str = "MutationRoot";
+/// The federation subgraph's roots, named as Apollo composition expects;
+/// the rules are the same.
+const SUBGRAPH_QUERY: &str = "Query";
+const SUBGRAPH_MUTATION: &str = "Mutation";
 
 /// The federation root field that resolves representations.
 const ENTITIES: &str = "_entities";
@@ -85,13 +89,13 @@ pub fn may_resolve(principal: Principal, parent: &str, field: &str) -> bool {
         Principal::Admin => true,
         _ if field.starts_with("__") => true,
         Principal::Storefront => match parent {
-            QUERY => field == ENTITIES || CATALOG_AND_PRICES.contains(&field),
-            MUTATION => false,
+            QUERY | SUBGRAPH_QUERY => field == ENTITIES || CATALOG_AND_PRICES.contains(&field),
+            MUTATION | SUBGRAPH_MUTATION => false,
             _ => !leads_to_others(parent, field),
         },
         Principal::Customer(_) => match parent {
-            QUERY => field == ENTITIES || field == "customer" || CATALOG_AND_PRICES.contains(&field),
-            MUTATION => false,
+            QUERY | SUBGRAPH_QUERY => field == ENTITIES || field == "customer" || CATALOG_AND_PRICES.contains(&field),
+            MUTATION | SUBGRAPH_MUTATION => false,
             _ => !leads_to_others(parent, field),
         },
     }
@@ -133,7 +137,7 @@ pub fn check_entity(ctx: &async_graphql::Context<'_>, typename: &str, root_field
     match principal(ctx) {
         Some(principal) if may_resolve(principal, QUERY, root_field) => Ok(()),
         Some(_) => Err(forbidden(format!(
-            "this credential may not resolve `{typename}` entities (it may not read `{QUERY}.{root_field}`)"
+            "this credential may not resolve `{typename}` entities (it may not read `{root_field}`)"
         ))),
         None => Err(forbidden("no credentials")),
     }
@@ -207,5 +211,19 @@ mod tests {
         assert!(may_resolve(Principal::Admin, MUTATION, "createCustomerGroup"));
         assert!(may_resolve(Principal::Storefront, QUERY, ENTITIES));
         assert!(!may_resolve(Principal::Storefront, QUERY, "_service"));
+    }
+
+    /// The subgraph's roots are guarded by the same rules under their own names.
+    #[test]
+    fn the_rules_name_the_subgraphs_root_types() {
+        let sdl = crate::graphql::subgraph_sdl();
+        for root in [SUBGRAPH_QUERY, SUBGRAPH_MUTATION] {
+            assert!(sdl.contains(&format!("type {root} {{")), "no {root} in the subgraph");
+        }
+        let someone = Principal::Customer(Uuid::nil());
+        assert!(!may_resolve(someone, SUBGRAPH_MUTATION, "createCustomerGroup"));
+        assert!(!may_resolve(Principal::Storefront, SUBGRAPH_QUERY, "customers"));
+        assert!(!may_resolve(Principal::Storefront, SUBGRAPH_QUERY, "_service"));
+        assert!(may_resolve(Principal::Storefront, SUBGRAPH_QUERY, ENTITIES));
     }
 }

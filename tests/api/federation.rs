@@ -88,10 +88,10 @@ async fn the_service_sdl_links_federation_v2_and_keys_the_four_entities() {
         !sdl.contains("_entities"),
         "the subgraph SDL leaves out the federation fields"
     );
-    assert!(
-        sdl.contains("type QueryRoot"),
-        "the API's queries are in the subgraph SDL"
-    );
+    // Without a `schema { … }` block, composition finds the roots by name.
+    assert!(sdl.contains("type Query {") && sdl.contains("type Mutation {"), "{sdl}");
+    assert!(!sdl.contains("QueryRoot") && !sdl.contains("schema {"), "{sdl}");
+    assert!(sdl.contains("\tproducts("), "the API's queries are in the subgraph SDL");
 }
 
 #[tokio::test]
@@ -255,6 +255,18 @@ async fn entities_pass_the_rules_of_their_root_fields() {
     .body;
     assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
     assert!(error_messages(&body)[0].contains("CustomerGroup.customers"), "{body}");
+    // The subgraph's renamed roots keep the rules of the plain ones.
+    for (bearer, query) in [
+        (SHOP_KEY.to_owned(), "{ customers(first: 1) { totalCount } }"),
+        (me_token.clone(), "{ customerGroups(first: 1) { totalCount } }"),
+        (
+            SHOP_KEY.to_owned(),
+            "mutation { createProductLine(input: { name: \"X\" }) { userErrors { code } } }",
+        ),
+    ] {
+        let body = post(&app, Some(&bearer), query, json!({})).await.body;
+        assert_eq!(error_codes(&body), ["FORBIDDEN"], "{query}: {body}");
+    }
     // The SDL is the admin's.
     let body = post(&app, Some(SHOP_KEY), "{ _service { sdl } }", json!({})).await.body;
     assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
