@@ -6,7 +6,6 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use tracing_subscriber::EnvFilter;
 
 use crate::cache::CacheOptions;
 use crate::config::{Command, DatabaseArgs, LogFormat, ServeArgs};
@@ -20,23 +19,23 @@ pub use bulk::ROWS_REFUSED;
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Import(args) => {
-            init_logs(LogFormat::Text);
+            let _telemetry = crate::telemetry::init(LogFormat::Text);
             return bulk::import(&args).await;
         }
         Command::Export(args) => {
-            init_logs(LogFormat::Text);
+            let _telemetry = crate::telemetry::init(LogFormat::Text);
             return bulk::export(&args).await;
         }
         Command::Serve(args) => serve(*args).await,
         Command::Migrate(args) => {
-            init_logs(LogFormat::Text);
+            let _telemetry = crate::telemetry::init(LogFormat::Text);
             let db = connect(&args, CacheOptions::off()).await?;
             db.migrate().await.context("applying migrations")?;
             println!("migrations applied");
             Ok(())
         }
         Command::Seed(args) => {
-            init_logs(LogFormat::Text);
+            let _telemetry = crate::telemetry::init(LogFormat::Text);
             let db = connect(&args.database, CacheOptions::off()).await?;
             db.migrate().await.context("applying migrations")?;
             crate::seed::run(&db, &args).await
@@ -67,15 +66,6 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         }
     }
     .map(|()| ExitCode::SUCCESS)
-}
-
-fn init_logs(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().try_init(),
-    };
 }
 
 /// Opens the database; only `serve` reads through the cache.
@@ -112,7 +102,7 @@ fn redact(url: &str) -> String {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    init_logs(args.log.log_format);
+    let _telemetry = crate::telemetry::init(args.log.log_format);
     let security = &args.security;
     let auth = crate::auth::Auth::from_settings(&crate::auth::AuthSettings {
         api_keys: security.api_keys.clone(),
@@ -128,6 +118,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
     }
     let production = security.profile == crate::config::Profile::Production;
+    let graphiql = match &args.graphiql_assets {
+        Some(dir) => crate::http::GraphiqlAssets::from_dir(dir)?,
+        None => crate::http::GraphiqlAssets::embedded(),
+    };
     let options = crate::http::HttpOptions {
         schema: crate::graphql::SchemaOptions {
             production,
@@ -135,6 +129,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
         request_timeout: std::time::Duration::from_millis(security.request_timeout_ms.max(1)),
+        graphiql,
         ..Default::default()
     };
     let db = connect(&args.database, args.cache.options()).await?;
@@ -163,13 +158,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     if production {
         tracing::info!("production profile: GraphiQL, introspection and field suggestions are off");
+    } else if let Some(dir) = options.graphiql.origin() {
+        tracing::info!("GraphiQL's files from {}", dir.display());
     }
     let server = Server::bind(args.listen, AppState::with(db, auth, options))
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = server.local_addr()?;
+    let signal = shutdown_signal();
     tracing::info!("pricegraph listening on http://{addr} (GraphiQL at http://{addr}/graphql)");
-    server.run_until(shutdown_signal()).await?;
+    server.run_until(signal, args.shutdown.options()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -103,6 +103,14 @@ pub struct ServeArgs {
     /// Load the demo data set first if the database has no customers.
     #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
     pub demo: bool,
+    /// Serve GraphiQL's files from this directory instead of the copies in
+    /// the binary: the files of `assets/graphiql/` side by side, or what
+    /// `npm install graphiql@3 react@18 react-dom@18` puts in `node_modules`
+    /// (the directory itself or the one holding it). Checked at start-up.
+    #[arg(long, env = "PRICEGRAPH_GRAPHIQL_ASSETS", value_name = "DIR")]
+    pub graphiql_assets: Option<PathBuf>,
+    #[command(flatten)]
+    pub shutdown: ShutdownArgs,
     #[command(flatten)]
     pub cache: CacheArgs,
     #[command(flatten)]
@@ -143,6 +151,30 @@ impl RedisArgs {
             timeout: std::time::Duration::from_millis(self.redis_timeout_ms.max(1)),
             ttl: std::time::Duration::from_secs(self.redis_ttl_seconds.max(1)),
         })
+    }
+}
+
+/// How `serve` stops on SIGTERM or Ctrl-C: `/ready` answers 503 at once,
+/// the listener stays open for the drain delay, then requests in flight get
+/// the grace period to finish.
+#[derive(Args, Debug, Clone)]
+pub struct ShutdownArgs {
+    /// Seconds the listener keeps accepting after the signal, while `/ready`
+    /// answers 503, so that load balancers stop sending requests first.
+    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_DRAIN_SECONDS", default_value_t = 0)]
+    pub shutdown_drain_seconds: u64,
+    /// Seconds requests in flight may still run once the listener closed;
+    /// those still running then are cut.
+    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
+    pub shutdown_grace_seconds: u64,
+}
+
+impl ShutdownArgs {
+    pub fn options(&self) -> crate::http::ShutdownOptions {
+        crate::http::ShutdownOptions {
+            drain_delay: std::time::Duration::from_secs(self.shutdown_drain_seconds),
+            grace: std::time::Duration::from_secs(self.shutdown_grace_seconds),
+        }
     }
 }
 
@@ -279,5 +311,56 @@ impl ExportSchemaArgs {
             "schema.graphql"
         };
         self.output.clone().unwrap_or_else(|| default.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use clap::Parser;
+
+    use super::{Cli, Command, ServeArgs};
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let argv = ["pricegraph", "serve"].iter().chain(args);
+        match Cli::try_parse_from(argv).expect("the flags parse").command {
+            Command::Serve(args) => *args,
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn shutdown_defaults_fit_kubernetes_30_seconds() {
+        let options = serve(&[]).shutdown.options();
+        assert_eq!(options.drain_delay, Duration::ZERO);
+        assert_eq!(options.grace, Duration::from_secs(25));
+    }
+
+    #[test]
+    fn shutdown_and_graphiql_flags() {
+        let args = serve(&[
+            "--shutdown-drain-seconds",
+            "5",
+            "--shutdown-grace-seconds",
+            "1",
+            "--graphiql-assets",
+            "/opt/graphiql",
+        ]);
+        let options = args.shutdown.options();
+        assert_eq!(options.drain_delay, Duration::from_secs(5));
+        assert_eq!(options.grace, Duration::from_secs(1));
+        assert_eq!(
+            args.graphiql_assets.as_deref(),
+            Some(std::path::Path::new("/opt/graphiql"))
+        );
+    }
+
+    #[test]
+    fn a_negative_or_fractional_grace_period_is_refused() {
+        for bad in ["-1", "1.5", "soon"] {
+            let argv = ["pricegraph", "serve", "--shutdown-grace-seconds", bad];
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad}");
+        }
     }
 }

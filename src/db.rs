@@ -10,6 +10,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
 use crate::cache::{Cache, CacheOptions};
+use crate::metrics::Metrics;
 
 /// Rows SQLite's worker thread may hand over before the reader catches up;
 /// above the largest page (100 + 1), so a page never waits on the channel.
@@ -21,6 +22,8 @@ const ROW_BUFFER: usize = 256;
 pub struct Db {
     pub conn: DatabaseConnection,
     pub cache: Arc<Cache>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
     statements: Arc<AtomicU64>,
 }
 
@@ -73,6 +76,7 @@ impl Db {
         let counter = statements.clone();
         conn.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::count_statement();
             tracing::trace!(
                 target: "pricegraph::sql",
                 elapsed_us = info.elapsed.as_micros() as u64,
@@ -80,9 +84,11 @@ impl Db {
                 sql = %info.statement.sql,
             );
         });
+        let cache = Arc::new(Cache::new(&options.cache));
         Ok(Self {
             conn,
-            cache: Arc::new(Cache::new(&options.cache)),
+            metrics: Arc::new(Metrics::new(cache.clone())),
+            cache,
             statements,
         })
     }

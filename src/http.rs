@@ -3,9 +3,11 @@
 //! readiness. Every response carries an `X-Request-Id`. Handlers stay
 //! thin; the work happens in the service layer.
 
-use std::net::SocketAddr;
+mod graphiql;
+mod server;
+
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -17,7 +19,6 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -26,6 +27,10 @@ use crate::db::Db;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{PricegraphSchema, SchemaOptions, build_schema};
+use crate::metrics::Outcome;
+
+pub use graphiql::{GraphiqlAssets, GraphiqlAssetsError};
+pub use server::{Lifecycle, Server, ShutdownOptions, shutdown_signal};
 
 /// How requests are served (SPEC §8).
 #[derive(Clone, Debug)]
@@ -39,6 +44,8 @@ pub struct HttpOptions {
     /// answered `TIMEOUT` too but runs to its end, so that no write stops
     /// between its commit and its cache invalidation.
     pub request_timeout: Duration,
+    /// The files the GraphiQL page loads.
+    pub graphiql: GraphiqlAssets,
 }
 
 impl Default for HttpOptions {
@@ -48,6 +55,7 @@ impl Default for HttpOptions {
             body_limit: 1 << 20,
             max_batch: 10,
             request_timeout: Duration::from_secs(10),
+            graphiql: GraphiqlAssets::embedded(),
         }
     }
 }
@@ -58,6 +66,8 @@ pub struct AppState {
     pub schema: PricegraphSchema,
     pub auth: Arc<Auth>,
     pub options: Arc<HttpOptions>,
+    /// Shared with the [`Server`], which flips it to draining on a signal.
+    pub lifecycle: Arc<Lifecycle>,
 }
 
 impl AppState {
@@ -73,6 +83,7 @@ impl AppState {
             schema,
             auth: Arc::new(auth),
             options: Arc::new(options),
+            lifecycle: Arc::default(),
         }
     }
 }
@@ -81,11 +92,13 @@ pub fn build_app(state: AppState) -> Router {
     let request_id = header::HeaderName::from_static("x-request-id");
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .merge(graphiql_assets())
+        .merge(graphiql::routes(&state.options.graphiql))
         .merge(crate::rest::router().route_layer(middleware::from_fn_with_state(state.clone(), admin_only)))
         .route("/health", get(health))
         .route("/ready", get(ready))
+        .route("/metrics", get(metrics))
         .layer(middleware::from_fn_with_state(state.clone(), body_limit))
+        .layer(middleware::from_fn_with_state(state.clone(), track))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
             let id = request
                 .headers()
@@ -96,7 +109,30 @@ pub fn build_app(state: AppState) -> Router {
         }))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(middleware::from_fn_with_state(state.clone(), server::count_in_flight))
         .with_state(state)
+}
+
+/// Counts every request, its time and its SQL statements.
+async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+    let (statements, response) = crate::metrics::counting_statements(next.run(request)).await;
+    state.db.metrics.request(
+        &path,
+        method.as_str(),
+        response.status().as_u16(),
+        started.elapsed(),
+        statements,
+    );
+    response
+}
+
+/// Prometheus's text format (OpenMetrics).
+async fn metrics(State(state): State<AppState>) -> Response {
+    let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    ([(header::CONTENT_TYPE, content_type)], state.db.metrics.render()).into_response()
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -185,7 +221,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
                 "GraphiQL is off in the production profile",
             );
         }
-        return Html(GRAPHIQL_PAGE).into_response();
+        return Html(graphiql::PAGE).into_response();
     };
     let graphql_request = match async_graphql::http::parse_query_string(query_string) {
         Ok(parsed) => parsed,
@@ -206,19 +242,46 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
     execute(&state, &headers, BatchRequest::Single(graphql_request)).await
 }
 
-/// Whether the operation a request would run is a mutation.
-fn is_mutation(request: &async_graphql::Request) -> bool {
+/// What a request would run, as far as the HTTP layer cares.
+#[derive(Debug, Default)]
+struct Operation {
+    /// Whether it is (or, with several and none chosen, may be) a mutation.
+    mutation: bool,
+    /// The operation's name, when the document gives it one.
+    name: Option<String>,
+}
+
+fn operation(request: &async_graphql::Request) -> Operation {
     let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
+        return Operation::default();
     };
     let is = |ty: OperationType| ty == OperationType::Mutation;
     match (&document.operations, request.operation_name.as_deref()) {
-        (DocumentOperations::Single(operation), _) => is(operation.node.ty),
-        (DocumentOperations::Multiple(operations), Some(name)) => {
-            operations.get(name).is_some_and(|operation| is(operation.node.ty))
-        }
-        (DocumentOperations::Multiple(operations), None) => operations.values().any(|op| is(op.node.ty)),
+        // Single: the document's one anonymous operation.
+        (DocumentOperations::Single(operation), _) => Operation {
+            mutation: is(operation.node.ty),
+            name: None,
+        },
+        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
+            Some(operation) => Operation {
+                mutation: is(operation.node.ty),
+                name: Some(name.to_owned()),
+            },
+            None => Operation::default(),
+        },
+        (DocumentOperations::Multiple(operations), None) => Operation {
+            mutation: operations.values().any(|op| is(op.node.ty)),
+            name: match operations.len() {
+                1 => operations.keys().next().map(ToString::to_string),
+                _ => None,
+            },
+        },
     }
+}
+
+/// Whether the operation a request would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    operation(request).mutation
 }
 
 /// POST: `application/json` only — a form, `text/plain` or multipart is
@@ -319,9 +382,16 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
         }
     };
     let request_id = request_id(headers);
-    let mutates = match &batch {
-        BatchRequest::Single(request) => is_mutation(request),
-        BatchRequest::Batch(requests) => requests.iter().any(is_mutation),
+    let started = Instant::now();
+    let operations: Vec<Operation> = batch.iter().map(operation).collect();
+    let mutates = operations.iter().any(|op| op.mutation);
+    let record = |outcomes: &mut dyn Iterator<Item = Outcome>| {
+        for (op, outcome) in operations.iter().zip(outcomes) {
+            state
+                .db
+                .metrics
+                .operation(op.name.as_deref(), outcome, started.elapsed());
+        }
     };
     let run = {
         let state = state.clone();
@@ -337,15 +407,17 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
         }
     };
     // Spawned, so that a mutation outlives a timed-out request.
-    let mut task = tokio::spawn(run);
+    let mut task = tokio::spawn(crate::metrics::carry(run));
     let timeout = state.options.request_timeout;
     let mut response = match tokio::time::timeout(timeout, &mut task).await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => {
             tracing::error!(%error, request_id, "a GraphQL request failed");
+            record(&mut std::iter::repeat(Outcome::internal));
             return internal_error(&request_id);
         }
         Err(_) => {
+            record(&mut std::iter::repeat(Outcome::timeout));
             if !mutates {
                 task.abort();
             }
@@ -358,6 +430,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> 
         }
     };
     mark_internal_errors(&mut response, &request_id);
+    record(&mut responses(&response).map(outcome));
     GraphQLResponse::from(response).into_response()
 }
 
@@ -365,6 +438,29 @@ fn internal_error(request_id: &str) -> Response {
     let body = json!({ "errors": [{ "message": "Internal server error",
         "extensions": { "code": "INTERNAL", "requestId": request_id } }] });
     (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+fn responses(response: &async_graphql::BatchResponse) -> impl Iterator<Item = &async_graphql::Response> {
+    match response {
+        async_graphql::BatchResponse::Single(one) => std::slice::from_ref(one).iter(),
+        async_graphql::BatchResponse::Batch(many) => many.iter(),
+    }
+}
+
+fn is_internal(error: &async_graphql::ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"))
+}
+
+fn outcome(response: &async_graphql::Response) -> Outcome {
+    match () {
+        _ if response.errors.is_empty() => Outcome::ok,
+        _ if response.errors.iter().any(is_internal) => Outcome::internal,
+        _ => Outcome::error,
+    }
 }
 
 /// Internal errors carry the request id, which the log has with the detail.
@@ -375,12 +471,7 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
     };
     for one in responses {
         for error in &mut one.errors {
-            let internal = error
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"));
-            if internal {
+            if is_internal(error) {
                 tracing::error!(request_id, message = %error.message, "internal error answered");
                 if let Some(extensions) = error.extensions.as_mut() {
                     extensions.set("requestId", request_id);
@@ -390,115 +481,20 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
     }
 }
 
-/// GraphiQL 3 on React 18, every file from this server (never a CDN), so the
-/// IDE works offline. The default query runs against the `--demo` data.
-const GRAPHIQL_PAGE: &str = r#"<!DOCTYPE html>
-<html lang="en">
-<head>
-  <meta charset="utf-8">
-  <meta name="viewport" content="width=device-width, initial-scale=1">
-  <title>pricegraph</title>
-  <link rel="stylesheet" href="/graphiql/graphiql.min.css">
-  <style>body { margin: 0; } #graphiql { height: 100vh; }</style>
-</head>
-<body>
-  <div id="graphiql">Loading GraphiQL…</div>
-  <noscript>GraphiQL needs JavaScript; queries can still be POSTed to /graphql.</noscript>
-  <script src="/graphiql/react.production.min.js"></script>
-  <script src="/graphiql/react-dom.production.min.js"></script>
-  <script src="/graphiql/graphiql.min.js"></script>
-  <script>
-    const defaultQuery = `# Ctrl-Enter runs the query;
-# the book icon (top left) opens the docs.
-{
-  customerGroups(first: 10) {
-    totalCount
-    edges {
-      node {
-        name
-        kind
-        isActive
-        priceLists {
-          priority
-          priceList { name type status }
-        }
-      }
-    }
-  }
-}
-`;
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, {
-        fetcher: GraphiQL.createFetcher({ url: '/graphql' }),
-        defaultQuery,
-      }),
-    );
-  </script>
-</body>
-</html>
-"#;
-
-/// A file the GraphiQL page loads, compiled into the binary.
-struct GraphiqlAsset {
-    path: &'static str,
-    content_type: &'static str,
-    body: &'static [u8],
-}
-
-const JAVASCRIPT: &str = "text/javascript; charset=utf-8";
-const CSS: &str = "text/css; charset=utf-8";
-
-/// Vendored from npm; `assets/graphiql/README.md` says from where and how to
-/// refresh them.
-static GRAPHIQL_ASSETS: [GraphiqlAsset; 4] = [
-    GraphiqlAsset {
-        path: "/graphiql/graphiql.min.css",
-        content_type: CSS,
-        body: include_bytes!("../assets/graphiql/graphiql.min.css"),
-    },
-    GraphiqlAsset {
-        path: "/graphiql/graphiql.min.js",
-        content_type: JAVASCRIPT,
-        body: include_bytes!("../assets/graphiql/graphiql.min.js"),
-    },
-    GraphiqlAsset {
-        path: "/graphiql/react.production.min.js",
-        content_type: JAVASCRIPT,
-        body: include_bytes!("../assets/graphiql/react.production.min.js"),
-    },
-    GraphiqlAsset {
-        path: "/graphiql/react-dom.production.min.js",
-        content_type: JAVASCRIPT,
-        body: include_bytes!("../assets/graphiql/react-dom.production.min.js"),
-    },
-];
-
-/// The assets change only with the binary, so browsers may keep them a day
-/// (their paths carry no version, hence not `immutable`).
-fn graphiql_assets() -> Router<AppState> {
-    GRAPHIQL_ASSETS.iter().fold(Router::new(), |router, asset| {
-        router.route(
-            asset.path,
-            get(move || async move {
-                (
-                    [
-                        (header::CONTENT_TYPE, asset.content_type),
-                        (header::CACHE_CONTROL, "public, max-age=86400"),
-                    ],
-                    asset.body,
-                )
-            }),
-        )
-    })
-}
-
 /// Alive: the process answers.
 async fn health() -> impl IntoResponse {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// Ready: the database answers.
+/// Ready: the database answers, and the server is not stopping (a load
+/// balancer must stop sending requests before the listener closes).
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
+    if state.lifecycle.is_draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "draining" })),
+        );
+    }
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
         Err(error) => {
@@ -509,64 +505,4 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             )
         }
     }
-}
-
-/// A bound server: the listener is open (and its port known) before it runs,
-/// so tests can bind port 0 and never wait for a server to come up.
-pub struct Server {
-    listener: TcpListener,
-    app: Router,
-}
-
-impl Server {
-    pub async fn bind(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr).await?;
-        Ok(Self {
-            listener,
-            app: build_app(state),
-        })
-    }
-
-    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.listener.local_addr()
-    }
-
-    /// Serves until `shutdown` completes, then lets in-flight requests finish.
-    pub async fn run_until(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
-    }
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if let Err(error) = tokio::signal::ctrl_c().await {
-            tracing::error!(%error, "cannot listen for Ctrl-C");
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down: finishing in-flight requests");
 }

@@ -10,10 +10,12 @@ pub mod db;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod metrics;
 pub mod money;
 pub mod pricing;
 pub mod rest;
 pub mod seed;
 pub mod service;
+pub mod telemetry;
 
 pub use http::{AppState, build_app};

@@ -157,7 +157,8 @@ fn summary(report: &ImportReport, dry_run: bool) -> String {
 /// standard error, one line each.
 struct Progress {
     bar: Option<ProgressBar>,
-    last_line: Instant,
+    /// When the last plain line went out; the first goes out at once.
+    last_line: Option<Instant>,
     last: ImportReport,
 }
 
@@ -177,7 +178,7 @@ impl Progress {
         });
         Self {
             bar,
-            last_line: Instant::now(),
+            last_line: None,
             last: ImportReport::default(),
         }
     }
@@ -212,8 +213,8 @@ impl ImportProgress for Progress {
                 bar.set_position(report.bytes);
                 bar.set_message(counts(report));
             }
-            None if self.last_line.elapsed() >= LINE_EVERY => {
-                self.last_line = Instant::now();
+            None if self.last_line.is_none_or(|at| at.elapsed() >= LINE_EVERY) => {
+                self.last_line = Some(Instant::now());
                 let _ = writeln!(std::io::stderr(), "progress: {}", counts(report));
             }
             None => {}

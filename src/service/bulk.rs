@@ -28,7 +28,7 @@ use crate::money::{CurrencyCode, Money};
 pub const COLUMNS: [&str; 5] = ["sku", "currency", "min_quantity", "max_quantity", "amount"];
 
 /// Rows per batch (and transaction) unless told otherwise.
-pub const DEFAULT_BATCH_ROWS: usize = 5_000;
+pub const DEFAULT_BATCH_ROWS: usize = 2_000;
 
 /// Skus per lookup statement.
 const SKUS_PER_STATEMENT: usize = 500;

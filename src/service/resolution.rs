@@ -884,7 +884,7 @@ async fn price_products(
 
     let candidates = Candidates::new(shopper, query.at);
     let no_offer = Offer::default();
-    Ok(query
+    let priced: Vec<PricedItem> = query
         .items
         .iter()
         .filter_map(|(product_id, quantity)| {
@@ -903,7 +903,9 @@ async fn price_products(
                 resolved,
             })
         })
-        .collect())
+        .collect();
+    store.metrics.resolved(priced.iter().map(|item| item.resolved.source));
+    Ok(priced)
 }
 
 /// Checks the arguments of a one-product price question (`resolvedPrice`,

@@ -146,6 +146,18 @@ impl TestApp {
         }
     }
 
+    /// A URL of this test's database for the `pricegraph` binary (on
+    /// PostgreSQL, the schema travels as the connection's search_path).
+    pub fn database_url(&self) -> String {
+        match &self.schema {
+            None => self.url.clone(),
+            Some(schema) => {
+                let joint = if self.url.contains('?') { '&' } else { '?' };
+                format!("{}{joint}options=-c%20search_path%3D{schema}", self.url)
+            }
+        }
+    }
+
     /// Drops the test's PostgreSQL schema (the SQLite directory goes with the app).
     pub async fn cleanup(self) {
         if let Place::Postgres { admin, schema } = &*self.place {

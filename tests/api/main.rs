@@ -1,5 +1,7 @@
 //! One integration-test binary, so the workspace links once.
 
+mod binary;
+mod bulk;
 mod cache;
 mod cache_bus;
 mod cache_model;
@@ -14,6 +16,7 @@ mod graphiql;
 mod groups;
 mod hardening;
 mod helpers;
+mod metrics;
 mod migrations;
 mod money;
 mod organizations;
@@ -24,5 +27,7 @@ mod rest;
 mod schema;
 mod security;
 mod seed;
+mod shutdown;
 mod statements;
+mod telemetry;
 mod test_redis;
