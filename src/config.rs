@@ -356,6 +356,30 @@ mod tests {
         );
     }
 
+    /// Federation is off unless asked for; `export-schema --federation`
+    /// never overwrites `schema.graphql` unless told to.
+    #[test]
+    fn federation_flags() {
+        assert!(!serve(&[]).federation);
+        assert!(serve(&["--federation"]).federation);
+        let export = |args: &[&str]| match Cli::try_parse_from(["pricegraph", "export-schema"].iter().chain(args))
+            .expect("the flags parse")
+            .command
+        {
+            Command::ExportSchema(args) => args,
+            other => panic!("not export-schema: {other:?}"),
+        };
+        assert_eq!(export(&[]).output(), std::path::PathBuf::from("schema.graphql"));
+        assert_eq!(
+            export(&["--federation"]).output(),
+            std::path::PathBuf::from("subgraph.graphql")
+        );
+        assert_eq!(
+            export(&["--federation", "-o", "-"]).output(),
+            std::path::PathBuf::from("-")
+        );
+    }
+
     #[test]
     fn a_negative_or_fractional_grace_period_is_refused() {
         for bad in ["-1", "1.5", "soon"] {
