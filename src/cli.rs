@@ -51,11 +51,16 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(())
         }
         Command::ExportSchema(args) => {
-            let sdl = crate::graphql::sdl();
-            if args.output.as_os_str() == "-" {
+            let sdl = if args.federation {
+                crate::graphql::subgraph_sdl()
+            } else {
+                crate::graphql::sdl()
+            };
+            let output = args.output();
+            if output.as_os_str() == "-" {
                 std::io::stdout().write_all(sdl.as_bytes())?;
             } else {
-                std::fs::write(&args.output, sdl).with_context(|| format!("writing {}", args.output.display()))?;
+                std::fs::write(&output, sdl).with_context(|| format!("writing {}", output.display()))?;
             }
             Ok(())
         }
@@ -120,6 +125,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = crate::http::HttpOptions {
         schema: crate::graphql::SchemaOptions {
             production,
+            federation: args.federation,
             ..Default::default()
         },
         request_timeout: std::time::Duration::from_millis(security.request_timeout_ms.max(1)),
@@ -146,6 +152,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             capacity = cache.capacity,
             "read cache on, without Redis: writes by other instances show within the TTL"
         );
+    }
+    if args.federation {
+        tracing::info!("serving as an Apollo Federation v2 subgraph (`_entities`, `_service`)");
     }
     if production {
         tracing::info!("production profile: GraphiQL, introspection and field suggestions are off");

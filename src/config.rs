@@ -115,6 +115,11 @@ pub struct ServeArgs {
     pub cache: CacheArgs,
     #[command(flatten)]
     pub security: SecurityArgs,
+    /// Serve as an Apollo Federation v2 subgraph: `Customer`, `CustomerGroup`,
+    /// `Product` and `PriceList` become entities keyed by `id`, resolved
+    /// through `_entities`; `_service` answers the subgraph SDL.
+    #[arg(long, env = "PRICEGRAPH_FEDERATION", default_value_t = false)]
+    pub federation: bool,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -287,9 +292,26 @@ pub struct ExportArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ExportSchemaArgs {
-    /// Where to write the SDL; `-` for standard output.
-    #[arg(long, short, default_value = "schema.graphql")]
-    pub output: PathBuf,
+    /// Where to write the SDL; `-` for standard output. Default:
+    /// `schema.graphql`, or `subgraph.graphql` with `--federation`.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Write the Apollo Federation v2 subgraph SDL instead (what `serve
+    /// --federation` answers to `_service { sdl }`).
+    #[arg(long)]
+    pub federation: bool,
+}
+
+impl ExportSchemaArgs {
+    /// The file to write; the subgraph SDL never overwrites `schema.graphql` by default.
+    pub fn output(&self) -> PathBuf {
+        let default = if self.federation {
+            "subgraph.graphql"
+        } else {
+            "schema.graphql"
+        };
+        self.output.clone().unwrap_or_else(|| default.into())
+    }
 }
 
 #[cfg(test)]
@@ -331,6 +353,30 @@ mod tests {
         assert_eq!(
             args.graphiql_assets.as_deref(),
             Some(std::path::Path::new("/opt/graphiql"))
+        );
+    }
+
+    /// Federation is off unless asked for; `export-schema --federation`
+    /// never overwrites `schema.graphql` unless told to.
+    #[test]
+    fn federation_flags() {
+        assert!(!serve(&[]).federation);
+        assert!(serve(&["--federation"]).federation);
+        let export = |args: &[&str]| match Cli::try_parse_from(["pricegraph", "export-schema"].iter().chain(args))
+            .expect("the flags parse")
+            .command
+        {
+            Command::ExportSchema(args) => args,
+            other => panic!("not export-schema: {other:?}"),
+        };
+        assert_eq!(export(&[]).output(), std::path::PathBuf::from("schema.graphql"));
+        assert_eq!(
+            export(&["--federation"]).output(),
+            std::path::PathBuf::from("subgraph.graphql")
+        );
+        assert_eq!(
+            export(&["--federation", "-o", "-"]).output(),
+            std::path::PathBuf::from("-")
         );
     }
 

@@ -7,6 +7,7 @@ pub mod batching;
 pub mod connection;
 pub mod customers;
 pub mod errors;
+pub mod federation;
 pub mod groups;
 pub mod loaders;
 pub mod organizations;
@@ -16,12 +17,14 @@ pub mod products;
 pub mod scalars;
 pub mod types;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, MergedObject, ObjectType, Schema, SchemaBuilder};
 
 use crate::db::Db;
 
+/// The API's queries, merged once for both query roots below. Never a root
+/// itself, so its name appears in no schema.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(
+pub struct Queries(
     groups::GroupQuery,
     customers::CustomerQuery,
     organizations::OrganizationQuery,
@@ -31,7 +34,25 @@ pub struct QueryRoot(
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(
+pub struct QueryRoot(Queries);
+
+// The federation subgraph's roots: the same queries plus the entity
+// resolvers, and the same mutations, under the root names Apollo composition
+// expects (a federation SDL has no `schema { query: … }` to rename them).
+// A merged object asks its members for entities last to first, so the
+// catch-all comes first. (Plain comments: a doc comment here would become
+// the root type's description.)
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct SubgraphQueryRoot(federation::UnresolvedRepresentation, Queries, federation::EntityQuery);
+
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct SubgraphMutationRoot(Mutations);
+
+/// The API's mutations, merged once for both mutation roots.
+#[derive(MergedObject, Default)]
+pub struct Mutations(
     groups::GroupMutation,
     customers::CustomerMutation,
     organizations::OrganizationMutation,
@@ -39,7 +60,27 @@ pub struct MutationRoot(
     price_lists::PriceListMutation,
 );
 
-pub type PricegraphSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(Mutations);
+
+/// The served schema: the API, or the same API as a federation subgraph.
+/// Two Rust types, because async-graphql gives every schema whose query root
+/// has entity resolvers `_entities` and `_service`; the default schema must
+/// have neither.
+#[derive(Clone)]
+pub enum PricegraphSchema {
+    Plain(Schema<QueryRoot, MutationRoot, EmptySubscription>),
+    Subgraph(Schema<SubgraphQueryRoot, SubgraphMutationRoot, EmptySubscription>),
+}
+
+impl PricegraphSchema {
+    pub async fn execute_batch(&self, batch: BatchRequest) -> BatchResponse {
+        match self {
+            Self::Plain(schema) => schema.execute_batch(batch).await,
+            Self::Subgraph(schema) => schema.execute_batch(batch).await,
+        }
+    }
+}
 
 /// How the schema is served.
 #[derive(Clone, Copy, Debug, Default)]
@@ -47,14 +88,39 @@ pub struct SchemaOptions {
     /// The production profile: no introspection, no field suggestions.
     pub production: bool,
     pub limits: access::QueryLimits,
+    /// Serve as an Apollo Federation v2 subgraph (see [`federation`]).
+    pub federation: bool,
 }
 
 /// The schema, holding only the database handle. Per-request state (the
 /// loaders, the principal) is attached to each request by the HTTP handler.
 pub fn build_schema(db: Db, options: SchemaOptions) -> PricegraphSchema {
-    let mut schema = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .data(db)
-        .extension(access::Access(options.limits));
+    if options.federation {
+        PricegraphSchema::Subgraph(configured(subgraph_builder(), db, options))
+    } else {
+        PricegraphSchema::Plain(configured(
+            Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription),
+            db,
+            options,
+        ))
+    }
+}
+
+fn subgraph_builder() -> SchemaBuilder<SubgraphQueryRoot, SubgraphMutationRoot, EmptySubscription> {
+    Schema::build(
+        SubgraphQueryRoot::default(),
+        SubgraphMutationRoot::default(),
+        EmptySubscription,
+    )
+    .enable_federation()
+}
+
+fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
+    builder: SchemaBuilder<Q, M, EmptySubscription>,
+    db: Db,
+    options: SchemaOptions,
+) -> Schema<Q, M, EmptySubscription> {
+    let mut schema = builder.data(db).extension(access::Access(options.limits));
     if options.production {
         schema = schema.disable_introspection().disable_suggestions();
     }
@@ -66,6 +132,14 @@ pub fn sdl() -> String {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .finish()
         .sdl()
+}
+
+/// The subgraph SDL, exactly as `_service { sdl }` answers it: the schema
+/// without `_entities` and `_service`, its entities marked `@key`, under the
+/// federation v2 `@link`. What a router's composition (e.g. `rover
+/// supergraph compose`) reads.
+pub fn subgraph_sdl() -> String {
+    subgraph_builder().finish().sdl_with_options(federation::sdl_options())
 }
 
 /// The request's database handle.

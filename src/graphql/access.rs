@@ -13,6 +13,9 @@
 //! - Nobody but `admin` follows a relation to other customers
 //!   (`CustomerGroup.customers`, `Organization.customers`) or from a price
 //!   list to the groups that use it.
+//! - A federation subgraph's `_entities` is open to every role; each
+//!   representation then passes the rules of the root field that looks its
+//!   type up (see [`check_entity`]). `_service` (the whole SDL) is `admin`'s.
 //!
 //! Refusals are errors with `extensions.code` `FORBIDDEN`; the field
 //! resolves to nothing and its resolver never runs.
@@ -56,6 +59,13 @@ struct AccessExtension(QueryLimits);
 /// The root types' names (the merged roots keep their Rust names).
 const QUERY: &str = "QueryRoot";
 const MUTATION: &str = "MutationRoot";
+/// The federation subgraph's roots, named as Apollo composition expects;
+/// the rules are the same.
+const SUBGRAPH_QUERY: &str = "Query";
+const SUBGRAPH_MUTATION: &str = "Mutation";
+
+/// The federation root field that resolves representations.
+const ENTITIES: &str = "_entities";
 
 const CATALOG_AND_PRICES: &[&str] = &[
     "product",
@@ -79,13 +89,13 @@ pub fn may_resolve(principal: Principal, parent: &str, field: &str) -> bool {
         Principal::Admin => true,
         _ if field.starts_with("__") => true,
         Principal::Storefront => match parent {
-            QUERY => CATALOG_AND_PRICES.contains(&field),
-            MUTATION => false,
+            QUERY | SUBGRAPH_QUERY => field == ENTITIES || CATALOG_AND_PRICES.contains(&field),
+            MUTATION | SUBGRAPH_MUTATION => false,
             _ => !leads_to_others(parent, field),
         },
         Principal::Customer(_) => match parent {
-            QUERY => field == "customer" || CATALOG_AND_PRICES.contains(&field),
-            MUTATION => false,
+            QUERY | SUBGRAPH_QUERY => field == ENTITIES || field == "customer" || CATALOG_AND_PRICES.contains(&field),
+            MUTATION | SUBGRAPH_MUTATION => false,
             _ => !leads_to_others(parent, field),
         },
     }
@@ -116,6 +126,20 @@ pub fn check_customer(ctx: &async_graphql::Context<'_>, customer_id: Option<&str
         }
         (Some(_), _) => Ok(()),
         (None, _) => Err(forbidden("no credentials")),
+    }
+}
+
+/// A federation representation of `typename` is a lookup by id in disguise:
+/// the principal may resolve it exactly when it may ask `root_field`, the
+/// root field that looks that type up. The field's own checks (such as
+/// [`check_customer`]) are the caller's, as in the field.
+pub fn check_entity(ctx: &async_graphql::Context<'_>, typename: &str, root_field: &str) -> async_graphql::Result<()> {
+    match principal(ctx) {
+        Some(principal) if may_resolve(principal, QUERY, root_field) => Ok(()),
+        Some(_) => Err(forbidden(format!(
+            "this credential may not resolve `{typename}` entities (it may not read `{root_field}`)"
+        ))),
+        None => Err(forbidden("no credentials")),
     }
 }
 
@@ -185,5 +209,21 @@ mod tests {
         assert!(!may_resolve(someone, MUTATION, "createCustomerGroup"));
         assert!(!may_resolve(Principal::Storefront, QUERY, "customers"));
         assert!(may_resolve(Principal::Admin, MUTATION, "createCustomerGroup"));
+        assert!(may_resolve(Principal::Storefront, QUERY, ENTITIES));
+        assert!(!may_resolve(Principal::Storefront, QUERY, "_service"));
+    }
+
+    /// The subgraph's roots are guarded by the same rules under their own names.
+    #[test]
+    fn the_rules_name_the_subgraphs_root_types() {
+        let sdl = crate::graphql::subgraph_sdl();
+        for root in [SUBGRAPH_QUERY, SUBGRAPH_MUTATION] {
+            assert!(sdl.contains(&format!("type {root} {{")), "no {root} in the subgraph");
+        }
+        let someone = Principal::Customer(Uuid::nil());
+        assert!(!may_resolve(someone, SUBGRAPH_MUTATION, "createCustomerGroup"));
+        assert!(!may_resolve(Principal::Storefront, SUBGRAPH_QUERY, "customers"));
+        assert!(!may_resolve(Principal::Storefront, SUBGRAPH_QUERY, "_service"));
+        assert!(may_resolve(Principal::Storefront, SUBGRAPH_QUERY, ENTITIES));
     }
 }

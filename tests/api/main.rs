@@ -9,6 +9,7 @@ mod cache_redis;
 mod catalog;
 mod concurrency;
 mod customers;
+mod federation;
 mod fixtures;
 mod fuzz;
 mod graphiql;

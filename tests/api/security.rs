@@ -13,11 +13,11 @@ use crate::fixtures::{
 };
 use crate::helpers::{Backend, Response, TestApp};
 
-const ADMIN_KEY: &str = "admin-key-for-the-tests-0001";
-const SHOP_KEY: &str = "storefront-key-for-the-tests-0001";
+pub(crate) const ADMIN_KEY: &str = "admin-key-for-the-tests-0001";
+pub(crate) const SHOP_KEY: &str = "storefront-key-for-the-tests-0001";
 const SECRET: &str = "a-secret-of-at-least-32-bytes-for-hs256";
 
-fn auth() -> Auth {
+pub(crate) fn auth() -> Auth {
     Auth::from_settings(&AuthSettings {
         api_keys: Some(format!("admin:{ADMIN_KEY},storefront:{SHOP_KEY}")),
         jwt_secret: Some(SECRET.to_owned()),
@@ -40,7 +40,7 @@ fn token(claims: Value) -> String {
     .expect("a token")
 }
 
-fn customer_token(customer: &str) -> String {
+pub(crate) fn customer_token(customer: &str) -> String {
     token(json!({ "sub": customer, "aud": "pricegraph", "exp": in_an_hour() }))
 }
 
@@ -78,7 +78,7 @@ async fn world() -> World {
     }
 }
 
-async fn post(app: &TestApp, bearer: Option<&str>, query: &str, variables: Value) -> Response {
+pub(crate) async fn post(app: &TestApp, bearer: Option<&str>, query: &str, variables: Value) -> Response {
     let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
     if let Some(bearer) = bearer {
         request = request.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
