@@ -10,6 +10,7 @@ pub mod errors;
 pub mod federation;
 pub mod groups;
 pub mod loaders;
+pub mod order;
 pub mod organizations;
 pub mod price_lists;
 pub mod pricing;
@@ -120,7 +121,10 @@ fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
     db: Db,
     options: SchemaOptions,
 ) -> Schema<Q, M, EmptySubscription> {
-    let mut schema = builder.data(db).extension(access::Access(options.limits));
+    let mut schema = builder
+        .data(db)
+        .extension(access::Access(options.limits))
+        .extension(order::FieldOrder);
     if options.production {
         schema = schema.disable_introspection().disable_suggestions();
     }

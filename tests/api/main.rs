@@ -19,6 +19,7 @@ mod helpers;
 mod metrics;
 mod migrations;
 mod money;
+mod order;
 mod organizations;
 mod price_lists;
 mod pricing;
