@@ -16,7 +16,7 @@
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Response, ServerResult, Value, Variables};
 
 /// Registers [`FieldOrderExtension`] with a schema.
@@ -28,9 +28,11 @@ impl ExtensionFactory for FieldOrder {
     }
 }
 
+/// The plan of each operation of the request's document, made as it is
+/// parsed (a single anonymous operation has no name).
 #[derive(Default)]
 pub struct FieldOrderExtension {
-    document: Mutex<Option<ExecutableDocument>>,
+    plans: Mutex<Vec<(Option<Name>, Plan)>>,
 }
 
 #[async_graphql::async_trait::async_trait]
@@ -43,7 +45,15 @@ impl Extension for FieldOrderExtension {
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
-        *self.document.lock().unwrap_or_else(PoisonError::into_inner) = Some(document.clone());
+        let plans = document
+            .operations
+            .iter()
+            .map(|(name, operation)| {
+                let plan = Plan::of(&[&operation.node.selection_set.node], &document);
+                (name.cloned(), plan)
+            })
+            .collect();
+        *self.plans.lock().unwrap_or_else(PoisonError::into_inner) = plans;
         Ok(document)
     }
 
@@ -54,50 +64,71 @@ impl Extension for FieldOrderExtension {
         next: NextExecute<'_>,
     ) -> Response {
         let mut response = next.run(ctx, operation_name).await;
-        let document = self.document.lock().unwrap_or_else(PoisonError::into_inner).take();
-        if let Some(document) = document
-            && let Some(set) = operation_selection(&document, operation_name)
-        {
-            reorder(&mut response.data, &[set], &document);
+        let plans = std::mem::take(&mut *self.plans.lock().unwrap_or_else(PoisonError::into_inner));
+        let plan = match operation_name {
+            Some(wanted) => plans.iter().find(|(name, _)| name.as_deref() == Some(wanted)),
+            None if plans.len() == 1 => plans.first(),
+            None => None,
+        };
+        if let Some((_, plan)) = plan {
+            apply(&mut response.data, plan);
         }
         response
     }
 }
 
-fn operation_selection<'d>(document: &'d ExecutableDocument, name: Option<&str>) -> Option<&'d SelectionSet> {
-    let operation = match (&document.operations, name) {
-        (DocumentOperations::Single(operation), _) => operation,
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name)?,
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => operations.values().next()?,
-        (DocumentOperations::Multiple(_), None) => return None,
-    };
-    Some(&operation.node.selection_set.node)
+/// The response keys a field's selections ask for, in order, each with
+/// the plan of its own value. Built once per operation, from the query; as
+/// large as the query, not as the response.
+#[derive(Default)]
+struct Plan {
+    keys: Vec<(Name, Plan)>,
 }
 
-/// Orders `value`'s keys as `sets` (the merged selections of its field)
-/// select them, and its children's as theirs do.
-fn reorder(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+impl Plan {
+    fn of(sets: &[&SelectionSet], document: &ExecutableDocument) -> Self {
+        let mut keys: Vec<(Name, Vec<&SelectionSet>)> = Vec::new();
+        for set in sets {
+            collect(set, document, &mut keys);
+        }
+        Self {
+            keys: keys
+                .into_iter()
+                .map(|(key, children)| (key, Plan::of(&children, document)))
+                .collect(),
+        }
+    }
+}
+
+/// Objects already in order (most of them) are left as they are: no
+/// allocation, one pass over their keys.
+fn apply(value: &mut Value, plan: &Plan) {
     match value {
         Value::List(items) => {
             for item in items {
-                reorder(item, sets, document);
+                apply(item, plan);
             }
         }
-        Value::Object(map) => {
-            let mut keys: Vec<(Name, Vec<&SelectionSet>)> = Vec::new();
-            for set in sets {
-                collect(set, document, &mut keys);
+        Value::Object(map) if !plan.keys.is_empty() => {
+            let mut planned = plan.keys.iter();
+            let in_order = map.keys().all(|key| planned.any(|(k, _)| k == key));
+            if !in_order {
+                let mut unordered = std::mem::take(map);
+                for (key, _) in &plan.keys {
+                    if let Some(child) = unordered.shift_remove(key) {
+                        map.insert(key.clone(), child);
+                    }
+                }
+                // Nothing should be left; if something is, it keeps its
+                // place after the selected keys rather than being lost.
+                map.extend(unordered);
             }
-            let mut unordered = std::mem::take(map);
-            for (key, children) in keys {
-                if let Some(mut child) = unordered.shift_remove(&key) {
-                    reorder(&mut child, &children, document);
-                    map.insert(key, child);
+            let mut planned = plan.keys.iter();
+            for (key, child) in map.iter_mut() {
+                if let Some((_, child_plan)) = planned.find(|(k, _)| k == key) {
+                    apply(child, child_plan);
                 }
             }
-            // Nothing should be left; if something is, it keeps its place
-            // after the selected keys rather than being lost.
-            map.extend(unordered);
         }
         _ => {}
     }
