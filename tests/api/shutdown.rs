@@ -81,6 +81,10 @@ fn sigterm_drains_then_finishes_the_request_in_flight_and_exits_0() {
         assert!(log.contains(step), "no {step:?} in the log:\n{log}");
     }
     assert!(!log.contains("cutting"), "{log}");
+    assert!(
+        !log.contains("ERROR"),
+        "a drain is no error, nor is /ready's 503 during it:\n{log}"
+    );
 }
 
 #[test]
