@@ -15,7 +15,7 @@ use entity::{base_price, price, product};
 use futures_util::{Stream, TryStreamExt};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    RelationDef, TransactionTrait,
+    RelationDef,
 };
 use uuid::Uuid;
 
@@ -348,15 +348,13 @@ async fn import_batch(
             }
         }
     }
-    let plan = prices::plan(&store.conn, table, &tiers).await?;
-    if !options.dry_run && plan.has_changes() {
-        let txn = store.conn.begin().await?;
-        prices::apply(&txn, table, &plan).await?;
-        txn.commit().await?;
-        store.cache.offers_changed(&plan.offers()).await;
-    }
+    let written = if options.dry_run {
+        prices::plan(&store.conn, table, &tiers).await?.written
+    } else {
+        prices::upsert(store, table, &tiers).await?
+    };
     let created_before = report.written.created;
-    report.written.add(plan.written);
+    report.written.add(written);
     if !options.dry_run && crossed_power_of_two(created_before, report.written.created) {
         refresh_statistics(store, table).await;
     }

@@ -595,7 +595,7 @@ async fn stored_tiers(
 /// Writes the tiers a [`plan`] found changed, as upserts (never a delete
 /// and insert): on SQLite in statements of [`ROWS_PER_STATEMENT`] rows, on
 /// PostgreSQL in one statement (see [`apply_on_postgres`]).
-pub(super) async fn apply(conn: &impl ConnectionTrait, table: TierTable, plan: &Plan) -> ServiceResult<()> {
+async fn apply(conn: &impl ConnectionTrait, table: TierTable, plan: &Plan) -> ServiceResult<()> {
     if conn.get_database_backend() == DbBackend::Postgres {
         return apply_on_postgres(conn, table, plan).await;
     }
