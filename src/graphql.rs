@@ -10,6 +10,7 @@ pub mod errors;
 pub mod federation;
 pub mod groups;
 pub mod loaders;
+pub mod nesting;
 pub mod order;
 pub mod organizations;
 pub mod price_lists;

@@ -169,6 +169,20 @@ fn unauthenticated(mut response: Response) -> Response {
     response
 }
 
+fn unauthenticated_graphql(error: crate::auth::AuthError) -> Response {
+    unauthenticated(graphql_error(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        error.to_string(),
+    ))
+}
+
+/// A document or variables too deeply nested to parse safely: refused
+/// before any parser recurses into them (see [`crate::graphql::nesting`]).
+fn too_nested(error: crate::graphql::nesting::TooNested) -> Response {
+    graphql_error(StatusCode::BAD_REQUEST, "QUERY_TOO_DEEP", error.to_string())
+}
+
 fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal, crate::auth::AuthError> {
     let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     state.auth.authenticate(authorization)
@@ -230,10 +244,18 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
         }
         return Html(graphiql::PAGE).into_response();
     };
+    // Who asks comes first: nothing of an unauthenticated request is parsed.
+    let principal = match authenticate(&state, request.headers()) {
+        Ok(principal) => principal,
+        Err(error) => return unauthenticated_graphql(error),
+    };
     let graphql_request = match async_graphql::http::parse_query_string(query_string) {
         Ok(parsed) => parsed,
         Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()),
     };
+    if let Err(error) = crate::graphql::nesting::check(&graphql_request) {
+        return too_nested(error);
+    }
     if is_mutation(&graphql_request) {
         let mut response = graphql_error(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -246,7 +268,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
         return response;
     }
     let headers = request.headers().clone();
-    execute(&state, &headers, BatchRequest::Single(graphql_request)).await
+    execute(&state, &headers, principal, BatchRequest::Single(graphql_request)).await
 }
 
 /// What a request would run, as far as the HTTP layer cares.
@@ -307,6 +329,10 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
             "send GraphQL requests with Content-Type: application/json",
         );
     }
+    let principal = match authenticate(&state, request.headers()) {
+        Ok(principal) => principal,
+        Err(error) => return unauthenticated_graphql(error),
+    };
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, state.options.body_limit).await {
         Ok(bytes) => bytes,
@@ -338,7 +364,13 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
             ),
         );
     }
-    execute(&state, &parts.headers, batch).await
+    if let Some(error) = batch
+        .iter()
+        .find_map(|request| crate::graphql::nesting::check(request).err())
+    {
+        return too_nested(error);
+    }
+    execute(&state, &parts.headers, principal, batch).await
 }
 
 /// Names the member of a JSON body that is not a GraphQL request, where
@@ -375,19 +407,9 @@ fn explain_bad_request(bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// Authenticates, then runs a request (or a batch), each operation with
+/// Runs an authenticated request (or a batch) whose nesting was checked, each operation with
 /// loaders of its own, within the request timeout.
-async fn execute(state: &AppState, headers: &HeaderMap, batch: BatchRequest) -> Response {
-    let principal = match authenticate(state, headers) {
-        Ok(principal) => principal,
-        Err(error) => {
-            return unauthenticated(graphql_error(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
-                error.to_string(),
-            ));
-        }
-    };
+async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, batch: BatchRequest) -> Response {
     let request_id = request_id(headers);
     let started = Instant::now();
     let operations: Vec<Operation> = batch.iter().map(operation).collect();

@@ -319,3 +319,108 @@ async fn a_body_that_is_not_a_graphql_request_is_told_which_member_is_wrong() {
     }
     app.cleanup().await;
 }
+
+fn get(query_string: &str, bearer: Option<&str>) -> Request<Body> {
+    let mut request = Request::get(format!("/graphql?{query_string}"));
+    if let Some(bearer) = bearer {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {bearer}"));
+    }
+    request.body(Body::empty()).expect("a request")
+}
+
+fn nested_lists(levels: usize) -> String {
+    format!("{}1{}", "[".repeat(levels), "]".repeat(levels))
+}
+
+/// A document nested thousands of levels deep once overflowed a worker's
+/// stack and aborted the process; it is refused before the parser sees it,
+/// on every path, and an unauthenticated GET is not parsed at all.
+#[tokio::test]
+async fn deeply_nested_documents_are_refused_before_parsing() {
+    let open = TestApp::spawn(Backend::Sqlite).await;
+    let keyed = open.served_with(crate::security::auth(), HttpOptions::default());
+    // 500 levels overflowed a worker's stack; past about 700 the parser
+    // gave up by itself.
+    for levels in [100, 500, 2_000] {
+        let lists = nested_lists(levels);
+        let objects = format!("{}1{}", "{a: ".repeat(levels), "}".repeat(levels));
+        let get_query = format!("query={}", url_encode(&format!("{{a(b:{lists})}}")));
+
+        // Without a credential: 401, nothing parsed.
+        let response = keyed.request(get(&get_query, None)).await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{}", response.body);
+        assert_eq!(code(&response), "UNAUTHENTICATED");
+        // With one, on GET.
+        let response = keyed.request(get(&get_query, Some(crate::security::SHOP_KEY))).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.body);
+        assert_eq!(code(&response), "QUERY_TOO_DEEP", "{}", response.body);
+        assert!(
+            response.body["errors"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("64")
+        );
+
+        // And by POST: object literals, directive arguments, variable
+        // defaults, selections, and one operation of a batch.
+        let documents = [
+            format!("{{ products(first: 1, filter: {objects}) {{ totalCount }} }}"),
+            format!("{{ products(first: 1) @include(if: {lists}) {{ totalCount }} }}"),
+            format!("query($v: [[Int]] = {lists}) {{ products(first: 1) {{ totalCount }} }}"),
+            format!("{{ {} }}", "a { ".repeat(levels) + &"}".repeat(levels)),
+        ];
+        for document in &documents {
+            let response = open.request(post_json(json!({ "query": document }).to_string())).await;
+            assert_eq!(code(&response), "QUERY_TOO_DEEP", "{}", response.body);
+            assert_eq!(response.status, StatusCode::BAD_REQUEST);
+        }
+        let batch = json!([{ "query": "{ products(first: 1) { totalCount } }" }, { "query": documents[0] }]);
+        let response = open.request(post_json(batch.to_string())).await;
+        assert_eq!(code(&response), "QUERY_TOO_DEEP", "{}", response.body);
+    }
+    // serde_json stops at 128 levels; 100 get through to the check.
+    let mut deep = json!(1);
+    for _ in 0..100 {
+        deep = json!([deep]);
+    }
+    let body = json!({ "query": "query($v: JSON) { products(first: 1) { totalCount } }", "variables": { "v": deep } });
+    let response = open.request(post_json(body.to_string())).await;
+    assert_eq!(code(&response), "QUERY_TOO_DEEP", "{}", response.body);
+    assert!(
+        response.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("variables")
+    );
+
+    // Nesting up to the limit is parsed and answered as usual.
+    let within = format!(
+        "{{ products(first: 1, filter: {{ search: \"x\" }}) @include(if: true) {{ totalCount }} }} # {}",
+        nested_lists(500)
+    );
+    let data = open.data(&within, json!({})).await;
+    assert_eq!(data["products"]["totalCount"], 0);
+    let response = open
+        .request(post_json(
+            json!({ "query": format!("{{ products(first: {}) {{ totalCount }} }}", nested_lists(60)) }).to_string(),
+        ))
+        .await;
+    // (A list where an Int belongs: refused by validation, not by nesting.)
+    assert_ne!(code(&response), "QUERY_TOO_DEEP", "{}", response.body);
+    assert!(
+        response.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Int"),
+        "{}",
+        response.body
+    );
+    assert_eq!(
+        open.data("{ products(first: 1) { totalCount } }", json!({})).await["products"]["totalCount"],
+        0
+    );
+}
+
+fn url_encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
