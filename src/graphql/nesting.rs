@@ -39,7 +39,7 @@ pub fn check(request: &async_graphql::Request) -> Result<(), TooNested> {
     if document_nesting(&request.query) > MAX_NESTING {
         return Err(TooNested { part: "query" });
     }
-    let variables = request.variables.iter().map(|(_, value)| value);
+    let variables = request.variables.values();
     if variables.map(value_nesting).max().unwrap_or(0) > MAX_NESTING {
         return Err(TooNested { part: "variables" });
     }
