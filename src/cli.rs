@@ -4,13 +4,15 @@ mod bulk;
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cache::CacheOptions;
+use crate::cache::{Cache, CacheOptions};
 use crate::config::{Command, DatabaseArgs, LogFormat, ServeArgs};
-use crate::db::{Db, DbOptions};
+use crate::db::{Db, DbOptions, Statements};
 use crate::http::{AppState, Server, shutdown_signal};
+use crate::store::Store;
 
 pub use bulk::ROWS_REFUSED;
 
@@ -29,16 +31,16 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve(*args).await,
         Command::Migrate(args) => {
             let _telemetry = crate::telemetry::init(LogFormat::Text);
-            let db = connect(&args, CacheOptions::off()).await?;
-            db.migrate().await.context("applying migrations")?;
+            let store = connect(&args, CacheOptions::off()).await?;
+            store.db.migrate().await.context("applying migrations")?;
             println!("migrations applied");
             Ok(())
         }
         Command::Seed(args) => {
             let _telemetry = crate::telemetry::init(LogFormat::Text);
-            let db = connect(&args.database, CacheOptions::off()).await?;
-            db.migrate().await.context("applying migrations")?;
-            crate::seed::run(&db, &args).await
+            let store = connect(&args.database, CacheOptions::off()).await?;
+            store.db.migrate().await.context("applying migrations")?;
+            crate::seed::run(&store.db, &args).await
         }
         Command::HashKey(args) => {
             let mut key = String::new();
@@ -68,21 +70,22 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     .map(|()| ExitCode::SUCCESS)
 }
 
-/// Opens the database; only `serve` reads through the cache.
-async fn connect(args: &DatabaseArgs, cache: CacheOptions) -> anyhow::Result<Db> {
+/// Opens the database with a cache in front of it; only `serve` reads
+/// through the cache.
+async fn connect(args: &DatabaseArgs, cache: CacheOptions) -> anyhow::Result<Store> {
     let options = DbOptions {
         max_connections: args.db_max_connections,
-        cache,
         ..DbOptions::default()
     };
-    Db::connect(&args.database_url, &options)
+    let db = Db::connect(&args.database_url, &options, &Statements::default())
         .await
-        .with_context(|| format!("cannot open the database at {}", redact(&args.database_url)))
+        .with_context(|| format!("cannot open the database at {}", redact(&args.database_url)))?;
+    Ok(Store::new(db, Arc::new(Cache::new(&cache))))
 }
 
 /// Opens a database that must exist already: a SQLite file is not
 /// created (a mistyped path must not leave an empty database behind).
-async fn connect_existing(args: &DatabaseArgs) -> anyhow::Result<Db> {
+async fn connect_existing(args: &DatabaseArgs) -> anyhow::Result<Store> {
     let args = DatabaseArgs {
         database_url: args.database_url.replace("mode=rwc", "mode=rw"),
         ..args.clone()
@@ -132,16 +135,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         graphiql,
         ..Default::default()
     };
-    let db = connect(&args.database, args.cache.options()).await?;
-    db.migrate().await.context("applying migrations")?;
+    let store = connect(&args.database, args.cache.options()).await?;
+    store.db.migrate().await.context("applying migrations")?;
     if args.demo {
-        crate::seed::demo_if_empty(&db).await?;
+        crate::seed::demo_if_empty(&store.db).await?;
     }
     let cache = args.cache.options();
     if !cache.enabled {
         tracing::info!("read cache off: every read goes to the database");
     } else if let Some(options) = args.redis.options() {
-        crate::cache::bus::start(db.cache.clone(), options).context("REDIS_URL is not a Redis URL")?;
+        crate::cache::bus::start(store.cache.clone(), options).context("REDIS_URL is not a Redis URL")?;
         tracing::info!(
             ttl_seconds = cache.ttl.as_secs(),
             "read cache on, in process and in Redis; invalidations travel over Redis (the in-process cache serves while subscribed)"
@@ -161,7 +164,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else if let Some(dir) = options.graphiql.origin() {
         tracing::info!("GraphiQL's files from {}", dir.display());
     }
-    let server = Server::bind(args.listen, AppState::with(db, auth, options))
+    let server = Server::bind(args.listen, AppState::with(store, auth, options))
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = server.local_addr()?;

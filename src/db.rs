@@ -1,6 +1,7 @@
-//! Connecting to the database: the pool, SQLite's pragmas, the statement
-//! counter that tests and metrics read, and the read cache in front of it.
+//! Connecting to the database: the pool, SQLite's pragmas, migrations, and
+//! the one counter of SQL statements that tests and metrics read.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -9,22 +10,14 @@ use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, TransactionTrait};
 
-use crate::cache::{Cache, CacheOptions};
-use crate::metrics::Metrics;
-
 /// Rows SQLite's worker thread may hand over before the reader catches up;
 /// above the largest page (100 + 1), so a page never waits on the channel.
 const ROW_BUFFER: usize = 256;
 
-/// The pool, a count of every SQL statement it ran, and the cache that
-/// services read through and invalidate after their writes.
+/// The connection pool.
 #[derive(Clone, Debug)]
 pub struct Db {
     pub conn: DatabaseConnection,
-    pub cache: Arc<Cache>,
-    /// What `/metrics` reports.
-    pub metrics: Arc<Metrics>,
-    statements: Arc<AtomicU64>,
 }
 
 #[derive(Clone, Debug)]
@@ -32,7 +25,6 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// A PostgreSQL `search_path`, so tests can give each run its own schema.
     pub schema: Option<String>,
-    pub cache: CacheOptions,
 }
 
 impl Default for DbOptions {
@@ -40,13 +32,13 @@ impl Default for DbOptions {
         Self {
             max_connections: 16,
             schema: None,
-            cache: CacheOptions::default(),
         }
     }
 }
 
 impl Db {
-    pub async fn connect(url: &str, options: &DbOptions) -> Result<Self, DbErr> {
+    /// Opens the pool; every statement it runs is counted by `statements`.
+    pub async fn connect(url: &str, options: &DbOptions, statements: &Statements) -> Result<Self, DbErr> {
         let mut connect = ConnectOptions::new(url);
         connect
             .max_connections(options.max_connections)
@@ -72,11 +64,9 @@ impl Db {
             connect.set_schema_search_path(schema.clone());
         }
         let mut conn = Database::connect(connect).await?;
-        let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
+        let statements = statements.clone();
         conn.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            crate::metrics::count_statement();
+            statements.count();
             tracing::trace!(
                 target: "pricegraph::sql",
                 elapsed_us = info.elapsed.as_micros() as u64,
@@ -84,18 +74,7 @@ impl Db {
                 sql = %info.statement.sql,
             );
         });
-        let cache = Arc::new(Cache::new(&options.cache));
-        Ok(Self {
-            conn,
-            metrics: Arc::new(Metrics::new(cache.clone())),
-            cache,
-            statements,
-        })
-    }
-
-    /// Statements run since the pool opened.
-    pub fn statement_count(&self) -> u64 {
-        self.statements.load(Ordering::Relaxed)
+        Ok(Self { conn })
     }
 
     /// Applies pending migrations. On PostgreSQL they run in one transaction
@@ -115,5 +94,47 @@ impl Db {
 
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
+    }
+}
+
+tokio::task_local! {
+    /// The statements of the request being served.
+    static REQUEST_STATEMENTS: Arc<AtomicU64>;
+}
+
+/// Counts SQL statements: all of them since start (for tests), and those of
+/// the request being served (for the statements-per-request histogram),
+/// across the tasks a request spawns when they are [`Statements::carry`]d.
+#[derive(Clone, Debug, Default)]
+pub struct Statements {
+    total: Arc<AtomicU64>,
+}
+
+impl Statements {
+    fn count(&self) {
+        self.total.fetch_add(1, Ordering::Relaxed);
+        let _ = REQUEST_STATEMENTS.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
+    }
+
+    /// Statements run since the pool opened.
+    pub fn total(&self) -> u64 {
+        self.total.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work`, counting the statements it (and work it carries into
+    /// spawned tasks) runs.
+    pub async fn counting<F: Future>(work: F) -> (u64, F::Output) {
+        let count = Arc::new(AtomicU64::new(0));
+        let output = REQUEST_STATEMENTS.scope(count.clone(), work).await;
+        (count.load(Ordering::Relaxed), output)
+    }
+
+    /// `work`, counting its statements for the current request: for work
+    /// that is spawned into a task of its own.
+    pub fn carry<F: Future>(work: F) -> impl Future<Output = F::Output> {
+        let count = REQUEST_STATEMENTS
+            .try_with(Arc::clone)
+            .unwrap_or_else(|_| Arc::new(AtomicU64::new(0)));
+        REQUEST_STATEMENTS.scope(count, work)
     }
 }

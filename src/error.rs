@@ -145,6 +145,12 @@ impl Problems {
         self.0.is_empty()
     }
 
+    /// The refusal, for when a value that validation would have produced is
+    /// missing: validation recorded why.
+    pub fn refused(self) -> ServiceError {
+        ServiceError::Invalid(self.0)
+    }
+
     pub fn into_result(self) -> Result<(), ServiceError> {
         if self.0.is_empty() {
             Ok(())

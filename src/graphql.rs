@@ -21,7 +21,10 @@ pub mod types;
 
 use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, MergedObject, ObjectType, Schema, SchemaBuilder};
 
-use crate::db::Db;
+use std::sync::Arc;
+
+use crate::metrics::Metrics;
+use crate::store::Store;
 
 /// The API's queries, merged once for both query roots below. Never a root
 /// itself, so its name appears in no schema.
@@ -94,15 +97,16 @@ pub struct SchemaOptions {
     pub federation: bool,
 }
 
-/// The schema, holding only the database handle. Per-request state (the
+/// The schema, holding only the store and the metrics. Per-request state (the
 /// loaders, the principal) is attached to each request by the HTTP handler.
-pub fn build_schema(db: Db, options: SchemaOptions) -> PricegraphSchema {
+pub fn build_schema(store: Store, metrics: Arc<Metrics>, options: SchemaOptions) -> PricegraphSchema {
     if options.federation {
-        PricegraphSchema::Subgraph(configured(subgraph_builder(), db, options))
+        PricegraphSchema::Subgraph(configured(subgraph_builder(), store, metrics, options))
     } else {
         PricegraphSchema::Plain(configured(
             Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription),
-            db,
+            store,
+            metrics,
             options,
         ))
     }
@@ -119,11 +123,13 @@ fn subgraph_builder() -> SchemaBuilder<SubgraphQueryRoot, SubgraphMutationRoot, 
 
 fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
     builder: SchemaBuilder<Q, M, EmptySubscription>,
-    db: Db,
+    store: Store,
+    metrics: Arc<Metrics>,
     options: SchemaOptions,
 ) -> Schema<Q, M, EmptySubscription> {
     let mut schema = builder
-        .data(db)
+        .data(store)
+        .data(metrics)
         .extension(access::Access(options.limits))
         .extension(order::FieldOrder);
     if options.production {
@@ -147,7 +153,12 @@ pub fn subgraph_sdl() -> String {
     subgraph_builder().finish().sdl_with_options(federation::sdl_options())
 }
 
-/// The request's database handle.
-pub fn db<'a>(ctx: &async_graphql::Context<'a>) -> &'a Db {
-    ctx.data_unchecked::<Db>()
+/// The store: the database and its caches.
+pub fn store<'a>(ctx: &async_graphql::Context<'a>) -> &'a Store {
+    ctx.data_unchecked::<Store>()
+}
+
+/// What `/metrics` reports.
+pub fn metrics<'a>(ctx: &async_graphql::Context<'a>) -> &'a Metrics {
+    ctx.data_unchecked::<Arc<Metrics>>()
 }

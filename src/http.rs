@@ -23,11 +23,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 use crate::auth::{Auth, Principal};
-use crate::db::Db;
+use crate::db::Statements;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::{PricegraphSchema, SchemaOptions, build_schema};
-use crate::metrics::Outcome;
+use crate::metrics::{Metrics, Outcome};
+use crate::store::Store;
 
 pub use graphiql::{GraphiqlAssets, GraphiqlAssetsError};
 pub use server::{Lifecycle, Server, ShutdownOptions, shutdown_signal};
@@ -62,7 +63,9 @@ impl Default for HttpOptions {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub db: Db,
+    pub store: Store,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
     pub schema: PricegraphSchema,
     pub auth: Arc<Auth>,
     pub options: Arc<HttpOptions>,
@@ -72,14 +75,16 @@ pub struct AppState {
 
 impl AppState {
     /// The development defaults: open (every request is admin), GraphiQL on.
-    pub fn new(db: Db) -> Self {
-        Self::with(db, Auth::open(), HttpOptions::default())
+    pub fn new(store: Store) -> Self {
+        Self::with(store, Auth::open(), HttpOptions::default())
     }
 
-    pub fn with(db: Db, auth: Auth, options: HttpOptions) -> Self {
-        let schema = build_schema(db.clone(), options.schema);
+    pub fn with(store: Store, auth: Auth, options: HttpOptions) -> Self {
+        let metrics = Arc::new(Metrics::new(store.cache.clone()));
+        let schema = build_schema(store.clone(), metrics.clone(), options.schema);
         Self {
-            db,
+            store,
+            metrics,
             schema,
             auth: Arc::new(auth),
             options: Arc::new(options),
@@ -125,8 +130,8 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
     let started = Instant::now();
     let path = request.uri().path().to_owned();
     let method = request.method().clone();
-    let (statements, response) = crate::metrics::counting_statements(next.run(request)).await;
-    state.db.metrics.request(
+    let (statements, response) = Statements::counting(next.run(request)).await;
+    state.metrics.request(
         &path,
         method.as_str(),
         response.status().as_u16(),
@@ -139,7 +144,7 @@ async fn track(State(state): State<AppState>, request: Request, next: Next) -> R
 /// Prometheus's text format (OpenMetrics).
 async fn metrics(State(state): State<AppState>) -> Response {
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-    ([(header::CONTENT_TYPE, content_type)], state.db.metrics.render()).into_response()
+    ([(header::CONTENT_TYPE, content_type)], state.metrics.render()).into_response()
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -416,10 +421,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, ba
     let mutates = operations.iter().any(|op| op.mutation);
     let record = |outcomes: &mut dyn Iterator<Item = Outcome>| {
         for (op, outcome) in operations.iter().zip(outcomes) {
-            state
-                .db
-                .metrics
-                .operation(op.name.as_deref(), outcome, started.elapsed());
+            state.metrics.operation(op.name.as_deref(), outcome, started.elapsed());
         }
     };
     let run = {
@@ -427,7 +429,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, ba
         async move {
             let queue = LoadQueue::default();
             let with_context =
-                |request: async_graphql::Request| request.data(Loaders::new(&state.db, &queue)).data(principal);
+                |request: async_graphql::Request| request.data(Loaders::new(&state.store, &queue)).data(principal);
             let batch = match batch {
                 BatchRequest::Single(request) => BatchRequest::Single(with_context(request)),
                 BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_context).collect()),
@@ -436,7 +438,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, ba
         }
     };
     // Spawned, so that a mutation outlives a timed-out request.
-    let mut task = tokio::spawn(crate::metrics::carry(run));
+    let mut task = tokio::spawn(Statements::carry(run));
     let timeout = state.options.request_timeout;
     let mut response = match tokio::time::timeout(timeout, &mut task).await {
         Ok(Ok(response)) => response,
@@ -524,7 +526,7 @@ async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             Json(serde_json::json!({ "status": "draining" })),
         );
     }
-    match state.db.ping().await {
+    match state.store.db.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
         Err(error) => {
             tracing::warn!(%error, "database not reachable");

@@ -7,15 +7,18 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod metrics;
 pub mod money;
+pub mod page;
 pub mod pricing;
 pub mod rest;
 pub mod seed;
 pub mod service;
+pub mod store;
 pub mod telemetry;
 
 pub use http::{AppState, build_app};

@@ -6,7 +6,6 @@
 //! id ever becomes a label.
 
 use std::collections::HashSet;
-use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -26,33 +25,6 @@ use crate::pricing::Source;
 pub const MAX_OPERATION_NAMES: usize = 200;
 /// Longest operation name kept as a label.
 const MAX_NAME_LEN: usize = 64;
-
-tokio::task_local! {
-    /// The statements of the request being served.
-    static STATEMENTS: Arc<AtomicU64>;
-}
-
-/// Counts one SQL statement for the request being served, if any.
-pub fn count_statement() {
-    let _ = STATEMENTS.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
-}
-
-/// Runs `work`, counting the SQL statements it (and work it [`carry`]s
-/// into spawned tasks) runs.
-pub async fn counting_statements<F: Future>(work: F) -> (u64, F::Output) {
-    let count = Arc::new(AtomicU64::new(0));
-    let output = STATEMENTS.scope(count.clone(), work).await;
-    (count.load(Ordering::Relaxed), output)
-}
-
-/// `work`, counting its statements for the current request: for work that
-/// is spawned into a task of its own.
-pub fn carry<F: Future>(work: F) -> impl Future<Output = F::Output> {
-    let count = STATEMENTS
-        .try_with(Arc::clone)
-        .unwrap_or_else(|_| Arc::new(AtomicU64::new(0)));
-    STATEMENTS.scope(count, work)
-}
 
 /// What became of a GraphQL operation.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]

@@ -8,7 +8,6 @@ pub mod catalog;
 pub mod customers;
 pub mod groups;
 pub mod organizations;
-pub mod page;
 pub mod price_lists;
 pub mod prices;
 pub mod resolution;

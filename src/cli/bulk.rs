@@ -10,10 +10,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{ExportArgs, ImportArgs, PriceTable};
-use crate::db::Db;
 use crate::error::ServiceError;
 use crate::service::bulk::{self, ImportError, ImportOptions, ImportProgress, ImportReport, RowError};
 use crate::service::prices::{TierTable, Written};
+use crate::store::Store;
 
 /// The exit code of an import that refused rows (the others went in).
 pub const ROWS_REFUSED: u8 = 3;
@@ -29,18 +29,18 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(std::io::BufReader::with_capacity(1 << 16, file)), size)
     };
-    let db = super::connect_existing(&args.database).await?;
+    let store = super::connect_existing(&args.database).await?;
     if let Some(options) = args.redis.options() {
         let shared = crate::cache::shared::Shared::new(&options).context("REDIS_URL is not a Redis URL")?;
-        db.cache.attach(Arc::new(shared));
+        store.cache.attach(Arc::new(shared));
     }
-    let table = table(&db, args.table, args.price_list.as_deref()).await?;
+    let table = table(&store, args.table, args.price_list.as_deref()).await?;
     let options = ImportOptions {
         dry_run: args.dry_run,
         batch_rows: usize::try_from(args.batch_rows).unwrap_or(bulk::DEFAULT_BATCH_ROWS),
     };
     let mut progress = Progress::new(size);
-    let result = bulk::import_csv(&db, table, input, options, &mut progress).await;
+    let result = bulk::import_csv(&store, table, input, options, &mut progress).await;
     progress.finish();
     let report = match result {
         Ok(report) => report,
@@ -55,7 +55,7 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             )
         }
     };
-    tell_redis(&db).await;
+    tell_redis(&store).await;
     println!("{}", summary(&report, args.dry_run));
     Ok(if report.refused > 0 {
         ExitCode::from(ROWS_REFUSED)
@@ -65,11 +65,11 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    let db = super::connect_existing(&args.database).await?;
-    let table = table(&db, args.table, args.price_list.as_deref()).await?;
+    let store = super::connect_existing(&args.database).await?;
+    let table = table(&store, args.table, args.price_list.as_deref()).await?;
     let rows = if args.output.as_os_str() == "-" {
         let stdout = std::io::stdout().lock();
-        match bulk::export_csv(&db, table, std::io::BufWriter::new(stdout)).await {
+        match bulk::export_csv(&store, table, std::io::BufWriter::new(stdout)).await {
             Ok(rows) => rows,
             // `pricegraph export … | head` is not a failure.
             Err(error) if error.is_broken_pipe() => return Ok(ExitCode::SUCCESS),
@@ -80,7 +80,7 @@ pub async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
         // leaves half a file where a whole one is expected.
         let partial = args.output.with_extension("partial");
         let file = std::fs::File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
-        let written = bulk::export_csv(&db, table, std::io::BufWriter::new(file)).await;
+        let written = bulk::export_csv(&store, table, std::io::BufWriter::new(file)).await;
         let rows = match written {
             Ok(rows) => rows,
             Err(error) => {
@@ -96,7 +96,7 @@ pub async fn export(args: &ExportArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The table a command works on; a price list must exist.
-async fn table(db: &Db, table: PriceTable, price_list: Option<&str>) -> anyhow::Result<TierTable> {
+async fn table(store: &Store, table: PriceTable, price_list: Option<&str>) -> anyhow::Result<TierTable> {
     match (table, price_list) {
         (PriceTable::Prices, None) => anyhow::bail!("prices need --price-list ID"),
         (PriceTable::BasePrices, Some(_)) => {
@@ -104,7 +104,7 @@ async fn table(db: &Db, table: PriceTable, price_list: Option<&str>) -> anyhow::
         }
         (PriceTable::BasePrices, None) => Ok(TierTable::Base),
         (PriceTable::Prices, Some(raw)) => {
-            match crate::service::price_lists::existing(&db.conn, &["priceList"], raw).await {
+            match crate::service::price_lists::existing(store.conn(), &["priceList"], raw).await {
                 Ok(list) => Ok(TierTable::List(list.id)),
                 Err(ServiceError::Invalid(errors)) => {
                     let messages: Vec<String> = errors.into_iter().map(|e| e.message).collect();
@@ -118,8 +118,8 @@ async fn table(db: &Db, table: PriceTable, price_list: Option<&str>) -> anyhow::
 
 /// Redis had to take every invalidation the import made, or serving
 /// instances could keep old prices until the entries expire.
-async fn tell_redis(db: &Db) {
-    let Some(shared) = db.cache.shared() else { return };
+async fn tell_redis(store: &Store) {
+    let Some(shared) = store.cache.shared() else { return };
     for _ in 0..20 {
         if !shared.has_undelivered() {
             return;

@@ -2,14 +2,12 @@
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Object, OutputType};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
 use super::errors::{bad_input, query_error};
 use crate::error::ServiceResult;
-use crate::service::page::{Direction, MAX_PAGE_SIZE, Page, PageRequest};
+use crate::page::{Direction, MAX_PAGE_SIZE, Page, PageRequest, encode_cursor};
 
 /// A connection of `T` with a lazily counted `totalCount`.
 pub type CountedConnection<T> = Connection<String, T, TotalCount, EmptyFields>;
@@ -53,15 +51,8 @@ pub fn counted(error: std::sync::Arc<sea_orm::DbErr>) -> crate::error::ServiceEr
     crate::error::ServiceError::Database(sea_orm::DbErr::Custom(error.to_string()))
 }
 
-pub fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
-}
-
 fn decode_cursor(argument: &str, cursor: &str) -> async_graphql::Result<Uuid> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
+    crate::page::decode_cursor(cursor)
         .ok_or_else(|| bad_input(format!("{argument}: '{cursor}' is not a cursor of this connection")))
 }
 

@@ -4,9 +4,9 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
-use super::db;
 use super::errors::{DeletePayload, payload, query_error};
 use super::groups::{DeleteInput, patch};
+use super::store;
 use super::types::Customer;
 use crate::service::customers;
 use crate::service::find_ref;
@@ -28,7 +28,7 @@ pub struct CustomerQuery;
 impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         crate::graphql::access::check_customer(ctx, Some(id.as_str()))?;
-        let found = find_ref::<entity::customer::Entity>(&db(ctx).conn, &["id"], "customer", &id).await;
+        let found = find_ref::<entity::customer::Entity>(store(ctx).conn(), &["id"], "customer", &id).await;
         Ok(Some(Customer(found.map_err(query_error)?)))
     }
 
@@ -45,7 +45,7 @@ impl CustomerQuery {
     ) -> Result<CountedConnection<Customer>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
-        let conn = db(ctx).conn.clone();
+        let conn = store(ctx).conn().clone();
         let filter = customers::CustomerFilter::parse(
             &conn,
             filter.group_id.as_ref().map(|id| id.as_str()),
@@ -109,7 +109,7 @@ impl CustomerMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        CreateCustomerPayload::from_result(customers::create(&db(ctx).conn, input).await, Customer)
+        CreateCustomerPayload::from_result(customers::create(store(ctx).conn(), input).await, Customer)
     }
 
     async fn update_customer(&self, ctx: &Context<'_>, input: UpdateCustomerInput) -> Result<UpdateCustomerPayload> {
@@ -124,11 +124,11 @@ impl CustomerMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        UpdateCustomerPayload::from_result(customers::update(db(ctx), input).await, Customer)
+        UpdateCustomerPayload::from_result(customers::update(store(ctx), input).await, Customer)
     }
 
     /// Deletes the customer with its memberships.
     async fn delete_customer(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(customers::delete(db(ctx), &input.id, input.version).await)
+        DeletePayload::from_result(customers::delete(store(ctx), &input.id, input.version).await)
     }
 }

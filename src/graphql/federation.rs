@@ -18,7 +18,7 @@
 
 use std::borrow::Cow;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::parser::types::Field;
 use async_graphql::registry::{Registry, SDLExportOptions};
 use async_graphql::resolver_utils::ContainerType;
@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use super::access;
 use super::errors::bad_input;
-use super::loaders::{ById, IdEntity, loaders};
+use super::loaders::{LoadError, loaders};
 use super::types::{Customer, CustomerGroup, PriceList, Product, load_failed};
 
 /// The entities, each with the root field that looks it up by id.
@@ -81,10 +81,9 @@ impl EntityQuery {
 }
 
 /// The row a representation names, through the request's loader.
-async fn load<E>(loader: &DataLoader<ById<E>>, typename: &str, id: &ID) -> Result<Option<E::Model>>
+async fn load<L>(loader: &DataLoader<L>, typename: &str, id: &ID) -> Result<Option<L::Value>>
 where
-    E: IdEntity + 'static,
-    E::Model: Clone + Send + Sync,
+    L: Loader<Uuid, Error = LoadError>,
 {
     let key = Uuid::parse_str(id.trim()).map_err(|_| {
         bad_input(format!(

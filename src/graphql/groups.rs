@@ -5,8 +5,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
-use super::db;
 use super::errors::{DeletePayload, not_found, payload, query_error};
+use super::store;
 use super::types::{CustomerGroup, CustomerGroupPriceList, GroupKind};
 use crate::service::find_ref;
 use crate::service::{Patch, groups};
@@ -40,7 +40,7 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     async fn customer_group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerGroup>> {
-        let found = find_ref::<entity::customer_group::Entity>(&db(ctx).conn, &["id"], "customer group", &id).await;
+        let found = find_ref::<entity::customer_group::Entity>(store(ctx).conn(), &["id"], "customer group", &id).await;
         Ok(Some(CustomerGroup(found.map_err(query_error)?)))
     }
 
@@ -57,7 +57,7 @@ impl GroupQuery {
     ) -> Result<CountedConnection<CustomerGroup>> {
         let request = page_request(first, after, last, before)?;
         let filter: groups::GroupFilter = filter.unwrap_or_default().into();
-        let conn = db(ctx).conn.clone();
+        let conn = store(ctx).conn().clone();
         let page = groups::page(&conn, &filter, request).await.map_err(query_error)?;
         let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
             groups::count(&conn, &filter).await
@@ -186,7 +186,7 @@ impl GroupMutation {
                 })
                 .collect(),
         };
-        CreateCustomerGroupPayload::from_result(groups::create(db(ctx), input).await, CustomerGroup)
+        CreateCustomerGroupPayload::from_result(groups::create(store(ctx), input).await, CustomerGroup)
     }
 
     async fn update_customer_group(
@@ -204,13 +204,13 @@ impl GroupMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        UpdateCustomerGroupPayload::from_result(groups::update(db(ctx), input).await, CustomerGroup)
+        UpdateCustomerGroupPayload::from_result(groups::update(store(ctx), input).await, CustomerGroup)
     }
 
     /// Deletes the group with its memberships and links; customers of a
     /// deleted TYPE group move to `Default`.
     async fn delete_customer_group(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(groups::delete(db(ctx), &input.id, input.version).await)
+        DeletePayload::from_result(groups::delete(store(ctx), &input.id, input.version).await)
     }
 
     /// Adding a customer that is already a member is a no-op.
@@ -219,7 +219,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupCustomersInput,
     ) -> Result<AddCustomersToGroupPayload> {
-        let result = groups::add_customers(db(ctx), &input.group_id, &ids(input.customer_ids)).await;
+        let result = groups::add_customers(store(ctx), &input.group_id, &ids(input.customer_ids)).await;
         AddCustomersToGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -228,7 +228,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: GroupCustomersInput,
     ) -> Result<RemoveCustomersFromGroupPayload> {
-        let result = groups::remove_customers(db(ctx), &input.group_id, &ids(input.customer_ids)).await;
+        let result = groups::remove_customers(store(ctx), &input.group_id, &ids(input.customer_ids)).await;
         RemoveCustomersFromGroupPayload::from_result(result, CustomerGroup)
     }
 
@@ -238,7 +238,7 @@ impl GroupMutation {
         input: AddPriceListToGroupInput,
     ) -> Result<AddPriceListToGroupPayload> {
         let result =
-            groups::add_price_list(db(ctx), &input.group_id, &input.price_list_id, input.priority.into()).await;
+            groups::add_price_list(store(ctx), &input.group_id, &input.price_list_id, input.priority.into()).await;
         AddPriceListToGroupPayload::from_result(result, |linked| CustomerGroupPriceList {
             link: linked.link.link,
             price_list: Some(linked.link.price_list),
@@ -251,7 +251,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: RemovePriceListFromGroupInput,
     ) -> Result<RemovePriceListFromGroupPayload> {
-        let result = groups::remove_price_list(db(ctx), &input.group_id, &input.price_list_id).await;
+        let result = groups::remove_price_list(store(ctx), &input.group_id, &input.price_list_id).await;
         RemovePriceListFromGroupPayload::from_result(result, |unlinked| CustomerGroup(unlinked.group))
     }
 
@@ -260,7 +260,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         input: SetGroupProductLinesInput,
     ) -> Result<SetGroupProductLinesPayload> {
-        let result = groups::set_product_lines(db(ctx), &input.group_id, &ids(input.product_line_ids)).await;
+        let result = groups::set_product_lines(store(ctx), &input.group_id, &ids(input.product_line_ids)).await;
         SetGroupProductLinesPayload::from_result(result, CustomerGroup)
     }
 }

@@ -21,14 +21,14 @@ use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, 
 use uuid::Uuid;
 
 use super::batching::LoadQueue;
-use crate::db::Db;
+use crate::domain::Quantity;
 use crate::error::ServiceError;
-use crate::money::CurrencyCode;
-use crate::pricing::Strategy;
+use crate::page::{Page, PageRequest};
 use crate::service::customers::{self, Owner};
-use crate::service::page::{Page, PageRequest};
 use crate::service::prices::{self, PriceFilter};
-use crate::service::resolution::{self, PriceQuery, PricedItem, Profile};
+use crate::service::resolution::{self, KnownProduct, PriceQuestion, PricedItem};
+use crate::store::Store;
+use crate::store::profiles::Profile;
 
 pub type LoadError = Arc<DbErr>;
 
@@ -50,14 +50,7 @@ macro_rules! id_entities {
         }
     )*};
 }
-id_entities!(
-    customer,
-    customer_group,
-    organization,
-    product,
-    product_line,
-    price_list
-);
+id_entities!(customer, customer_group, organization, product_line, price_list);
 
 /// Loads rows of `E` by id.
 pub struct ById<E> {
@@ -324,7 +317,7 @@ impl Loader<Uuid> for ProfilesLoader {
             .all(&self.0)
             .await
             .map_err(|e| Arc::new(e.into()))?;
-        let profiles = resolution::profiles(&self.0, &customers, false, true)
+        let profiles = crate::store::profiles::profiles(&self.0, &customers, false, true)
             .await
             .map_err(Arc::new)?;
         Ok(profiles
@@ -334,133 +327,44 @@ impl Loader<Uuid> for ProfilesLoader {
     }
 }
 
-/// What `Product.resolvedPrice` asks, but for the product.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PriceQuestion {
-    pub customer_id: Option<Uuid>,
-    pub currency: CurrencyCode,
-    pub quantity: i32,
-    pub at: DateTime<Utc>,
-    pub strategy: Strategy,
-    pub explain: bool,
+/// Products read together — a page, one batch of the products loader, or a
+/// lone product — are priced together: each distinct question (shopper,
+/// currency, `at`, strategy) at each quantity is answered once for all of
+/// them, in the statements of one resolution. This is the one batching
+/// path of `Product.resolvedPrice`, on a page or off it.
+pub struct ProductPrices {
+    products: Vec<KnownProduct>,
+    answers: Mutex<HashMap<(PriceQuestion, Quantity), Arc<Answers>>>,
 }
 
-impl PriceQuestion {
-    /// The question asked of `items` (product, quantity).
-    fn query(&self, items: Vec<(Uuid, i32)>) -> PriceQuery {
-        PriceQuery {
-            customer_id: self.customer_id,
-            currency: self.currency,
-            at: self.at,
-            strategy: self.strategy,
-            items,
-            explain: self.explain,
-        }
-    }
-}
+type Answers = tokio::sync::OnceCell<Result<HashMap<Uuid, PricedItem>, ResolveError>>;
 
-/// A product already read, with what pricing needs of it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ProductRef {
-    pub id: Uuid,
-    pub product_line_id: Option<Uuid>,
-}
-
-/// `Product.resolvedPrice` for products not read on a page (a page uses
-/// [`PagePrices`]): one resolution per distinct shopper and question,
-/// covering every product in the batch.
-pub struct ResolvedPricesLoader(Db);
-
-impl Loader<(PriceQuestion, ProductRef)> for ResolvedPricesLoader {
-    type Value = PricedItem;
-    type Error = ResolveError;
-
-    async fn load(
-        &self,
-        keys: &[(PriceQuestion, ProductRef)],
-    ) -> Result<HashMap<(PriceQuestion, ProductRef), PricedItem>, Self::Error> {
-        let lines: HashMap<Uuid, Option<Uuid>> = keys.iter().map(|(_, p)| (p.id, p.product_line_id)).collect();
-        let mut batches: Vec<(PriceQuestion, Vec<(Uuid, i32)>)> = Vec::new();
-        for (question, product) in keys {
-            let item = (product.id, question.quantity);
-            let same = |q: &PriceQuestion| {
-                (q.customer_id, q.currency, q.at, q.strategy)
-                    == (question.customer_id, question.currency, question.at, question.strategy)
-            };
-            match batches.iter_mut().find(|(q, _)| same(q)) {
-                Some((_, items)) => items.push(item),
-                None => batches.push((*question, vec![item])),
-            }
-        }
-        let mut answers = HashMap::new();
-        for (question, items) in batches {
-            let query = question.query(items);
-            for priced in resolution::resolve_known_products(&self.0, &query, &lines)
-                .await
-                .map_err(Arc::new)?
-            {
-                let key = (
-                    PriceQuestion {
-                        quantity: priced.quantity,
-                        ..question
-                    },
-                    ProductRef {
-                        id: priced.product_id,
-                        product_line_id: lines.get(&priced.product_id).copied().flatten(),
-                    },
-                );
-                answers.insert(key, priced);
-            }
-        }
-        Ok(answers)
-    }
-}
-
-/// `Product.resolvedPrice` on a page of products. The page is known when it
-/// is read, so each distinct question (shopper, currency, quantity, `at`,
-/// strategy) is answered once for the whole page: no key-by-key batching,
-/// which for a page of fifty costs more than the pricing itself.
-pub struct PagePrices {
-    /// Each product of the page, with its line.
-    products: Vec<ProductRef>,
-    answers: Mutex<HashMap<PriceQuestion, Arc<PageAnswers>>>,
-}
-
-type PageAnswers = tokio::sync::OnceCell<Result<HashMap<Uuid, PricedItem>, ResolveError>>;
-
-impl PagePrices {
-    pub fn new(products: &[Arc<product::Model>]) -> Self {
-        Self {
-            products: products
-                .iter()
-                .map(|p| ProductRef {
-                    id: p.id,
-                    product_line_id: p.product_line_id,
-                })
-                .collect(),
+impl ProductPrices {
+    pub fn new<'a>(products: impl IntoIterator<Item = &'a product::Model>) -> Arc<Self> {
+        Arc::new(Self {
+            products: products.into_iter().map(KnownProduct::from).collect(),
             answers: Mutex::default(),
-        }
+        })
     }
 
-    /// The answer to `question` for `product`, one of the page's.
+    /// The answer to `question` at `quantity` for `product`, one of these.
     pub async fn answer(
         &self,
-        store: &Db,
+        store: &Store,
         question: PriceQuestion,
+        quantity: Quantity,
         product: Uuid,
     ) -> Result<Option<PricedItem>, ResolveError> {
         let answers = self
             .answers
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .entry(question)
+            .entry((question, quantity))
             .or_default()
             .clone();
         let answers = answers
             .get_or_init(|| async {
-                let query = question.query(self.products.iter().map(|p| (p.id, question.quantity)).collect());
-                let lines = self.products.iter().map(|p| (p.id, p.product_line_id)).collect();
-                let priced = resolution::resolve_known_products(store, &query, &lines)
+                let priced = resolution::resolve_known(store, &question, &self.products, quantity)
                     .await
                     .map_err(Arc::new)?;
                 Ok(priced.into_iter().map(|item| (item.product_id, item)).collect())
@@ -473,16 +377,48 @@ impl PagePrices {
     }
 }
 
+/// A product with the others it was read with (see [`ProductPrices`]).
+#[derive(Clone)]
+pub struct ReadProduct {
+    pub model: Arc<product::Model>,
+    pub together: Arc<ProductPrices>,
+}
+
+/// Products by id; each batch is priced together.
+pub struct ProductsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for ProductsLoader {
+    type Value = ReadProduct;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ReadProduct>, Self::Error> {
+        let rows = product::Entity::find()
+            .filter(product::Column::Id.is_in(keys.iter().copied()))
+            .all(&self.0)
+            .await?;
+        let together = ProductPrices::new(&rows);
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let read = ReadProduct {
+                    model: Arc::new(row),
+                    together: together.clone(),
+                };
+                (read.model.id, read)
+            })
+            .collect())
+    }
+}
+
 /// The loaders of one request.
 pub struct Loaders {
     /// The request's "now": every price of one request is resolved at the same instant.
     pub now: DateTime<Utc>,
     pub profiles: DataLoader<ProfilesLoader>,
-    pub resolved_prices: DataLoader<ResolvedPricesLoader>,
     pub customers: DataLoader<ById<customer::Entity>>,
     pub groups: DataLoader<ById<customer_group::Entity>>,
     pub organizations: DataLoader<ById<organization::Entity>>,
-    pub products: DataLoader<ById<product::Entity>>,
+    pub products: DataLoader<ProductsLoader>,
     pub product_lines: DataLoader<ById<product_line::Entity>>,
     pub price_lists: DataLoader<ById<price_list::Entity>>,
     pub groups_by_customer: DataLoader<GroupsByCustomerLoader>,
@@ -501,16 +437,15 @@ pub struct Loaders {
 impl Loaders {
     /// The loaders of one request; their batches start through `queue`
     /// (see [`super::batching`]), so no delay is needed.
-    pub fn new(db: &Db, queue: &LoadQueue) -> Self {
-        let conn = &db.conn;
+    pub fn new(store: &Store, queue: &LoadQueue) -> Self {
+        let conn = store.conn();
         Self {
             now: Utc::now(),
             profiles: loader(ProfilesLoader(conn.clone()), queue),
-            resolved_prices: loader(ResolvedPricesLoader(db.clone()), queue),
             customers: loader(by_id(conn), queue),
             groups: loader(by_id(conn), queue),
             organizations: loader(by_id(conn), queue),
-            products: loader(by_id(conn), queue),
+            products: loader(ProductsLoader(conn.clone()), queue),
             product_lines: loader(by_id(conn), queue),
             price_lists: loader(by_id(conn), queue),
             groups_by_customer: loader(GroupsByCustomerLoader(conn.clone()), queue),

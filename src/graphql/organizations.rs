@@ -4,9 +4,9 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
-use super::db;
 use super::errors::{DeletePayload, payload, query_error};
 use super::groups::{DeleteInput, id_arg, ids, patch};
+use super::store;
 use super::types::Organization;
 use crate::service::find_ref;
 use crate::service::organizations;
@@ -25,7 +25,7 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let found = find_ref::<entity::organization::Entity>(&db(ctx).conn, &["id"], "organization", &id).await;
+        let found = find_ref::<entity::organization::Entity>(store(ctx).conn(), &["id"], "organization", &id).await;
         Ok(Some(Organization(found.map_err(query_error)?)))
     }
 
@@ -46,7 +46,7 @@ impl OrganizationQuery {
             name_contains: filter.name_contains,
             parent_id: filter.parent_id.map(|id| id_arg("organization", &id)).transpose()?,
         };
-        let conn = db(ctx).conn.clone();
+        let conn = store(ctx).conn().clone();
         let page = organizations::page(&conn, &filter, request)
             .await
             .map_err(query_error)?;
@@ -103,7 +103,7 @@ impl OrganizationMutation {
             parent_id: input.parent_id.map(|id| id.0),
             metadata: input.metadata,
         };
-        CreateOrganizationPayload::from_result(organizations::create(&db(ctx).conn, input).await, Organization)
+        CreateOrganizationPayload::from_result(organizations::create(store(ctx).conn(), input).await, Organization)
     }
 
     async fn update_organization(
@@ -118,12 +118,12 @@ impl OrganizationMutation {
             parent_id: patch(input.parent_id.map_value(|id| id.0)),
             metadata: input.metadata,
         };
-        UpdateOrganizationPayload::from_result(organizations::update(&db(ctx).conn, input).await, Organization)
+        UpdateOrganizationPayload::from_result(organizations::update(store(ctx).conn(), input).await, Organization)
     }
 
     /// Deletes the organization: its customers and child organizations stay, without it.
     async fn delete_organization(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(organizations::delete(db(ctx), &input.id, input.version).await)
+        DeletePayload::from_result(organizations::delete(store(ctx), &input.id, input.version).await)
     }
 
     async fn set_organization_groups(
@@ -131,7 +131,7 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         input: SetOrganizationGroupsInput,
     ) -> Result<SetOrganizationGroupsPayload> {
-        let result = organizations::set_groups(db(ctx), &input.organization_id, &ids(input.group_ids)).await;
+        let result = organizations::set_groups(store(ctx), &input.organization_id, &ids(input.group_ids)).await;
         SetOrganizationGroupsPayload::from_result(result, Organization)
     }
 }

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
-use super::db;
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, patch};
 use super::products::{DeletePricesPayload, PriceKeyInput, UpsertSummary};
+use super::store;
 use super::types::{Price, PriceList, PriceListStatus, PriceListType};
 use crate::service::find_ref;
 use crate::service::{price_lists, prices};
@@ -28,7 +28,7 @@ pub struct PriceListQuery;
 #[Object]
 impl PriceListQuery {
     async fn price_list(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PriceList>> {
-        let found = find_ref::<entity::price_list::Entity>(&db(ctx).conn, &["id"], "price list", &id).await;
+        let found = find_ref::<entity::price_list::Entity>(store(ctx).conn(), &["id"], "price list", &id).await;
         Ok(Some(PriceList(found.map_err(query_error)?)))
     }
 
@@ -50,7 +50,7 @@ impl PriceListQuery {
             list_type: filter.list_type.map(Into::into),
             name_contains: filter.name_contains,
         };
-        let conn = db(ctx).conn.clone();
+        let conn = store(ctx).conn().clone();
         let page = price_lists::page(&conn, &filter, request).await.map_err(query_error)?;
         let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
             price_lists::count(&conn, &filter).await
@@ -154,7 +154,7 @@ impl PriceListMutation {
             ends_at: input.ends_at,
             metadata: input.metadata,
         };
-        CreatePriceListPayload::from_result(price_lists::create(&db(ctx).conn, input).await, PriceList)
+        CreatePriceListPayload::from_result(price_lists::create(store(ctx).conn(), input).await, PriceList)
     }
 
     async fn update_price_list(
@@ -173,12 +173,12 @@ impl PriceListMutation {
             ends_at: patch(input.ends_at),
             metadata: input.metadata,
         };
-        UpdatePriceListPayload::from_result(price_lists::update(db(ctx), input).await, PriceList)
+        UpdatePriceListPayload::from_result(price_lists::update(store(ctx), input).await, PriceList)
     }
 
     /// Deletes the list with its prices and its links to groups.
     async fn delete_price_list(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(price_lists::delete(db(ctx), &input.id, input.version).await)
+        DeletePayload::from_result(price_lists::delete(store(ctx), &input.id, input.version).await)
     }
 
     async fn upsert_prices(&self, ctx: &Context<'_>, input: UpsertPricesInput) -> Result<UpsertPricesPayload> {
@@ -193,7 +193,7 @@ impl PriceListMutation {
                 amount: p.amount,
             })
             .collect();
-        let result = prices::upsert_prices(db(ctx), &input.price_list_id, &inputs).await;
+        let result = prices::upsert_prices(store(ctx), &input.price_list_id, &inputs).await;
         let (written, user_errors) = mutation_result(result, |(list, rows, written)| {
             (
                 PriceList(list),
@@ -212,7 +212,7 @@ impl PriceListMutation {
 
     async fn delete_prices(&self, ctx: &Context<'_>, input: DeletePricesInput) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
-        let result = prices::delete_prices(db(ctx), &input.price_list_id, &keys).await;
+        let result = prices::delete_prices(store(ctx), &input.price_list_id, &keys).await;
         let (deleted_count, user_errors) = mutation_result(result, |(_, n)| n)?;
         Ok(DeletePricesPayload {
             deleted_count,

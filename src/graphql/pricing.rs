@@ -4,12 +4,15 @@
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 
-use super::db;
-use super::errors::query_error;
+use super::access;
+use super::errors::{internal, query_error};
 use super::loaders::loaders;
 use super::types::pricing::{PricingStrategy, ResolvedPrice};
-use crate::error::ServiceError;
-use crate::service::resolution::{self, PriceQuery};
+use super::{metrics, store};
+use crate::domain::Quantity;
+use crate::error::{Problems, ServiceError};
+use crate::service::parse_id;
+use crate::service::resolution::{self, PriceItem, PriceQuestion, PricedItem};
 
 #[derive(InputObject)]
 pub struct PriceItemInput {
@@ -51,50 +54,84 @@ impl PricingQuery {
         at: Option<DateTime<Utc>>,
         #[graphql(default)] strategy: PricingStrategy,
     ) -> Result<ResolvedPrice> {
-        crate::graphql::access::check_customer(ctx, customer_id.as_deref().map(String::as_str))?;
-        let (customer_id, currency, quantity) =
-            resolution::question_args(customer_id.as_deref().map(String::as_str), &currency, quantity)
-                .map_err(query_error)?;
-        let product_id =
-            crate::service::parse_id(&["productId"], "product", &product_id).map_err(|e| query_error(e.into()))?;
-        let query = PriceQuery {
-            customer_id,
-            currency,
-            at: at.unwrap_or(loaders(ctx).now),
-            strategy: strategy.into(),
-            items: vec![(product_id, quantity)],
-            explain: ctx.look_ahead().field("explanation").exists(),
-        };
-        let mut answers = resolution::resolve_prices(db(ctx), &query)
+        let (question, quantity) = question(ctx, customer_id, &currency, quantity, at, strategy)?;
+        let product_id = parse_id(&["productId"], "product", &product_id).map_err(|e| query_error(e.into()))?;
+        let item = PriceItem { product_id, quantity };
+        let mut answers = resolution::resolve(store(ctx), &question, &[item])
             .await
             .map_err(|e| query_error(at_argument(e)))?;
-        answers
-            .pop()
-            .map(ResolvedPrice)
-            .ok_or_else(|| super::errors::internal("no answer for the one item"))
+        let answer = answers.pop().ok_or_else(|| internal("no answer for the one item"))?;
+        Ok(ResolvedPrice::answers(ctx, vec![answer]).remove(0))
     }
 
     /// Prices for many products and quantities at once, in input order, in a
     /// fixed number of SQL statements.
     async fn resolve_prices(&self, ctx: &Context<'_>, input: ResolvePricesInput) -> Result<Vec<ResolvedPrice>> {
-        crate::graphql::access::check_customer(ctx, input.customer_id.as_deref().map(String::as_str))?;
-        let items: Vec<(String, i64)> = input.items.into_iter().map(|i| (i.product_id.0, i.quantity)).collect();
-        let query = resolution::price_query(
-            input.customer_id.as_deref().map(String::as_str),
+        let customer_id = input.customer_id.as_deref().map(String::as_str);
+        access::check_customer(ctx, customer_id)?;
+        let raw: Vec<(String, i64)> = input.items.into_iter().map(|i| (i.product_id.0, i.quantity)).collect();
+        let mut problems = Problems::default();
+        let now = loaders(ctx).now;
+        let question = PriceQuestion::parse(
+            customer_id,
             &input.currency,
             input.at,
             input.strategy.into(),
-            &items,
-            loaders(ctx).now,
-        )
-        .map_err(|errors| query_error(ServiceError::Invalid(errors)))?;
-        let query = PriceQuery {
-            explain: ctx.look_ahead().field("explanation").exists(),
-            ..query
+            now,
+            &mut problems,
+        );
+        let items = resolution::parse_items(&raw, &mut problems);
+        let Some(question) = question else {
+            return Err(query_error(problems.refused()));
         };
-        let answers = resolution::resolve_prices(db(ctx), &query).await.map_err(query_error)?;
-        Ok(answers.into_iter().map(ResolvedPrice).collect())
+        problems.into_result().map_err(query_error)?;
+        let question = question.explained(explains(ctx));
+        let answers = resolution::resolve(store(ctx), &question, &items)
+            .await
+            .map_err(query_error)?;
+        Ok(ResolvedPrice::answers(ctx, answers))
     }
+}
+
+/// The arguments of a one-product price question (`resolvedPrice`,
+/// `Product.resolvedPrice`), checked once, after the caller's access to
+/// the customer's prices.
+pub(crate) fn question(
+    ctx: &Context<'_>,
+    customer_id: Option<ID>,
+    currency: &str,
+    quantity: i64,
+    at: Option<DateTime<Utc>>,
+    strategy: PricingStrategy,
+) -> Result<(PriceQuestion, Quantity)> {
+    let customer_id = customer_id.as_deref().map(String::as_str);
+    access::check_customer(ctx, customer_id)?;
+    let mut problems = Problems::default();
+    let question = PriceQuestion::parse(
+        customer_id,
+        currency,
+        at,
+        strategy.into(),
+        loaders(ctx).now,
+        &mut problems,
+    );
+    let quantity = problems.check(Quantity::parse("quantity", quantity));
+    let (Some(question), Some(quantity)) = (question, quantity) else {
+        return Err(query_error(problems.refused()));
+    };
+    Ok((question.explained(explains(ctx)), quantity))
+}
+
+/// Whether the caller reads `explanation`: explaining costs a walk over
+/// every candidate.
+fn explains(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("explanation").exists()
+}
+
+/// An answer as the API shows it, counted in `/metrics` by its source.
+pub(crate) fn answered(ctx: &Context<'_>, item: PricedItem) -> ResolvedPrice {
+    metrics(ctx).resolved(std::iter::once(item.resolved.source));
+    ResolvedPrice::new(item)
 }
 
 /// In `resolvedPrice` the product is an argument, not `items.0.productId`.

@@ -1,15 +1,13 @@
 //! The catalog: product lines, products and their base prices.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use sea_orm::JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
-use super::db;
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, id_arg, patch};
-use super::loaders::PagePrices;
+use super::loaders::ProductPrices;
+use super::store;
 use super::types::{BasePrice, Product, ProductLine};
 use crate::service::find_ref;
 use crate::service::{catalog, prices};
@@ -33,7 +31,7 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     async fn product_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductLine>> {
-        let found = find_ref::<entity::product_line::Entity>(&db(ctx).conn, &["id"], "product line", &id).await;
+        let found = find_ref::<entity::product_line::Entity>(store(ctx).conn(), &["id"], "product line", &id).await;
         Ok(Some(ProductLine(found.map_err(query_error)?)))
     }
 
@@ -52,7 +50,7 @@ impl ProductQuery {
         let filter = catalog::ProductLineFilter {
             name_contains: filter.unwrap_or_default().name_contains,
         };
-        let conn = db(ctx).conn.clone();
+        let conn = store(ctx).conn().clone();
         let page = catalog::page_lines(&conn, &filter, request)
             .await
             .map_err(query_error)?;
@@ -63,7 +61,7 @@ impl ProductQuery {
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        let found = find_ref::<entity::product::Entity>(&db(ctx).conn, &["id"], "product", &id).await;
+        let found = find_ref::<entity::product::Entity>(store(ctx).conn(), &["id"], "product", &id).await;
         Ok(Some(Product::from(found.map_err(query_error)?)))
     }
 
@@ -87,18 +85,18 @@ impl ProductQuery {
                 .transpose()?,
             search: filter.search,
         };
-        let conn = db(ctx).conn.clone();
-        let page = catalog::page_products(db(ctx), &filter, request)
+        let conn = store(ctx).conn().clone();
+        let page = catalog::page_products(store(ctx), &filter, request)
             .await
             .map_err(query_error)?;
-        let prices = Arc::new(PagePrices::new(&page.items));
+        let together = ProductPrices::new(page.items.iter().map(|p| &**p));
         let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
             catalog::count_products(&conn, &filter).await
         });
         Ok(connection(
-            crate::service::page::Page::clone(&page),
+            crate::page::Page::clone(&page),
             |p| p.id,
-            |p| Product::on_page(p, &prices),
+            |p| Product::read_with(p, &together),
             total,
         ))
     }
@@ -236,7 +234,7 @@ impl ProductMutation {
         ctx: &Context<'_>,
         input: CreateProductLineInput,
     ) -> Result<CreateProductLinePayload> {
-        CreateProductLinePayload::from_result(catalog::create_line(&db(ctx).conn, &input.name).await, ProductLine)
+        CreateProductLinePayload::from_result(catalog::create_line(store(ctx).conn(), &input.name).await, ProductLine)
     }
 
     async fn update_product_line(
@@ -249,12 +247,12 @@ impl ProductMutation {
             version: input.version,
             name: input.name,
         };
-        UpdateProductLinePayload::from_result(catalog::update_line(&db(ctx).conn, input).await, ProductLine)
+        UpdateProductLinePayload::from_result(catalog::update_line(store(ctx).conn(), input).await, ProductLine)
     }
 
     /// Deletes the line: its products stay, without a line; groups stop listing it.
     async fn delete_product_line(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(catalog::delete_line(db(ctx), &input.id, input.version).await)
+        DeletePayload::from_result(catalog::delete_line(store(ctx), &input.id, input.version).await)
     }
 
     async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> Result<CreateProductPayload> {
@@ -264,7 +262,7 @@ impl ProductMutation {
             product_line_id: input.product_line_id.map(|id| id.0),
             metadata: input.metadata,
         };
-        CreateProductPayload::from_result(catalog::create_product(db(ctx), input).await, Product::from)
+        CreateProductPayload::from_result(catalog::create_product(store(ctx), input).await, Product::from)
     }
 
     async fn update_product(&self, ctx: &Context<'_>, input: UpdateProductInput) -> Result<UpdateProductPayload> {
@@ -276,12 +274,12 @@ impl ProductMutation {
             product_line_id: patch(input.product_line_id.map_value(|id| id.0)),
             metadata: input.metadata,
         };
-        UpdateProductPayload::from_result(catalog::update_product(db(ctx), input).await, Product::from)
+        UpdateProductPayload::from_result(catalog::update_product(store(ctx), input).await, Product::from)
     }
 
     /// Deletes the product with its base prices and every list's prices for it.
     async fn delete_product(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
-        DeletePayload::from_result(catalog::delete_product(db(ctx), &input.id, input.version).await)
+        DeletePayload::from_result(catalog::delete_product(store(ctx), &input.id, input.version).await)
     }
 
     async fn upsert_base_prices(
@@ -300,7 +298,7 @@ impl ProductMutation {
                 amount: p.amount,
             })
             .collect();
-        let result = prices::upsert_base_prices(db(ctx), &inputs).await;
+        let result = prices::upsert_base_prices(store(ctx), &inputs).await;
         let (written, user_errors) = mutation_result(result, |(rows, written)| {
             (rows.into_iter().map(BasePrice).collect(), UpsertSummary::from(written))
         })?;
@@ -314,7 +312,7 @@ impl ProductMutation {
 
     async fn delete_base_prices(&self, ctx: &Context<'_>, input: DeleteBasePricesInput) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
-        let result = prices::delete_base_prices(db(ctx), &keys).await;
+        let result = prices::delete_base_prices(store(ctx), &keys).await;
         let (deleted_count, user_errors) = mutation_result(result, |n| n)?;
         Ok(DeletePricesPayload {
             deleted_count,

@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::error::{ApiError, PathFields};
 use super::input::{Fields, JsonBody, PathParams, QueryParams};
 use crate::http::AppState;
-use crate::service::page::{Direction, MAX_PAGE_SIZE, PageRequest};
+use crate::page::{Direction, MAX_PAGE_SIZE, PageRequest};
 use crate::service::{find_ref, groups};
 
 pub const COLLECTION: &str = "/admin/pricing/customer-groups";
@@ -162,7 +162,7 @@ fn page_request(query: Option<&str>) -> Result<PageRequest, ApiError> {
 /// statements whatever the page size: the page, the count, the links.
 pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<GroupPage>, ApiError> {
     let request = page_request(query.as_deref())?;
-    let db = &state.db.conn;
+    let db = state.store.conn();
     let filter = groups::GroupFilter::default();
     let page = groups::page(db, &filter, request)
         .await
@@ -193,9 +193,11 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
 /// `createCustomerGroup`, with `priceLists` linked in the same transaction.
 pub async fn create(State(state): State<AppState>, body: JsonBody) -> Result<impl IntoResponse, ApiError> {
     let input = new_group(body)?;
-    let group = groups::create(&state.db, input).await.map_err(ApiError::service(&[]))?;
+    let group = groups::create(&state.store, input)
+        .await
+        .map_err(ApiError::service(&[]))?;
     let location = format!("{COLLECTION}/{}", group.id);
-    let group = with_links(&state.db.conn, group).await?;
+    let group = with_links(state.store.conn(), group).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(group)))
 }
 
@@ -259,8 +261,8 @@ fn kind(raw: &str) -> Result<GroupKind, ApiError> {
 
 /// `GET /admin/pricing/customer-groups/:id`.
 pub async fn show(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<Group>, ApiError> {
-    let group = find_group(&state.db.conn, &id).await?;
-    Ok(Json(with_links(&state.db.conn, group).await?))
+    let group = find_group(state.store.conn(), &id).await?;
+    Ok(Json(with_links(state.store.conn(), group).await?))
 }
 
 /// `PATCH /admin/pricing/customer-groups/:id`: only the fields given change;
@@ -293,10 +295,10 @@ pub async fn update(
         free_freight: fields.change("freeFreight")?,
         metadata: fields.change("metadata")?,
     };
-    let group = groups::update(&state.db, changes)
+    let group = groups::update(&state.store, changes)
         .await
         .map_err(ApiError::service(GROUP_PATH))?;
-    Ok(Json(with_links(&state.db.conn, group).await?))
+    Ok(Json(with_links(state.store.conn(), group).await?))
 }
 
 /// `DELETE /admin/pricing/customer-groups/:id[?version=N]`.
@@ -307,7 +309,7 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     let params = QueryParams::parse(query.as_deref(), &["version"])?;
     let version = params.integer("version", "an integer")?;
-    groups::delete(&state.db, &id, version)
+    groups::delete(&state.store, &id, version)
         .await
         .map_err(ApiError::service(GROUP_PATH))?;
     Ok(StatusCode::NO_CONTENT)
@@ -324,7 +326,7 @@ pub async fn add_price_list(
     let mut fields = Fields::body(body, &["priceListId", "priority"])?;
     let price_list_id: String = fields.required("priceListId")?;
     let priority: i64 = fields.required("priority")?;
-    let linked = groups::add_price_list(&state.db, &id, &price_list_id, priority)
+    let linked = groups::add_price_list(&state.store, &id, &price_list_id, priority)
         .await
         .map_err(ApiError::service(GROUP_PATH))?;
     let status = if linked.created {
@@ -332,8 +334,8 @@ pub async fn add_price_list(
     } else {
         StatusCode::OK
     };
-    let group = find_group(&state.db.conn, &linked.link.link.group_id.to_string()).await?;
-    Ok((status, Json(with_links(&state.db.conn, group).await?)))
+    let group = find_group(state.store.conn(), &linked.link.link.group_id.to_string()).await?;
+    Ok((status, Json(with_links(state.store.conn(), group).await?)))
 }
 
 /// `DELETE /admin/pricing/customer-groups/:id/price-lists/:priceListId`.
@@ -343,7 +345,7 @@ pub async fn remove_price_list(
     State(state): State<AppState>,
     PathParams((id, price_list_id)): PathParams<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let unlinked = groups::remove_price_list(&state.db, &id, &price_list_id)
+    let unlinked = groups::remove_price_list(&state.store, &id, &price_list_id)
         .await
         .map_err(ApiError::service(LINK_PATH))?;
     if !unlinked.removed {

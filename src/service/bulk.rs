@@ -20,9 +20,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::prices::{self, TierTable, Written};
-use crate::db::Db;
 use crate::error::ServiceError;
 use crate::money::{CurrencyCode, Money};
+use crate::store::Store;
 
 /// The columns of the format, in the order `export` writes them.
 pub const COLUMNS: [&str; 5] = ["sku", "currency", "min_quantity", "max_quantity", "amount"];
@@ -235,13 +235,17 @@ fn parse_row(table: TierTable, layout: &Layout, record: &csv::StringRecord, line
 fn quantity(raw: &str) -> Result<i32, String> {
     raw.parse::<i64>()
         .map_err(|_| format!("'{}' is not a whole number", raw.chars().take(40).collect::<String>()))
-        .and_then(|n| prices::quantity("quantity", n).map_err(|_| format!("must be from 1 to {}, got {n}", i32::MAX)))
+        .and_then(|n| {
+            crate::domain::Quantity::parse("quantity", n)
+                .map(crate::domain::Quantity::get)
+                .map_err(|_| format!("must be from 1 to {}, got {n}", i32::MAX))
+        })
 }
 
 /// Imports a CSV of prices (into `table`) from `input`, reporting to
 /// `progress` as it goes.
 pub async fn import_csv(
-    store: &Db,
+    store: &Store,
     table: TierTable,
     input: impl Read,
     options: ImportOptions,
@@ -311,7 +315,7 @@ fn refuse(report: &mut ImportReport, progress: &mut impl ImportProgress, errors:
 /// Looks up the batch's skus, refuses rows whose sku names no product, and
 /// upserts the rest in one transaction.
 async fn import_batch(
-    store: &Db,
+    store: &Store,
     table: TierTable,
     batch: Vec<Row>,
     options: ImportOptions,
@@ -324,7 +328,7 @@ async fn import_batch(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let products = product_ids(&store.conn, &skus).await?;
+    let products = product_ids(store.conn(), &skus).await?;
     let mut tiers = Vec::with_capacity(batch.len());
     for row in &batch {
         match products.get(&row.sku) {
@@ -349,7 +353,7 @@ async fn import_batch(
         }
     }
     let written = if options.dry_run {
-        prices::plan(&store.conn, table, &tiers).await?.written
+        prices::plan(store.conn(), table, &tiers).await?.written
     } else {
         prices::upsert(store, table, &tiers).await?
     };
@@ -374,15 +378,15 @@ fn crossed_power_of_two(before: u64, after: u64) -> bool {
 /// 250,000-row import spent 21 s there). ANALYZE updates the statistics and
 /// invalidates those plans; done as the rows created double, it costs a few
 /// tens of ANALYZEs at most. SQLite needs none of this.
-async fn refresh_statistics(store: &Db, table: TierTable) {
-    if store.conn.get_database_backend() != DbBackend::Postgres {
+async fn refresh_statistics(store: &Store, table: TierTable) {
+    if store.conn().get_database_backend() != DbBackend::Postgres {
         return;
     }
     let name = match table {
         TierTable::List(_) => "price",
         TierTable::Base => "base_price",
     };
-    if let Err(error) = store.conn.execute_unprepared(&format!("ANALYZE \"{name}\"")).await {
+    if let Err(error) = store.conn().execute_unprepared(&format!("ANALYZE \"{name}\"")).await {
         tracing::warn!(%error, "could not ANALYZE {name}; the import goes on, maybe slower");
     }
 }
@@ -404,7 +408,7 @@ async fn product_ids(conn: &impl ConnectionTrait, skus: &[&str]) -> Result<HashM
 
 /// Writes `table` as CSV, ordered by sku, currency and min_quantity, one
 /// row at a time from a database cursor. Returns the rows written.
-pub async fn export_csv(store: &Db, table: TierTable, output: impl Write) -> Result<u64, ExportError> {
+pub async fn export_csv(store: &Store, table: TierTable, output: impl Write) -> Result<u64, ExportError> {
     let mut writer = csv::Writer::from_writer(output);
     writer.write_record(COLUMNS)?;
     let mut rows = match table {
@@ -424,7 +428,7 @@ pub async fn export_csv(store: &Db, table: TierTable, output: impl Write) -> Res
                 .order_by_asc(price::Column::Currency)
                 .order_by_asc(price::Column::MinQuantity)
                 .into_tuple::<(String, String, i32, Option<i32>, i64)>()
-                .stream(&store.conn)
+                .stream(store.conn())
                 .await?,
         )
             as std::pin::Pin<Box<dyn Stream<Item = Result<ExportRow, DbErr>> + Send + '_>>,
@@ -442,7 +446,7 @@ pub async fn export_csv(store: &Db, table: TierTable, output: impl Write) -> Res
                 .order_by_asc(base_price::Column::Currency)
                 .order_by_asc(base_price::Column::MinQuantity)
                 .into_tuple::<(String, String, i32, i64)>()
-                .stream(&store.conn)
+                .stream(store.conn())
                 .await?
                 .map_ok(|(sku, currency, min, amount)| (sku, currency, min, None, amount)),
         ),

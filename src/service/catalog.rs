@@ -2,7 +2,6 @@
 //! written through [`super::prices`].
 
 use entity::{customer_group_product_line as group_line, product, product_line};
-use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter,
     QuerySelect, Select, TransactionTrait,
@@ -11,13 +10,14 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
     Patch, check_unique, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_metadata, update_text,
 };
-use crate::db::Db;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::page::{Page, PageRequest};
+use crate::store::Store;
+use crate::store::page::{contains_ignoring_case, fetch_page};
 
 #[derive(Clone, Debug, Default)]
 pub struct ProductLineChanges {
@@ -50,7 +50,7 @@ pub async fn page_lines(
 }
 
 pub async fn count_lines(db: &DatabaseConnection, filter: &ProductLineFilter) -> ServiceResult<u64> {
-    Ok(super::page::count(db, filter.select()).await?)
+    Ok(crate::store::page::count(db, filter.select()).await?)
 }
 
 pub async fn create_line(db: &DatabaseConnection, name: &str) -> ServiceResult<product_line::Model> {
@@ -86,8 +86,8 @@ pub async fn update_line(db: &DatabaseConnection, input: ProductLineChanges) -> 
 
 /// Deletes a product line: its products stay, without a line; groups that
 /// listed it stop listing it.
-pub async fn delete_line(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
-    let db = &store.conn;
+pub async fn delete_line(store: &Store, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = store.conn();
     let line = find_ref::<product_line::Entity>(db, &["id"], "product line", raw_id).await?;
     check_version(version, line.version, "product line")?;
     let txn = db.begin().await?;
@@ -136,61 +136,20 @@ pub struct ProductChanges {
     pub metadata: Option<JsonValue>,
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct ProductFilter {
-    pub product_line_id: Option<Uuid>,
-    /// Case-insensitive substring of the sku or the name.
-    pub search: Option<String>,
-}
-
-impl ProductFilter {
-    fn select(&self) -> Select<product::Entity> {
-        let mut select = product::Entity::find();
-        if let Some(line) = self.product_line_id {
-            select = select.filter(product::Column::ProductLineId.eq(line));
-        }
-        if let Some(needle) = self.search.as_deref().filter(|n| !n.is_empty()) {
-            select = select.filter(
-                contains_ignoring_case(product::Column::Sku, needle)
-                    .or(contains_ignoring_case(product::Column::Name, needle)),
-            );
-        }
-        select
-    }
-}
+pub use crate::store::products::ProductFilter;
 
 /// A page of products; storefronts ask for the same few pages all day, so
-/// they are cached until any product changes.
+/// the store caches them until any product changes.
 pub async fn page_products(
-    store: &Db,
+    store: &Store,
     filter: &ProductFilter,
     request: PageRequest,
 ) -> ServiceResult<Arc<Page<Arc<product::Model>>>> {
-    let key = format!("{filter:?}{request:?}");
-    if let Some(page) = store.cache.product_page(&key) {
-        return Ok(page);
-    }
-    let since = store.cache.generation();
-    let load = || async {
-        let page = fetch_page(&store.conn, filter.select(), product::Column::Id, request).await?;
-        let page = Arc::new(Page {
-            items: page.items.into_iter().map(Arc::new).collect(),
-            has_previous_page: page.has_previous_page,
-            has_next_page: page.has_next_page,
-        });
-        store.cache.fill(since, |fill| {
-            fill.product_page(key.clone(), page.clone());
-            for product in &page.items {
-                fill.product(product.clone());
-            }
-        });
-        Ok(page)
-    };
-    store.cache.product_page_loads.share(key.clone(), since, load).await
+    crate::store::product_page(store, filter, request).await
 }
 
 pub async fn count_products(db: &DatabaseConnection, filter: &ProductFilter) -> ServiceResult<u64> {
-    Ok(super::page::count(db, filter.select()).await?)
+    Ok(crate::store::page::count(db, filter.select()).await?)
 }
 
 /// A sku: trimmed, not blank, no inner spaces. Unique as given.
@@ -219,8 +178,8 @@ async fn line(db: &impl ConnectionTrait, raw: &str, problems: &mut Problems) -> 
     Ok(problems.gather(found)?.map(|line| line.id))
 }
 
-pub async fn create_product(store: &Db, input: NewProduct) -> ServiceResult<product::Model> {
-    let db = &store.conn;
+pub async fn create_product(store: &Store, input: NewProduct) -> ServiceResult<product::Model> {
+    let db = store.conn();
     let mut problems = Problems::default();
     let sku = problems.check(sku(&input.sku));
     let name = problems.check(required_text("name", &input.name));
@@ -232,10 +191,10 @@ pub async fn create_product(store: &Db, input: NewProduct) -> ServiceResult<prod
         Some(raw) => line(db, raw, &mut problems).await?,
         None => None,
     };
-    problems.into_result()?;
     let (Some(sku), Some(name), Some(metadata)) = (sku, name, metadata) else {
-        unreachable!("problems were empty, so every value was checked")
+        return Err(problems.refused());
     };
+    problems.into_result()?;
     let now = now();
     let product = product::Model {
         id: new_id(),
@@ -255,8 +214,8 @@ pub async fn create_product(store: &Db, input: NewProduct) -> ServiceResult<prod
     Ok(product)
 }
 
-pub async fn update_product(store: &Db, input: ProductChanges) -> ServiceResult<product::Model> {
-    let db = &store.conn;
+pub async fn update_product(store: &Store, input: ProductChanges) -> ServiceResult<product::Model> {
+    let db = store.conn();
     let current = find_ref::<product::Entity>(db, &["id"], "product", &input.id).await?;
     check_version(input.version, current.version, "product")?;
     let mut problems = Problems::default();
@@ -288,8 +247,8 @@ pub async fn update_product(store: &Db, input: ProductChanges) -> ServiceResult<
 }
 
 /// Deletes a product with its base prices and every list's prices for it.
-pub async fn delete_product(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
-    let db = &store.conn;
+pub async fn delete_product(store: &Store, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = store.conn();
     let product = find_ref::<product::Entity>(db, &["id"], "product", raw_id).await?;
     check_version(version, product.version, "product")?;
     let txn = db.begin().await?;

@@ -11,13 +11,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::page::{Page, PageRequest, contains_ignoring_case, count_by_parent, fetch_page, fetch_pages};
 use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, MAX_TEXT_LEN, Patch, check_unique, check_version, find_ref, metadata,
     new_id, now, required_text, save_versioned, update_metadata, update_text,
 };
-use crate::db::Db;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::page::{Page, PageRequest};
+use crate::store::Store;
+use crate::store::page::{contains_ignoring_case, count_by_parent, fetch_page, fetch_pages};
 
 #[derive(Clone, Debug, Default)]
 pub struct NewCustomer {
@@ -105,7 +106,7 @@ pub async fn page(
 }
 
 pub async fn count(db: &DatabaseConnection, filter: &CustomerFilter) -> ServiceResult<u64> {
-    Ok(super::page::count(db, filter.select()).await?)
+    Ok(crate::store::page::count(db, filter.select()).await?)
 }
 
 /// An email address: trimmed, lower-cased (so uniqueness ignores case), with
@@ -179,10 +180,10 @@ pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> ServiceResul
         Some(raw) => type_group(db, raw, &mut problems).await?,
         None => Some(DEFAULT_TYPE_GROUP_ID),
     };
-    problems.into_result()?;
     let (Some(email), Some(name), Some(metadata), Some(type_group_id)) = (email, name, metadata, type_group_id) else {
-        unreachable!("problems were empty, so every value was checked")
+        return Err(problems.refused());
     };
+    problems.into_result()?;
     let now = now();
     let customer = customer::Model {
         id: new_id(),
@@ -204,8 +205,8 @@ pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> ServiceResul
     Ok(customer)
 }
 
-pub async fn update(store: &Db, input: CustomerChanges) -> ServiceResult<customer::Model> {
-    let db = &store.conn;
+pub async fn update(store: &Store, input: CustomerChanges) -> ServiceResult<customer::Model> {
+    let db = store.conn();
     let current = find_ref::<customer::Entity>(db, &["id"], "customer", &input.id).await?;
     check_version(input.version, current.version, "customer")?;
     let mut problems = Problems::default();
@@ -248,8 +249,8 @@ pub async fn update(store: &Db, input: CustomerChanges) -> ServiceResult<custome
 }
 
 /// Deletes a customer with its memberships.
-pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
-    let db = &store.conn;
+pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = store.conn();
     let customer = find_ref::<customer::Entity>(db, &["id"], "customer", raw_id).await?;
     check_version(version, customer.version, "customer")?;
     let txn = db.begin().await?;
@@ -398,7 +399,7 @@ pub async fn counts_by_owner(db: &DatabaseConnection, owners: &[Owner]) -> Servi
     per_kind(owners, |kind, ids| async move {
         let select = customer::Entity::find();
         let counts = match kind {
-            Owner::Everyone => return Ok(vec![(kind, super::page::count(db, select).await?)]),
+            Owner::Everyone => return Ok(vec![(kind, crate::store::page::count(db, select).await?)]),
             Owner::TypeGroup(_) => {
                 count_by_parent(db, select, (customer::Entity, customer::Column::TypeGroupId), &ids).await?
             }

@@ -15,13 +15,15 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_unique, check_version, description, metadata, new_id, now,
     parse_id, required_text, save_versioned, update_description, update_metadata,
 };
-use crate::db::Db;
+use crate::domain::Priority;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::page::{Page, PageRequest};
+use crate::store::Store;
+use crate::store::page::{contains_ignoring_case, fetch_page};
 
 /// Most ids one membership or product-line call takes.
 pub const MAX_IDS_PER_CALL: usize = 1000;
@@ -134,7 +136,7 @@ pub async fn page(
 }
 
 pub async fn count(db: &DatabaseConnection, filter: &GroupFilter) -> ServiceResult<u64> {
-    Ok(super::page::count(db, filtered(filter)).await?)
+    Ok(crate::store::page::count(db, filtered(filter)).await?)
 }
 
 async fn check_name_free(
@@ -154,8 +156,8 @@ fn name_taken(name: &str) -> UserError {
     )
 }
 
-pub async fn create(store: &Db, input: NewGroup) -> ServiceResult<customer_group::Model> {
-    let db = &store.conn;
+pub async fn create(store: &Store, input: NewGroup) -> ServiceResult<customer_group::Model> {
+    let db = store.conn();
     let mut problems = Problems::default();
     let name = problems.check(required_text("name", &input.name));
     let description = problems.check(description("description", input.description));
@@ -165,10 +167,10 @@ pub async fn create(store: &Db, input: NewGroup) -> ServiceResult<customer_group
         problems.check(check_name_free(db, name, None).await?);
     }
     let links = validate_new_links(db, kind, &input.price_lists, &mut problems).await?;
-    problems.into_result()?;
     let (Some(name), Some(description), Some(metadata)) = (name, description, metadata) else {
-        unreachable!("problems were empty, so every value was checked")
+        return Err(problems.refused());
     };
+    problems.into_result()?;
 
     let now = now();
     let group = customer_group::Model {
@@ -228,7 +230,11 @@ async fn validate_new_links(
             "price list",
             &link.price_list_id,
         ));
-        let priority = problems.check(priority(link.priority).map_err(|e| e.under(&["priceLists", &index])));
+        let priority = problems.check(
+            Priority::parse(link.priority)
+                .map(Priority::get)
+                .map_err(|e| e.under(&["priceLists", &index])),
+        );
         if let (Some(id), Some(priority)) = (id, priority) {
             if !seen.insert(id) {
                 problems.push(UserError::new(
@@ -258,17 +264,6 @@ async fn validate_new_links(
         }
     }
     Ok(parsed.into_iter().map(|(_, id, priority)| (id, priority)).collect())
-}
-
-/// Link priorities are integers ≥ 0; lower wins.
-pub fn priority(raw: i64) -> Result<i32, UserError> {
-    i32::try_from(raw).ok().filter(|p| *p >= 0).ok_or_else(|| {
-        UserError::new(
-            &["priority"],
-            UserErrorCode::InvalidPriority,
-            "priority must be an integer from 0 to 2147483647",
-        )
-    })
 }
 
 async fn insert_link(
@@ -332,8 +327,8 @@ pub(crate) fn require_kind(
     ))
 }
 
-pub async fn update(store: &Db, input: GroupChanges) -> ServiceResult<customer_group::Model> {
-    let db = &store.conn;
+pub async fn update(store: &Store, input: GroupChanges) -> ServiceResult<customer_group::Model> {
+    let db = store.conn();
     let current = existing(db, &["id"], &input.id).await?;
     check_version(input.version, current.version, "customer group")?;
     let mut problems = Problems::default();
@@ -366,8 +361,8 @@ pub async fn update(store: &Db, input: GroupChanges) -> ServiceResult<customer_g
 
 /// Deletes a group with its memberships and links. Customers of a deleted
 /// `TYPE` group move to the built-in `Default` group, so each keeps exactly one.
-pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
-    let db = &store.conn;
+pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = store.conn();
     let group = existing(db, &["id"], raw_id).await?;
     check_version(version, group.version, "customer group")?;
     if group.id == DEFAULT_TYPE_GROUP_ID || group.id == EVERYONE_GROUP_ID {
@@ -473,11 +468,11 @@ fn everyone_is_implicit(group: &customer_group::Model) -> Result<(), UserError> 
 
 /// Adds customers to a `PRICING` group; customers already in it are left as they are.
 pub async fn add_customers(
-    store: &Db,
+    store: &Store,
     raw_group_id: &str,
     raw_customer_ids: &[String],
 ) -> ServiceResult<customer_group::Model> {
-    let db = &store.conn;
+    let db = store.conn();
     let group = pricing_group_for_links(db, raw_group_id, "have members").await?;
     everyone_is_implicit(&group)?;
     let mut problems = Problems::default();
@@ -515,11 +510,11 @@ pub async fn add_customers(
 }
 
 pub async fn remove_customers(
-    store: &Db,
+    store: &Store,
     raw_group_id: &str,
     raw_customer_ids: &[String],
 ) -> ServiceResult<customer_group::Model> {
-    let db = &store.conn;
+    let db = store.conn();
     let group = existing(db, &["groupId"], raw_group_id).await?;
     let mut problems = Problems::default();
     let ids = parse_ids("customerIds", "customer", raw_customer_ids, &mut problems);
@@ -536,31 +531,23 @@ pub async fn remove_customers(
 /// Links a price list to a `PRICING` group at a priority. Linking a pair that
 /// is already linked changes its priority: there is one link per pair.
 pub async fn add_price_list(
-    store: &Db,
+    store: &Store,
     raw_group_id: &str,
     raw_price_list_id: &str,
     raw_priority: i64,
 ) -> ServiceResult<Linked> {
-    let db = &store.conn;
+    let db = store.conn();
     let mut problems = Problems::default();
     let group = pricing_group_for_links(db, raw_group_id, "have price lists").await;
     let list = super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await;
-    let priority = problems.check(priority(raw_priority));
-    let (group, list) = match (group, list) {
-        (Ok(group), Ok(list)) => (group, list),
-        (group, list) => {
-            for result in [group.err(), list.err()].into_iter().flatten() {
-                match result {
-                    ServiceError::Invalid(errors) => errors.into_iter().for_each(|e| problems.push(e)),
-                    other => return Err(other),
-                }
-            }
-            problems.into_result()?;
-            unreachable!("a failed lookup always records a problem")
-        }
+    let priority = problems.check(Priority::parse(raw_priority));
+    let group = problems.gather(group)?;
+    let list = problems.gather(list)?;
+    let (Some(group), Some(list), Some(priority)) = (group, list, priority) else {
+        return Err(problems.refused());
     };
     problems.into_result()?;
-    let priority = priority.unwrap_or_default();
+    let priority = priority.get();
     let before = link::Entity::find_by_id((group.id, list.id)).one(db).await?;
     let created = before.is_none();
     insert_link(db, group.id, list.id, priority).await?;
@@ -587,8 +574,8 @@ pub struct Unlinked {
 }
 
 /// Unlinks a price list from a group; unlinking a pair that is not linked is a no-op.
-pub async fn remove_price_list(store: &Db, raw_group_id: &str, raw_price_list_id: &str) -> ServiceResult<Unlinked> {
-    let db = &store.conn;
+pub async fn remove_price_list(store: &Store, raw_group_id: &str, raw_price_list_id: &str) -> ServiceResult<Unlinked> {
+    let db = store.conn();
     let group = existing(db, &["groupId"], raw_group_id).await?;
     let list = super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await?;
     let deleted = link::Entity::delete_many()
@@ -606,11 +593,11 @@ pub async fn remove_price_list(store: &Db, raw_group_id: &str, raw_price_list_id
 /// Replaces the product lines a `PRICING` group may order from (seed 003).
 /// An empty list lifts the group's restriction.
 pub async fn set_product_lines(
-    store: &Db,
+    store: &Store,
     raw_group_id: &str,
     raw_line_ids: &[String],
 ) -> ServiceResult<customer_group::Model> {
-    let db = &store.conn;
+    let db = store.conn();
     let group = pricing_group_for_links(db, raw_group_id, "restrict product lines").await?;
     let mut problems = Problems::default();
     let ids = parse_ids("productLineIds", "product line", raw_line_ids, &mut problems);

@@ -13,13 +13,14 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::groups::{parse_ids, report_missing, require_kind};
-use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
     EVERYONE_GROUP_ID, Patch, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_metadata, update_text,
 };
-use crate::db::Db;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::page::{Page, PageRequest};
+use crate::store::Store;
+use crate::store::page::{contains_ignoring_case, fetch_page};
 
 /// How deep a chain of parents may go; deeper is surely a mistake.
 pub const MAX_DEPTH: usize = 32;
@@ -68,7 +69,7 @@ pub async fn page(
 }
 
 pub async fn count(db: &DatabaseConnection, filter: &OrganizationFilter) -> ServiceResult<u64> {
-    Ok(super::page::count(db, filter.select()).await?)
+    Ok(crate::store::page::count(db, filter.select()).await?)
 }
 
 /// The parent named by `raw`, refused when it would put `child` above itself.
@@ -123,10 +124,10 @@ pub async fn create(db: &DatabaseConnection, input: NewOrganization) -> ServiceR
         Some(raw) => parent(db, raw, None, &mut problems).await?,
         None => None,
     };
-    problems.into_result()?;
     let (Some(name), Some(metadata)) = (name, metadata) else {
-        unreachable!("problems were empty, so every value was checked")
+        return Err(problems.refused());
     };
+    problems.into_result()?;
     let now = now();
     let organization = organization::Model {
         id: new_id(),
@@ -166,8 +167,8 @@ pub async fn update(db: &DatabaseConnection, input: OrganizationChanges) -> Serv
 
 /// Deletes an organization: its customers and child organizations stay,
 /// without it; its group links go.
-pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
-    let db = &store.conn;
+pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = store.conn();
     let organization = find_ref::<organization::Entity>(db, &["id"], "organization", raw_id).await?;
     check_version(version, organization.version, "organization")?;
     let now = now();
@@ -198,11 +199,11 @@ pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceRe
 /// `Everyone` is everybody's already. An empty list makes the organization's
 /// customers priced by their own groups again.
 pub async fn set_groups(
-    store: &Db,
+    store: &Store,
     raw_organization_id: &str,
     raw_group_ids: &[String],
 ) -> ServiceResult<organization::Model> {
-    let db = &store.conn;
+    let db = store.conn();
     let organization =
         find_ref::<organization::Entity>(db, &["organizationId"], "organization", raw_organization_id).await?;
     let mut problems = Problems::default();

@@ -10,13 +10,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::page::{Page, PageRequest, contains_ignoring_case, fetch_page};
 use super::{
     Patch, check_version, description, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_description, update_metadata, update_text,
 };
-use crate::db::Db;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::page::{Page, PageRequest};
+use crate::store::Store;
+use crate::store::page::{contains_ignoring_case, fetch_page};
 
 #[derive(Clone, Debug, Default)]
 pub struct NewPriceList {
@@ -76,7 +77,7 @@ pub async fn page(
 }
 
 pub async fn count(db: &DatabaseConnection, filter: &PriceListFilter) -> ServiceResult<u64> {
-    Ok(super::page::count(db, filter.select()).await?)
+    Ok(crate::store::page::count(db, filter.select()).await?)
 }
 
 /// Loads a price list for a change, or says it does not exist.
@@ -111,10 +112,10 @@ pub async fn create(db: &DatabaseConnection, input: NewPriceList) -> ServiceResu
     let description = problems.check(description("description", input.description));
     let metadata = problems.check(metadata(input.metadata));
     problems.check(window(input.starts_at, input.ends_at));
-    problems.into_result()?;
     let (Some(name), Some(description), Some(metadata)) = (name, description, metadata) else {
-        unreachable!("problems were empty, so every value was checked")
+        return Err(problems.refused());
     };
+    problems.into_result()?;
     let now = now();
     let list = price_list::Model {
         id: new_id(),
@@ -135,8 +136,8 @@ pub async fn create(db: &DatabaseConnection, input: NewPriceList) -> ServiceResu
     Ok(list)
 }
 
-pub async fn update(store: &Db, input: PriceListChanges) -> ServiceResult<price_list::Model> {
-    let db = &store.conn;
+pub async fn update(store: &Store, input: PriceListChanges) -> ServiceResult<price_list::Model> {
+    let db = store.conn();
     let current = existing(db, &["id"], &input.id).await?;
     check_version(input.version, current.version, "price list")?;
     let mut problems = Problems::default();
@@ -161,8 +162,8 @@ pub async fn update(store: &Db, input: PriceListChanges) -> ServiceResult<price_
 }
 
 /// Deletes a price list with its prices and its links to groups.
-pub async fn delete(store: &Db, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
-    let db = &store.conn;
+pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
+    let db = store.conn();
     let list = existing(db, &["id"], raw_id).await?;
     check_version(version, list.version, "price list")?;
     let txn = db.begin().await?;

@@ -13,10 +13,11 @@ use uuid::Uuid;
 
 use super::new_id;
 use super::now;
-use super::page::{Page, PageRequest};
-use crate::db::Db;
+use crate::domain::Quantity;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::{AmountError, CurrencyCode, Money};
+use crate::page::{Page, PageRequest};
+use crate::store::Store;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct PriceFilter {
@@ -76,7 +77,7 @@ pub async fn pages_by_list(
 ) -> ServiceResult<HashMap<PriceFilter, Page<price::Model>>> {
     let mut pages = HashMap::new();
     for (filter, lists) in by_same_filter(filters) {
-        let found = super::page::fetch_pages(
+        let found = crate::store::page::fetch_pages(
             db,
             filter.select_any_list(),
             (price::Entity, price::Column::PriceListId),
@@ -105,7 +106,7 @@ pub async fn counts_by_list(
 ) -> ServiceResult<HashMap<PriceFilter, u64>> {
     let mut counts = HashMap::new();
     for (filter, lists) in by_same_filter(filters) {
-        let found = super::page::count_by_parent(
+        let found = crate::store::page::count_by_parent(
             db,
             filter.select_any_list(),
             (price::Entity, price::Column::PriceListId),
@@ -167,14 +168,9 @@ impl Tier {
     }
 }
 
-pub(super) fn quantity(field: &str, raw: i64) -> Result<i32, UserError> {
-    i32::try_from(raw).ok().filter(|q| *q >= 1).ok_or_else(|| {
-        UserError::new(
-            &[field],
-            UserErrorCode::InvalidQuantity,
-            format!("{field} must be a whole number from 1 to {}, got {raw}", i32::MAX),
-        )
-    })
+/// A tier bound: a [`Quantity`], kept as the column's integer.
+fn quantity(field: &str, raw: i64) -> Result<i32, UserError> {
+    Quantity::parse(field, raw).map(Quantity::get)
 }
 
 pub fn currency(raw: &str) -> Result<CurrencyCode, UserError> {
@@ -335,18 +331,18 @@ const KEYS_PER_DELETE: usize = 100;
 /// currency and minQuantity) get the new amount and maxQuantity; tiers
 /// already as given are left alone. All or nothing.
 pub async fn upsert_prices(
-    store: &Db,
+    store: &Store,
     raw_price_list_id: &str,
     inputs: &[PriceInput],
 ) -> ServiceResult<(price_list::Model, Vec<price::Model>, Written)> {
-    let db = &store.conn;
+    let db = store.conn();
     let mut problems = Problems::default();
     let list = problems.gather(super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await)?;
     let tiers = tiers(db, inputs, &mut problems).await?;
-    problems.into_result()?;
     let Some(list) = list else {
-        unreachable!("problems were empty, so the list was found")
+        return Err(problems.refused());
     };
+    problems.into_result()?;
     let written = upsert(store, TierTable::List(list.id), &tiers).await?;
     let stored = price::Entity::find()
         .filter(price::Column::PriceListId.eq(list.id))
@@ -369,18 +365,18 @@ fn in_input_order<M>(tiers: &[Tier], stored: Vec<M>, key: impl Fn(&M) -> (Uuid, 
 /// Deletes a list's prices by tier; tiers that do not exist are skipped.
 /// Returns how many were deleted.
 pub async fn delete_prices(
-    store: &Db,
+    store: &Store,
     raw_price_list_id: &str,
     inputs: &[PriceKeyInput],
 ) -> ServiceResult<(price_list::Model, u64)> {
-    let db = &store.conn;
+    let db = store.conn();
     let mut problems = Problems::default();
     let list = problems.gather(super::price_lists::existing(db, &["priceListId"], raw_price_list_id).await)?;
     let keys = keys(inputs, &mut problems);
-    problems.into_result()?;
     let Some(list) = list else {
-        unreachable!("problems were empty, so the list was found")
+        return Err(problems.refused());
     };
+    problems.into_result()?;
     let txn = db.begin().await?;
     let mut deleted = 0;
     for chunk in keys.chunks(KEYS_PER_DELETE) {
@@ -407,8 +403,11 @@ pub async fn delete_prices(
 /// Writes base prices: new tiers are added, existing tiers (same product,
 /// currency and minQuantity) get the new amount; tiers already as given are
 /// left alone. All or nothing.
-pub async fn upsert_base_prices(store: &Db, inputs: &[PriceInput]) -> ServiceResult<(Vec<base_price::Model>, Written)> {
-    let db = &store.conn;
+pub async fn upsert_base_prices(
+    store: &Store,
+    inputs: &[PriceInput],
+) -> ServiceResult<(Vec<base_price::Model>, Written)> {
+    let db = store.conn();
     let mut problems = Problems::default();
     for (index, input) in inputs.iter().enumerate() {
         if input.max_quantity.is_some() {
@@ -435,8 +434,8 @@ pub(super) fn no_base_max_quantity(field: &[&str]) -> UserError {
 }
 
 /// Deletes base prices by tier; tiers that do not exist are skipped.
-pub async fn delete_base_prices(store: &Db, inputs: &[PriceKeyInput]) -> ServiceResult<u64> {
-    let db = &store.conn;
+pub async fn delete_base_prices(store: &Store, inputs: &[PriceKeyInput]) -> ServiceResult<u64> {
+    let db = store.conn();
     let mut problems = Problems::default();
     let keys = keys(inputs, &mut problems);
     problems.into_result()?;
@@ -712,12 +711,12 @@ async fn apply_on_postgres(conn: &impl ConnectionTrait, table: TierTable, plan: 
 
 /// Plans and applies an upsert in one transaction, then invalidates what
 /// changed. An upsert that changes nothing writes nothing.
-pub(super) async fn upsert(store: &Db, table: TierTable, tiers: &[Tier]) -> ServiceResult<Written> {
-    let plan = plan(&store.conn, table, tiers).await?;
+pub(super) async fn upsert(store: &Store, table: TierTable, tiers: &[Tier]) -> ServiceResult<Written> {
+    let plan = plan(store.conn(), table, tiers).await?;
     if !plan.has_changes() {
         return Ok(plan.written);
     }
-    let txn = store.conn.begin().await?;
+    let txn = store.conn().begin().await?;
     apply(&txn, table, &plan).await?;
     txn.commit().await?;
     store.cache.offers_changed(&plan.offers()).await;

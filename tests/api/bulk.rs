@@ -32,7 +32,7 @@ impl ImportProgress for Heard {
 
 async fn import(app: &TestApp, table: TierTable, csv: &str, options: ImportOptions) -> (ImportReport, Heard) {
     let mut heard = Heard::default();
-    let report = bulk::import_csv(&app.db, table, csv.as_bytes(), options, &mut heard)
+    let report = bulk::import_csv(&app.store, table, csv.as_bytes(), options, &mut heard)
         .await
         .expect("the import runs");
     (report, heard)
@@ -40,7 +40,7 @@ async fn import(app: &TestApp, table: TierTable, csv: &str, options: ImportOptio
 
 async fn export(app: &TestApp, table: TierTable) -> String {
     let mut out = Vec::new();
-    bulk::export_csv(&app.db, table, &mut out)
+    bulk::export_csv(&app.store, table, &mut out)
         .await
         .expect("the export runs");
     String::from_utf8(out).expect("UTF-8")
@@ -323,7 +323,7 @@ async fn a_wrong_header_stops_the_import_before_anything_is_written() {
             };
             let mut heard = Heard::default();
             let error = bulk::import_csv(
-                &app.db,
+                &app.store,
                 list(&list_id),
                 file.as_bytes(),
                 ImportOptions::default(),

@@ -75,8 +75,8 @@ async fn with_redis_unreachable_every_request_is_served_from_the_database() {
             timeout: Duration::from_millis(20),
             ..RedisOptions::new("redis://127.0.0.1:9/", "unreachable:")
         };
-        bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
-        bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+        bus::start(a.store.cache.clone(), options.clone()).expect("a Redis URL");
+        bus::start(b.store.cache.clone(), options).expect("a Redis URL");
         let ready = b
             .request(Request::get("/ready").body(Body::empty()).expect("request"))
             .await;
@@ -90,9 +90,9 @@ async fn with_redis_unreachable_every_request_is_served_from_the_database() {
         // No invalidation can reach B, so B must not answer from its cache.
         assert_eq!(pays(&b, &shopper, &chair).await, "90.00");
         assert_eq!(pays(&a, &shopper, &chair).await, "90.00");
-        assert!(b.db.cache.is_paused());
+        assert!(b.store.cache.is_paused());
         assert!(
-            a.db.cache.redis_errors() > 0,
+            a.store.cache.redis_errors() > 0,
             "the failed invalidations were not counted"
         );
     })
@@ -116,8 +116,8 @@ async fn with_redis_answering_nothing_every_request_is_served_from_the_database(
             timeout: Duration::from_millis(20),
             ..RedisOptions::new(format!("redis://127.0.0.1:{port}/"), "silent:")
         };
-        bus::start(a.db.cache.clone(), options.clone()).expect("a Redis URL");
-        bus::start(b.db.cache.clone(), options).expect("a Redis URL");
+        bus::start(a.store.cache.clone(), options.clone()).expect("a Redis URL");
+        bus::start(b.store.cache.clone(), options).expect("a Redis URL");
         let chair = product(&a, "CHAIR", json!({})).await;
         let shopper = customer(&a, "shopper@example.com", json!({})).await;
         for amount in ["100.00", "90.00", "80.00"] {
@@ -125,8 +125,8 @@ async fn with_redis_answering_nothing_every_request_is_served_from_the_database(
             assert_eq!(pays(&a, &shopper, &chair).await, amount);
             assert_eq!(pays(&b, &shopper, &chair).await, amount);
         }
-        assert!(a.db.cache.is_paused() && b.db.cache.is_paused());
-        assert!(a.db.cache.redis_errors() > 0, "the timeouts were not counted");
+        assert!(a.store.cache.is_paused() && b.store.cache.is_paused());
+        assert!(a.store.cache.redis_errors() > 0, "the timeouts were not counted");
     })
     .await;
 }

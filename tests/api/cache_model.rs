@@ -255,7 +255,7 @@ async fn check(
                 shopper
             );
             if let Some(shared) = shared {
-                shared.db.cache.clear();
+                shared.store.cache.clear();
                 let from_redis = shared.data(PAGE, json!({ "c": shopper })).await;
                 prop_assert_eq!(
                     &from_redis,

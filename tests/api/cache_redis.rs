@@ -209,7 +209,7 @@ async fn answers_served_from_redis_alone_need_no_group_or_list_sql() {
     let expected = vec![json!("80.00"), json!("70.00"), json!("100.00"), json!("100.00")];
     assert_eq!(world.resolve_all().await, expected);
     // The in-process layers emptied: each shopper and the offer come from Redis.
-    world.app.db.cache.clear();
+    world.app.store.cache.clear();
     let (statements, paid) = world.app.count_warm_statements(world.resolve_all()).await;
     assert_eq!(paid, expected);
     // The product's own row (kept in process only), once; nothing of
@@ -535,12 +535,12 @@ async fn killing_redis_connections_mid_run_fails_no_request_and_shows_no_stale_p
     killer.abort();
     assert!(killed.load(Ordering::Relaxed) >= 20, "too few connections were killed");
     assert!(
-        a.db.cache.redis_errors() + b.db.cache.redis_errors() > 0,
+        a.store.cache.redis_errors() + b.store.cache.redis_errors() > 0,
         "connections were killed, yet no Redis failure was counted"
     );
     // Once the killing stops, both come back to serving from their caches.
     let back = Instant::now();
-    while a.db.cache.is_paused() || b.db.cache.is_paused() {
+    while a.store.cache.is_paused() || b.store.cache.is_paused() {
         assert!(
             back.elapsed() < Duration::from_secs(5),
             "the subscriptions did not come back"

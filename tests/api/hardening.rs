@@ -201,7 +201,7 @@ async fn a_slow_request_is_cut_with_timeout() {
         priceLists(first: 100) { totalCount } products(first: 100) { totalCount } }";
     let mut cut = None;
     for _ in 0..20 {
-        app.db.cache.clear();
+        app.store.cache.clear();
         let response = impatient
             .request(post_json(json!({ "query": query }).to_string()))
             .await;

@@ -1,6 +1,7 @@
 //! The test harness: a fresh database per test, on SQLite always and on
 //! PostgreSQL too when `TEST_DATABASE_URL` is set (each test in a schema of
-//! its own, dropped afterwards). Requests go through the real router.
+//! its own, dropped when the last handle on it goes, also when the test
+//! fails). Requests go through the real router.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,8 +10,9 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
-use pricegraph::cache::CacheOptions;
-use pricegraph::db::{Db, DbOptions};
+use pricegraph::cache::{Cache, CacheOptions};
+use pricegraph::db::{Db, DbOptions, Statements};
+use pricegraph::store::Store;
 use pricegraph::{AppState, build_app};
 use proptest::test_runner::{Config, RngSeed};
 use sea_orm::ConnectionTrait;
@@ -36,11 +38,16 @@ pub fn backends() -> Vec<Backend> {
 #[derive(Clone)]
 pub struct TestApp {
     pub backend: Backend,
+    /// The pool.
     pub db: Db,
+    /// The pool with this server's cache in front of it.
+    pub store: Store,
+    /// Every statement this server's pool ran.
+    pub statements: Statements,
     pub router: Router,
     /// Where the database lives: the SQLite file's directory, or the
     /// PostgreSQL schema to drop.
-    place: Arc<Place>,
+    _place: Arc<Place>,
     /// How to open the same database again.
     url: String,
     schema: Option<String>,
@@ -48,7 +55,7 @@ pub struct TestApp {
 
 enum Place {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin: Db, schema: String },
+    Postgres(#[allow(dead_code)] TestSchema),
 }
 
 pub struct Response {
@@ -58,6 +65,7 @@ pub struct Response {
 
 impl TestApp {
     pub async fn spawn(backend: Backend) -> Self {
+        let statements = Statements::default();
         let (db, place, url, schema) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -68,37 +76,34 @@ impl TestApp {
                         max_connections: 4,
                         ..DbOptions::default()
                     },
+                    &statements,
                 )
                 .await
                 .expect("sqlite opens");
                 (db, Place::Sqlite(dir), url, None)
             }
             Backend::Postgres => {
-                let (url, admin, schema) = postgres_schema().await;
+                let test_schema = TestSchema::new().await;
+                let (url, schema) = (test_schema.url.clone(), test_schema.name.clone());
+                let place = Place::Postgres(test_schema);
                 let options = DbOptions {
                     max_connections: 4,
                     schema: Some(schema.clone()),
-                    ..DbOptions::default()
                 };
-                let db = Db::connect(&url, &options).await.expect("postgres opens");
-                (
-                    db,
-                    Place::Postgres {
-                        admin,
-                        schema: schema.clone(),
-                    },
-                    url,
-                    Some(schema),
-                )
+                let db = Db::connect(&url, &options, &statements).await.expect("postgres opens");
+                (db, place, url, Some(schema))
             }
         };
         db.migrate().await.expect("migrations apply");
-        let router = build_app(AppState::new(db.clone()));
+        let store = Store::new(db.clone(), Arc::new(Cache::new(&CacheOptions::default())));
+        let router = build_app(AppState::new(store.clone()));
         Self {
             backend,
             db,
+            store,
+            statements,
             router,
-            place: Arc::new(place),
+            _place: Arc::new(place),
             url,
             schema,
         }
@@ -125,14 +130,17 @@ impl TestApp {
         let options = DbOptions {
             max_connections,
             schema: self.schema.clone(),
-            cache,
         };
-        let db = Db::connect(&self.url, &options)
+        let statements = Statements::default();
+        let db = Db::connect(&self.url, &options, &statements)
             .await
             .expect("the database opens again");
+        let store = Store::new(db.clone(), Arc::new(Cache::new(&cache)));
         Self {
-            router: build_app(AppState::new(db.clone())),
+            router: build_app(AppState::new(store.clone())),
             db,
+            store,
+            statements,
             ..self.clone()
         }
     }
@@ -141,7 +149,7 @@ impl TestApp {
     /// and limits.
     pub fn served_with(&self, auth: pricegraph::auth::Auth, options: pricegraph::http::HttpOptions) -> TestApp {
         Self {
-            router: build_app(AppState::with(self.db.clone(), auth, options)),
+            router: build_app(AppState::with(self.store.clone(), auth, options)),
             ..self.clone()
         }
     }
@@ -158,16 +166,10 @@ impl TestApp {
         }
     }
 
-    /// Drops the test's PostgreSQL schema (the SQLite directory goes with the app).
+    /// Closes this handle's pool; the schema goes with the last handle
+    /// (see [`Place`]'s `Drop`).
     pub async fn cleanup(self) {
-        if let Place::Postgres { admin, schema } = &*self.place {
-            self.db.conn.clone().close().await.ok();
-            admin
-                .conn
-                .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-                .await
-                .expect("drop schema");
-        }
+        self.db.conn.clone().close().await.ok();
     }
 
     pub async fn request(&self, request: Request<Body>) -> Response {
@@ -217,37 +219,73 @@ impl TestApp {
 
     /// The statements one call runs with a cold cache.
     pub async fn count_statements<F: Future<Output = T>, T>(&self, f: F) -> (u64, T) {
-        self.db.cache.clear();
+        self.store.cache.clear();
         self.count_warm_statements(f).await
     }
 
     /// The statements one call runs with the cache as it is.
     pub async fn count_warm_statements<F: Future<Output = T>, T>(&self, f: F) -> (u64, T) {
-        let before = self.db.statement_count();
+        let before = self.statements.total();
         let result = f.await;
-        (self.db.statement_count() - before, result)
+        (self.statements.total() - before, result)
     }
 }
 
-/// An empty schema of its own in `TEST_DATABASE_URL`'s database: the URL, a
-/// connection outside the schema (to drop it with), and the schema's name.
-/// A set URL that cannot be reached fails the test.
-pub async fn postgres_schema() -> (String, Db, String) {
-    let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+/// A PostgreSQL schema of its own in `TEST_DATABASE_URL`'s database,
+/// dropped when this goes however the test ends. A set URL that cannot be
+/// reached fails the test.
+pub struct TestSchema {
+    pub url: String,
+    pub name: String,
+}
+
+impl TestSchema {
+    pub async fn new() -> Self {
+        let url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+        let admin = admin(&url)
+            .await
+            .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
+        let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .conn
+            .execute_unprepared(&format!("CREATE SCHEMA {name}"))
+            .await
+            .expect("create schema");
+        admin.conn.close().await.ok();
+        Self { url, name }
+    }
+}
+
+async fn admin(url: &str) -> Result<Db, sea_orm::DbErr> {
     let options = DbOptions {
-        max_connections: 2,
+        max_connections: 1,
         ..DbOptions::default()
     };
-    let admin = Db::connect(&url, &options)
-        .await
-        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but cannot be reached: {e}"));
-    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-    admin
-        .conn
-        .execute_unprepared(&format!("CREATE SCHEMA {schema}"))
-        .await
-        .expect("create schema");
-    (url, admin, schema)
+    Db::connect(url, &options, &Statements::default()).await
+}
+
+impl Drop for TestSchema {
+    /// Drop cannot await, and the test's runtime may be shutting down, so
+    /// a thread of its own drops the schema.
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            runtime.block_on(async {
+                let admin = admin(&url).await?;
+                admin
+                    .conn
+                    .execute_unprepared(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"))
+                    .await?;
+                admin.conn.close().await?;
+                Ok::<_, Box<dyn std::error::Error + Send + Sync>>(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("the test schema {} could not be dropped: {dropped:?}", self.name);
+        }
+    }
 }
 
 /// Runs `test` once per backend, each time on a fresh database.

@@ -33,28 +33,24 @@ async fn migrations_go_up_down_and_up_again() {
 /// and every migration is applied once (the advisory lock serializes them).
 #[tokio::test]
 async fn concurrent_migrations_on_postgres_apply_each_migration_once() {
-    use pricegraph::db::{Db, DbOptions};
-    use sea_orm::ConnectionTrait;
+    use pricegraph::db::{Db, DbOptions, Statements};
     if !crate::helpers::backends().contains(&crate::helpers::Backend::Postgres) {
         return; // PostgreSQL only: SQLite's file lock serializes migrations.
     }
-    let (url, admin, schema) = crate::helpers::postgres_schema().await;
+    let schema = crate::helpers::TestSchema::new().await;
     let options = DbOptions {
         max_connections: 2,
-        schema: Some(schema.clone()),
-        ..DbOptions::default()
+        schema: Some(schema.name.clone()),
     };
+    let statements = Statements::default();
     let (first, second) = (
-        Db::connect(&url, &options).await.expect("opens"),
-        Db::connect(&url, &options).await.expect("opens"),
+        Db::connect(&schema.url, &options, &statements).await.expect("opens"),
+        Db::connect(&schema.url, &options, &statements).await.expect("opens"),
     );
     let (a, b) = tokio::join!(first.migrate(), second.migrate());
     let applied = Migrator::get_applied_migrations(&first.conn).await.map(|m| m.len());
-    admin
-        .conn
-        .execute_unprepared(&format!("DROP SCHEMA {schema} CASCADE"))
-        .await
-        .expect("drop schema");
+    first.conn.close().await.ok();
+    second.conn.close().await.ok();
     a.expect("the first migration succeeds");
     b.expect("the second migration succeeds");
     assert_eq!(applied.expect("status"), Migrator::migrations().len());

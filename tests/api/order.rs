@@ -58,7 +58,7 @@ async fn fields_come_back_in_the_order_they_were_selected() {
         ];
         for (query, keys) in cases {
             for attempt in 0..20 {
-                app.db.cache.clear();
+                app.store.cache.clear();
                 let text = raw(&app, query).await;
                 assert!(!text.contains("\"errors\""), "{text}");
                 assert!(in_order(&text, keys), "attempt {attempt}: {keys:?} out of order in {text}");

@@ -653,7 +653,7 @@ async fn store(app: &TestApp, world: &World) -> Result<(), DbErr> {
     txn.commit().await?;
     // The world was written behind the services' backs, so nothing told
     // the cache; the previous world's entries must go.
-    app.db.cache.clear();
+    app.store.cache.clear();
     Ok(())
 }
 

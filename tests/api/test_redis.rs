@@ -47,9 +47,9 @@ impl TestRedis {
     }
 
     pub async fn attach_with(&self, app: &TestApp, options: RedisOptions) {
-        bus::start(app.db.cache.clone(), options).expect("a Redis URL");
+        bus::start(app.store.cache.clone(), options).expect("a Redis URL");
         let started = Instant::now();
-        while app.db.cache.is_paused() {
+        while app.store.cache.is_paused() {
             assert!(
                 started.elapsed() < Duration::from_secs(5),
                 "TEST_REDIS_URL is set but {} cannot be reached",

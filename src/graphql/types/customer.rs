@@ -9,9 +9,9 @@ use crate::graphql::connection::{CountedConnection, TotalCount, connection, coun
 use crate::graphql::errors::{not_found, query_error_ref};
 use crate::graphql::groups::id_arg;
 use crate::graphql::loaders::loaders;
+use crate::page::Page;
 use crate::service::customers::Owner;
-use crate::service::page::Page;
-use crate::service::resolution::Profile;
+use crate::store::profiles::Profile;
 
 /// A shopper or buyer, with one type group and any number of pricing groups.
 pub struct Customer(pub customer::Model);
@@ -108,7 +108,7 @@ impl Customer {
             loaders(ctx).products.load_one(id).await.map_err(load_failed)
         })?;
         let product = product.ok_or_else(|| not_found("product", &product_id))?;
-        Ok(profile.shopper.may_order(product.product_line_id))
+        Ok(profile.shopper.may_order(product.model.product_line_id))
     }
 
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {

@@ -9,7 +9,7 @@ use super::{
 use crate::graphql::connection::{CountedConnection, TotalCount, connection, counted, page_request};
 use crate::graphql::errors::query_error;
 use crate::graphql::loaders::loaders;
-use crate::service::page::Page;
+use crate::page::Page;
 use crate::service::prices;
 
 /// A set of prices that applies to the pricing groups it is linked to, while

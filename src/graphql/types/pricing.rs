@@ -1,14 +1,17 @@
 //! The answer to "what does this customer pay, and why" (SPEC §4), and the
 //! shopper facts it rests on: effective groups and exemptions (SPEC §3).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
 use super::{CustomerGroup, Money, PriceList, Product, load_failed};
 use crate::graphql::errors::internal;
-use crate::graphql::loaders::loaders;
+use crate::graphql::loaders::{ProductPrices, loaders};
 use crate::money::{CurrencyCode, Money as DomainMoney};
 use crate::pricing::Explanation;
-use crate::service::resolution::{ExemptionSource as Source, PricedItem};
+use crate::service::resolution::PricedItem;
+use crate::store::profiles::ExemptionSource as Source;
 
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[graphql(remote = "crate::pricing::Strategy")]
@@ -78,13 +81,31 @@ fn money(minor_units: Option<i64>, currency: CurrencyCode) -> Result<Option<Mone
 }
 
 /// What a shopper pays for a product at a quantity, and why.
-pub struct ResolvedPrice(pub PricedItem);
+pub struct ResolvedPrice(pub PricedItem, Option<Arc<ProductPrices>>);
+
+impl ResolvedPrice {
+    /// An answer about a product the caller had read.
+    pub fn new(item: PricedItem) -> Self {
+        Self(item, None)
+    }
+
+    /// Answers whose products were read with them: those products are
+    /// priced together if the caller asks for their prices in turn.
+    pub fn answers(ctx: &Context<'_>, items: Vec<PricedItem>) -> Vec<Self> {
+        crate::graphql::metrics(ctx).resolved(items.iter().map(|item| item.resolved.source));
+        let together = ProductPrices::new(items.iter().filter_map(|item| item.product.as_ref()));
+        items
+            .into_iter()
+            .map(|item| Self(item, Some(together.clone())))
+            .collect()
+    }
+}
 
 #[Object]
 impl ResolvedPrice {
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
-        if let Some(product) = &self.0.product {
-            return Ok(Product::from(product.clone()));
+        if let (Some(product), Some(together)) = (&self.0.product, &self.1) {
+            return Ok(Product::read_with(Arc::new(product.clone()), together));
         }
         let product = loaders(ctx)
             .products
@@ -96,7 +117,7 @@ impl ResolvedPrice {
             .ok_or_else(|| super::dangling("product", self.0.product_id))
     }
     async fn quantity(&self) -> i32 {
-        self.0.quantity
+        self.0.quantity.get()
     }
     async fn currency_code(&self) -> &str {
         self.0.currency.code()

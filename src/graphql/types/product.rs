@@ -7,10 +7,10 @@ use sea_orm::JsonValue;
 
 use super::pricing::{PricingStrategy, ResolvedPrice};
 use super::{Money, load_failed, stored_money};
-use crate::graphql::db;
-use crate::graphql::errors::{query_error, query_error_ref};
-use crate::graphql::loaders::{PagePrices, PriceQuestion, ProductRef, loaders};
-use crate::service::resolution;
+use crate::graphql::errors::query_error_ref;
+use crate::graphql::loaders::{ProductPrices, ReadProduct, loaders};
+use crate::graphql::pricing::{answered, question};
+use crate::graphql::store;
 
 /// A group of products; pricing groups may restrict ordering to some lines.
 pub struct ProductLine(pub product_line::Model);
@@ -36,26 +36,36 @@ impl ProductLine {
 
 pub struct Product {
     pub model: Arc<product::Model>,
-    /// The page this product was read with, when it was: its prices are
-    /// resolved for the whole page at once.
-    page: Option<Arc<PagePrices>>,
+    /// The products this one was read with, priced together.
+    together: Arc<ProductPrices>,
 }
 
 impl Product {
-    /// A product read on a page of `page`.
-    pub fn on_page(model: Arc<product::Model>, page: &Arc<PagePrices>) -> Self {
+    /// A product read with others (a page, a loader batch).
+    pub fn read_with(model: Arc<product::Model>, together: &Arc<ProductPrices>) -> Self {
         Self {
             model,
-            page: Some(page.clone()),
+            together: together.clone(),
         }
     }
 }
 
 impl From<product::Model> for Product {
+    /// A product read alone.
     fn from(model: product::Model) -> Self {
+        let together = ProductPrices::new([&model]);
         Self {
             model: Arc::new(model),
-            page: None,
+            together,
+        }
+    }
+}
+
+impl From<ReadProduct> for Product {
+    fn from(read: ReadProduct) -> Self {
+        Self {
+            model: read.model,
+            together: read.together,
         }
     }
 }
@@ -104,30 +114,14 @@ impl Product {
         at: Option<DateTime<Utc>>,
         #[graphql(default)] strategy: PricingStrategy,
     ) -> Result<ResolvedPrice> {
-        crate::graphql::access::check_customer(ctx, customer_id.as_deref().map(String::as_str))?;
-        let (customer_id, currency, quantity) =
-            resolution::question_args(customer_id.as_deref().map(String::as_str), &currency, quantity)
-                .map_err(query_error)?;
-        let loaders = loaders(ctx);
-        let question = PriceQuestion {
-            customer_id,
-            currency,
-            quantity,
-            at: at.unwrap_or(loaders.now),
-            strategy: strategy.into(),
-            explain: ctx.look_ahead().field("explanation").exists(),
-        };
-        let product = ProductRef {
-            id: self.model.id,
-            product_line_id: self.model.product_line_id,
-        };
-        let answer = match &self.page {
-            Some(page) => page.answer(db(ctx), question, product.id).await,
-            None => loaders.resolved_prices.load_one((question, product)).await,
-        }
-        .map_err(|e| query_error_ref(&e))?;
+        let (question, quantity) = question(ctx, customer_id, &currency, quantity, at, strategy)?;
+        let answer = self
+            .together
+            .answer(store(ctx), question, quantity, self.model.id)
+            .await
+            .map_err(|e| query_error_ref(&e))?;
         answer
-            .map(ResolvedPrice)
+            .map(|item| answered(ctx, item))
             .ok_or_else(|| crate::graphql::errors::internal("no answer for a loaded product"))
     }
 

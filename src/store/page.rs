@@ -1,4 +1,6 @@
-//! Keyset pagination over v7 UUID ids, for every connection of the API.
+//! Keyset pagination in SQL: one page of a selection, the same page for
+//! many parents in one statement, and counts (see [`crate::page`] for the
+//! types).
 
 use std::collections::HashMap;
 
@@ -11,42 +13,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-/// The largest page anyone may ask for (SPEC §8).
-pub const MAX_PAGE_SIZE: u64 = 100;
-
-/// A validated page request: exactly one of `first`/`last`, 1..=100.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct PageRequest {
-    pub size: u64,
-    pub direction: Direction,
-    pub after: Option<Uuid>,
-    pub before: Option<Uuid>,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Direction {
-    /// `first`: from the start (or `after`) forwards.
-    Forward,
-    /// `last`: from the end (or `before`) backwards.
-    Backward,
-}
-
-#[derive(Clone, Debug)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    pub has_previous_page: bool,
-    pub has_next_page: bool,
-}
-
-impl<T> Page<T> {
-    pub fn empty() -> Self {
-        Self {
-            items: Vec::new(),
-            has_previous_page: false,
-            has_next_page: false,
-        }
-    }
-}
+use crate::page::{Direction, Page, PageRequest};
 
 /// Applies the cursors and order of `request` to `select`, fetching one row
 /// more than asked to learn whether another page exists. One statement.

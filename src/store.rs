@@ -1,0 +1,79 @@
+//! Every read that pricing needs — who a shopper is, what is on offer, the
+//! products on a page — as read-through functions: the in-process cache,
+//! then Redis (when configured), then SQL, then a fill of the layers that
+//! missed. The SQL behind them lives here too, beside the read it serves.
+//!
+//! Services ask the store for values; they never steer cache generations,
+//! fills or single flights themselves. Writes stay in the services, which
+//! call the cache's `*_changed` invalidations after they commit.
+//!
+//! - [`shopper`]: a shopper's effective groups, links and product lines.
+//! - [`offers`]: base tiers and every list's tiers of products in a currency.
+//! - [`products`]: products by id, and cached pages of the catalog.
+//! - [`profiles`]: customers' effective groups as rows, with exemptions.
+//! - [`page`]: keyset pagination in SQL, for every connection.
+
+pub mod flights;
+mod offers;
+pub mod page;
+pub mod products;
+pub mod profiles;
+mod shopper;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use entity::product;
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use crate::cache::Cache;
+use crate::db::Db;
+use crate::money::CurrencyCode;
+use crate::page::Page;
+use crate::pricing::{Offer, Shopper};
+use flights::Flights;
+
+pub use offers::offers;
+pub use products::{product_page, products_by_id};
+pub use shopper::shopper;
+
+/// The database and the caches in front of it.
+#[derive(Clone)]
+pub struct Store {
+    pub db: Db,
+    pub cache: Arc<Cache>,
+    loads: Arc<Loads>,
+}
+
+/// Cold reads in flight, by what they read (see [`flights`]).
+#[derive(Default)]
+struct Loads {
+    shoppers: Flights<Option<Uuid>, Shopper>,
+    offers: Flights<(Vec<Uuid>, CurrencyCode), HashMap<Uuid, Arc<Offer>>>,
+    product_pages: Flights<String, Arc<Page<Arc<product::Model>>>>,
+}
+
+impl Store {
+    pub fn new(db: Db, cache: Arc<Cache>) -> Self {
+        Self {
+            db,
+            cache,
+            loads: Arc::default(),
+        }
+    }
+
+    /// The pool, for writes and for reads that are not cached.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db.conn
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Store")
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}
