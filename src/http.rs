@@ -503,7 +503,12 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
     for one in responses {
         for error in &mut one.errors {
             if is_internal(error) {
-                tracing::error!(request_id, message = %error.message, "internal error answered");
+                // The one log line of an internal error: its detail, under
+                // the id the client sees.
+                let detail = error
+                    .source::<crate::graphql::errors::InternalDetail>()
+                    .map_or(error.message.as_str(), |detail| detail.0.as_str());
+                tracing::error!(request_id, error = %detail, "internal error");
                 if let Some(extensions) = error.extensions.as_mut() {
                     extensions.set("requestId", request_id);
                 }

@@ -8,33 +8,33 @@ use uuid::Uuid;
 use super::errors::{bad_input, query_error};
 use crate::error::ServiceResult;
 use crate::page::{Direction, MAX_PAGE_SIZE, Page, PageRequest, encode_cursor};
+use crate::store::Store;
 
 /// A connection of `T` with a lazily counted `totalCount`.
 pub type CountedConnection<T> = Connection<String, T, TotalCount, EmptyFields>;
 
 /// `totalCount`, counted only when the client asks for it.
-pub struct TotalCount(Box<dyn Fn() -> BoxFuture<'static, ServiceResult<u64>> + Send + Sync>);
+pub struct TotalCount(Box<dyn Fn() -> BoxFuture<'static, async_graphql::Result<u64>> + Send + Sync>);
 
 impl TotalCount {
     pub fn new<F>(count: F) -> Self
     where
-        F: Fn() -> BoxFuture<'static, ServiceResult<u64>> + Send + Sync + 'static,
+        F: Fn() -> BoxFuture<'static, async_graphql::Result<u64>> + Send + Sync + 'static,
     {
         Self(Box::new(count))
     }
 
-    /// Counts with `count(connection, filter)`, for a top-level connection.
-    pub fn counting<F, Fut>(
-        conn: &sea_orm::DatabaseConnection,
-        filter: F,
-        count: impl Fn(sea_orm::DatabaseConnection, F) -> Fut + Send + Sync + 'static,
-    ) -> Self
+    /// Counts with `count(store, filter)`, for a top-level connection.
+    pub fn counting<F, Fut>(store: &Store, filter: F, count: impl Fn(Store, F) -> Fut + Send + Sync + 'static) -> Self
     where
         F: Clone + Send + Sync + 'static,
         Fut: std::future::Future<Output = ServiceResult<u64>> + Send + 'static,
     {
-        let conn = conn.clone();
-        Self::new(move || Box::pin(count(conn.clone(), filter.clone())))
+        let store = store.clone();
+        Self::new(move || {
+            let counted = count(store.clone(), filter.clone());
+            Box::pin(async move { counted.await.map_err(query_error) })
+        })
     }
 }
 
@@ -42,13 +42,8 @@ impl TotalCount {
 impl TotalCount {
     /// How many items match, across all pages.
     async fn total_count(&self) -> async_graphql::Result<u64> {
-        (self.0)().await.map_err(query_error)
+        (self.0)().await
     }
-}
-
-/// A count loader's failure, as `totalCount` reports it.
-pub fn counted(error: std::sync::Arc<sea_orm::DbErr>) -> crate::error::ServiceError {
-    crate::error::ServiceError::Database(sea_orm::DbErr::Custom(error.to_string()))
 }
 
 fn decode_cursor(argument: &str, cursor: &str) -> async_graphql::Result<Uuid> {

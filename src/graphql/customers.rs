@@ -1,7 +1,7 @@
 //! Customers: queries and mutations.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::{DeletePayload, payload, query_error};
@@ -9,7 +9,6 @@ use super::groups::{DeleteInput, patch};
 use super::store;
 use super::types::Customer;
 use crate::service::customers;
-use crate::service::find_ref;
 
 #[derive(InputObject, Default)]
 pub struct CustomerFilter {
@@ -28,7 +27,7 @@ pub struct CustomerQuery;
 impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         crate::graphql::access::check_customer(ctx, Some(id.as_str()))?;
-        let found = find_ref::<entity::customer::Entity>(store(ctx).conn(), &["id"], "customer", &id).await;
+        let found = customers::get(store(ctx).conn(), &id).await;
         Ok(Some(Customer(found.map_err(query_error)?)))
     }
 
@@ -45,18 +44,18 @@ impl CustomerQuery {
     ) -> Result<CountedConnection<Customer>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
-        let conn = store(ctx).conn().clone();
+        let conn = store(ctx).conn();
         let filter = customers::CustomerFilter::parse(
-            &conn,
+            conn,
             filter.group_id.as_ref().map(|id| id.as_str()),
             filter.organization_id.as_ref().map(|id| id.as_str()),
             filter.email_contains,
         )
         .await
         .map_err(query_error)?;
-        let page = customers::page(&conn, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
-            customers::count(&conn, &filter).await
+        let page = customers::page(conn, &filter, request).await.map_err(query_error)?;
+        let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
+            customers::count(store.conn(), &filter).await
         });
         Ok(connection(page, |c| c.id, Customer, total))
     }

@@ -42,12 +42,18 @@ impl From<ServiceUserError> for UserError {
     }
 }
 
-/// The masked error for anything that is not the caller's fault: the detail
-/// goes to the log, the client sees only `Internal server error`.
+/// The masked error for anything that is not the caller's fault: the client
+/// sees only `Internal server error`; the detail rides along as the error's
+/// source, and the HTTP layer logs it once, under the request's id.
 pub fn internal(error: impl std::fmt::Display) -> async_graphql::Error {
-    tracing::error!(error = %error, "internal error");
-    async_graphql::Error::new("Internal server error").extend_with(|_, e| e.set("code", "INTERNAL"))
+    let mut masked = async_graphql::Error::new("Internal server error").extend_with(|_, e| e.set("code", "INTERNAL"));
+    masked.source = Some(std::sync::Arc::new(InternalDetail(error.to_string())));
+    masked
 }
+
+/// What went wrong inside, for the log only.
+#[derive(Debug, Clone)]
+pub struct InternalDetail(pub String);
 
 /// An argument the caller got wrong, for queries.
 pub fn bad_input(message: impl Into<String>) -> async_graphql::Error {
@@ -58,34 +64,38 @@ pub fn not_found(what: &str, id: &str) -> async_graphql::Error {
     async_graphql::Error::new(format!("no {what} with id '{id}'")).extend_with(|_, e| e.set("code", "NOT_FOUND"))
 }
 
-/// A service failure inside a query. The caller's mistakes become
-/// `NOT_FOUND` or `BAD_USER_INPUT`, with the precise code as `reason` and the
-/// argument path as `field`.
-pub fn query_error(error: ServiceError) -> async_graphql::Error {
-    query_error_ref(&error)
+/// A service failure as a GraphQL error, the one place where its codes are
+/// given. The caller's mistakes become `NOT_FOUND` or `BAD_USER_INPUT`,
+/// with the precise code as `reason` and the argument path as `field`;
+/// anything else is [`internal`].
+impl ErrorExtensions for ServiceError {
+    fn extend(&self) -> async_graphql::Error {
+        match self {
+            ServiceError::Invalid(errors) => {
+                let Some(first) = errors.first() else {
+                    return bad_input("invalid input");
+                };
+                let code = match first.code {
+                    crate::error::UserErrorCode::NotFound => "NOT_FOUND",
+                    _ => "BAD_USER_INPUT",
+                };
+                let (reason, field) = (first.code.as_str(), first.field.join("."));
+                async_graphql::Error::new(first.message.clone()).extend_with(|_, e| {
+                    e.set("code", code);
+                    e.set("reason", reason);
+                    if !field.is_empty() {
+                        e.set("field", field.clone());
+                    }
+                })
+            }
+            ServiceError::Database(error) => internal(error),
+        }
+    }
 }
 
-pub fn query_error_ref(error: &ServiceError) -> async_graphql::Error {
-    match error {
-        ServiceError::Invalid(errors) => {
-            let Some(first) = errors.first() else {
-                return bad_input("invalid input");
-            };
-            let code = match first.code {
-                crate::error::UserErrorCode::NotFound => "NOT_FOUND",
-                _ => "BAD_USER_INPUT",
-            };
-            let (reason, field) = (first.code.as_str(), first.field.join("."));
-            async_graphql::Error::new(first.message.clone()).extend_with(|_, e| {
-                e.set("code", code);
-                e.set("reason", reason);
-                if !field.is_empty() {
-                    e.set("field", field.clone());
-                }
-            })
-        }
-        ServiceError::Database(error) => internal(error),
-    }
+/// A service failure inside a query (for `map_err`).
+pub fn query_error(error: ServiceError) -> async_graphql::Error {
+    error.extend()
 }
 
 /// Splits a mutation's service result into its object and `userErrors`;

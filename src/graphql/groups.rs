@@ -2,13 +2,12 @@
 //! links and product-line access.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::{DeletePayload, not_found, payload, query_error};
 use super::store;
 use super::types::{CustomerGroup, CustomerGroupPriceList, GroupKind};
-use crate::service::find_ref;
 use crate::service::{Patch, groups};
 
 #[derive(InputObject, Default)]
@@ -40,7 +39,7 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     async fn customer_group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerGroup>> {
-        let found = find_ref::<entity::customer_group::Entity>(store(ctx).conn(), &["id"], "customer group", &id).await;
+        let found = groups::get(store(ctx).conn(), &id).await;
         Ok(Some(CustomerGroup(found.map_err(query_error)?)))
     }
 
@@ -57,10 +56,10 @@ impl GroupQuery {
     ) -> Result<CountedConnection<CustomerGroup>> {
         let request = page_request(first, after, last, before)?;
         let filter: groups::GroupFilter = filter.unwrap_or_default().into();
-        let conn = store(ctx).conn().clone();
-        let page = groups::page(&conn, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
-            groups::count(&conn, &filter).await
+        let conn = store(ctx).conn();
+        let page = groups::page(conn, &filter, request).await.map_err(query_error)?;
+        let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
+            groups::count(store.conn(), &filter).await
         });
         Ok(connection(page, |g| g.id, CustomerGroup, total))
     }

@@ -17,7 +17,8 @@ use entity::{
     base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
     membership, organization, organization_group, price, price_list, product, product_line,
 };
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::sea_query::ValueType;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Related, SelectTwo};
 use uuid::Uuid;
 
 use super::batching::LoadQueue;
@@ -30,7 +31,13 @@ use crate::service::resolution::{self, KnownProduct, PriceQuestion, PricedItem};
 use crate::store::Store;
 use crate::store::profiles::Profile;
 
-pub type LoadError = Arc<DbErr>;
+/// A loader's failure: the service's error, shared by every field that
+/// waited on the batch.
+pub type LoadError = Arc<ServiceError>;
+
+fn load_error(error: impl Into<ServiceError>) -> LoadError {
+    Arc::new(error.into())
+}
 
 pub use crate::service::groups::PriceListLink;
 
@@ -70,7 +77,8 @@ where
         let rows = E::find()
             .filter(E::ID.is_in(keys.iter().copied()))
             .all(&self.db)
-            .await?;
+            .await
+            .map_err(load_error)?;
         Ok(rows.into_iter().map(|row| (E::id(&row), row)).collect())
     }
 }
@@ -85,48 +93,94 @@ fn group_by_key<V>(keys: &[Uuid], rows: impl IntoIterator<Item = (Uuid, V)>) -> 
     grouped
 }
 
-/// A customer's own `PRICING` groups (its memberships), by name.
-pub struct GroupsByCustomerLoader(DatabaseConnection);
+/// A many-to-many relation through a junction table, as a loader reads
+/// it: the junction's column that holds the key, the target it joins, and
+/// the order of each key's rows.
+pub trait Junction: Send + Sync + 'static {
+    type Link: EntityTrait + Related<Self::Target>;
+    type Target: EntityTrait;
+    fn key_column() -> <Self::Link as EntityTrait>::Column;
+    fn order(select: SelectTwo<Self::Link, Self::Target>) -> SelectTwo<Self::Link, Self::Target>;
+}
 
-impl Loader<Uuid> for GroupsByCustomerLoader {
-    type Value = Vec<customer_group::Model>;
+/// Rows related to each key through a [`Junction`], with their junction
+/// row: one join, one statement per batch; every key present (an empty
+/// list when nothing matched).
+pub struct Through<J>(DatabaseConnection, PhantomData<fn() -> J>);
+
+type LinkedRows<J> = Vec<(
+    <<J as Junction>::Link as EntityTrait>::Model,
+    <<J as Junction>::Target as EntityTrait>::Model,
+)>;
+
+impl<J: Junction> Loader<Uuid> for Through<J>
+where
+    <J::Link as EntityTrait>::Model: Clone + Send + Sync,
+    <J::Target as EntityTrait>::Model: Clone + Send + Sync,
+{
+    type Value = LinkedRows<J>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = membership::Entity::find()
-            .filter(membership::Column::CustomerId.is_in(keys.iter().copied()))
-            .find_also_related(customer_group::Entity)
-            .order_by_asc(customer_group::Column::NameKey)
-            .all(&self.0)
-            .await?;
+        let select = J::Link::find()
+            .filter(J::key_column().is_in(keys.iter().copied()))
+            .find_also_related(J::Target::default());
+        let rows = J::order(select).all(&self.0).await.map_err(load_error)?;
         Ok(group_by_key(
             keys,
-            rows.into_iter().filter_map(|(m, group)| Some((m.customer_id, group?))),
+            rows.into_iter().filter_map(|(link, target)| {
+                let key = <Uuid as ValueType>::try_from(link.get(J::key_column())).ok()?;
+                Some((key, (link, target?)))
+            }),
         ))
     }
 }
 
-/// An organization's `PRICING` groups, by name.
-pub struct GroupsByOrganizationLoader(DatabaseConnection);
+/// Declares a [`Junction`] and the loader type named after what it returns.
+macro_rules! junction {
+    ($(#[$doc:meta])* $loader:ident, $name:ident: $link:ident . $key:ident -> $target:ident, |$select:ident| $order:expr) => {
+        $(#[$doc])*
+        pub struct $name;
 
-impl Loader<Uuid> for GroupsByOrganizationLoader {
-    type Value = Vec<customer_group::Model>;
-    type Error = LoadError;
+        impl Junction for $name {
+            type Link = $link::Entity;
+            type Target = $target::Entity;
+            fn key_column() -> $link::Column {
+                $link::Column::$key
+            }
+            fn order($select: SelectTwo<$link::Entity, $target::Entity>) -> SelectTwo<$link::Entity, $target::Entity> {
+                $order
+            }
+        }
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = organization_group::Entity::find()
-            .filter(organization_group::Column::OrganizationId.is_in(keys.iter().copied()))
-            .find_also_related(customer_group::Entity)
-            .order_by_asc(customer_group::Column::NameKey)
-            .all(&self.0)
-            .await?;
-        Ok(group_by_key(
-            keys,
-            rows.into_iter()
-                .filter_map(|(link, group)| Some((link.organization_id, group?))),
-        ))
-    }
+        $(#[$doc])*
+        pub type $loader = Through<$name>;
+    };
 }
+
+junction!(
+    /// A customer's own `PRICING` groups (its memberships), by name.
+    GroupsByCustomerLoader, GroupsOfCustomer: membership.CustomerId -> customer_group,
+    |select| select.order_by_asc(customer_group::Column::NameKey)
+);
+junction!(
+    /// An organization's `PRICING` groups, by name.
+    GroupsByOrganizationLoader, GroupsOfOrganization: organization_group.OrganizationId -> customer_group,
+    |select| select.order_by_asc(customer_group::Column::NameKey)
+);
+junction!(
+    /// The groups a price list is linked to (with the links), by priority
+    /// then group name.
+    GroupLinksByPriceListLoader, GroupsOfPriceList: link.PriceListId -> customer_group,
+    |select| select
+        .order_by_asc(link::Column::Priority)
+        .order_by_asc(customer_group::Column::NameKey)
+);
+junction!(
+    /// The product lines a group may order from, by name.
+    ProductLinesByGroupLoader, ProductLinesOfGroup: group_line.GroupId -> product_line,
+    |select| select.order_by_asc(product_line::Column::Name)
+);
 
 /// A group's price lists in the order resolution walks them (see
 /// [`crate::service::groups::price_list_links`]).
@@ -137,58 +191,9 @@ impl Loader<Uuid> for PriceListLinksByGroupLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        Ok(crate::service::groups::price_list_links(&self.0, keys).await?)
-    }
-}
-
-/// A link between a group and a price list, with the group.
-#[derive(Clone, Debug)]
-pub struct LinkWithGroup {
-    pub link: link::Model,
-    pub group: customer_group::Model,
-}
-
-/// The groups a price list is linked to, by priority then group name.
-pub struct GroupLinksByPriceListLoader(DatabaseConnection);
-
-impl Loader<Uuid> for GroupLinksByPriceListLoader {
-    type Value = Vec<LinkWithGroup>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = link::Entity::find()
-            .filter(link::Column::PriceListId.is_in(keys.iter().copied()))
-            .find_also_related(customer_group::Entity)
-            .order_by_asc(link::Column::Priority)
-            .order_by_asc(customer_group::Column::NameKey)
-            .all(&self.0)
-            .await?;
-        Ok(group_by_key(
-            keys,
-            rows.into_iter()
-                .filter_map(|(link, group)| Some((link.price_list_id, LinkWithGroup { link, group: group? }))),
-        ))
-    }
-}
-
-/// The product lines a group may order from, by name.
-pub struct ProductLinesByGroupLoader(DatabaseConnection);
-
-impl Loader<Uuid> for ProductLinesByGroupLoader {
-    type Value = Vec<product_line::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = group_line::Entity::find()
-            .filter(group_line::Column::GroupId.is_in(keys.iter().copied()))
-            .find_also_related(product_line::Entity)
-            .order_by_asc(product_line::Column::Name)
-            .all(&self.0)
-            .await?;
-        Ok(group_by_key(
-            keys,
-            rows.into_iter().filter_map(|(link, line)| Some((link.group_id, line?))),
-        ))
+        crate::service::groups::price_list_links(&self.0, keys)
+            .await
+            .map_err(load_error)
     }
 }
 
@@ -205,16 +210,9 @@ impl Loader<Uuid> for BasePricesByProductLoader {
             .order_by_asc(base_price::Column::Currency)
             .order_by_asc(base_price::Column::MinQuantity)
             .all(&self.0)
-            .await?;
+            .await
+            .map_err(load_error)?;
         Ok(group_by_key(keys, rows.into_iter().map(|row| (row.product_id, row))))
-    }
-}
-
-/// Service failures inside a loader: only the database can fail there.
-fn load_error(error: ServiceError) -> LoadError {
-    match error {
-        ServiceError::Database(error) => Arc::new(error),
-        ServiceError::Invalid(errors) => Arc::new(DbErr::Custom(format!("unexpected input errors: {errors:?}"))),
     }
 }
 
@@ -299,27 +297,23 @@ impl Loader<PriceFilter> for PriceCountsLoader {
     }
 }
 
-/// Failures of the resolution loaders, which can also be the caller's (an
-/// unknown customer).
-pub type ResolveError = Arc<ServiceError>;
-
 /// Customers' shopper profiles: effective groups, links, product lines and
 /// exemption sources, in a fixed number of statements for any number of customers.
 pub struct ProfilesLoader(DatabaseConnection);
 
 impl Loader<Uuid> for ProfilesLoader {
     type Value = Profile;
-    type Error = ResolveError;
+    type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Profile>, Self::Error> {
         let customers = customer::Entity::find()
             .filter(customer::Column::Id.is_in(keys.iter().copied()))
             .all(&self.0)
             .await
-            .map_err(|e| Arc::new(e.into()))?;
+            .map_err(load_error)?;
         let profiles = crate::store::profiles::profiles(&self.0, &customers, false, true)
             .await
-            .map_err(Arc::new)?;
+            .map_err(load_error)?;
         Ok(profiles
             .into_iter()
             .filter_map(|(id, profile)| Some((id?, profile)))
@@ -337,7 +331,7 @@ pub struct ProductPrices {
     answers: Mutex<HashMap<(PriceQuestion, Quantity), Arc<Answers>>>,
 }
 
-type Answers = tokio::sync::OnceCell<Result<HashMap<Uuid, PricedItem>, ResolveError>>;
+type Answers = tokio::sync::OnceCell<Result<HashMap<Uuid, PricedItem>, LoadError>>;
 
 impl ProductPrices {
     pub fn new<'a>(products: impl IntoIterator<Item = &'a product::Model>) -> Arc<Self> {
@@ -354,7 +348,7 @@ impl ProductPrices {
         question: PriceQuestion,
         quantity: Quantity,
         product: Uuid,
-    ) -> Result<Option<PricedItem>, ResolveError> {
+    ) -> Result<Option<PricedItem>, LoadError> {
         let answers = self
             .answers
             .lock()
@@ -366,7 +360,7 @@ impl ProductPrices {
             .get_or_init(|| async {
                 let priced = resolution::resolve_known(store, &question, &self.products, quantity)
                     .await
-                    .map_err(Arc::new)?;
+                    .map_err(load_error)?;
                 Ok(priced.into_iter().map(|item| (item.product_id, item)).collect())
             })
             .await;
@@ -395,7 +389,8 @@ impl Loader<Uuid> for ProductsLoader {
         let rows = product::Entity::find()
             .filter(product::Column::Id.is_in(keys.iter().copied()))
             .all(&self.0)
-            .await?;
+            .await
+            .map_err(load_error)?;
         let together = ProductPrices::new(&rows);
         Ok(rows
             .into_iter()
@@ -448,11 +443,11 @@ impl Loaders {
             products: loader(ProductsLoader(conn.clone()), queue),
             product_lines: loader(by_id(conn), queue),
             price_lists: loader(by_id(conn), queue),
-            groups_by_customer: loader(GroupsByCustomerLoader(conn.clone()), queue),
-            groups_by_organization: loader(GroupsByOrganizationLoader(conn.clone()), queue),
+            groups_by_customer: loader(through(conn), queue),
+            groups_by_organization: loader(through(conn), queue),
             price_list_links_by_group: loader(PriceListLinksByGroupLoader(conn.clone()), queue),
-            group_links_by_price_list: loader(GroupLinksByPriceListLoader(conn.clone()), queue),
-            product_lines_by_group: loader(ProductLinesByGroupLoader(conn.clone()), queue),
+            group_links_by_price_list: loader(through(conn), queue),
+            product_lines_by_group: loader(through(conn), queue),
             base_prices_by_product: loader(BasePricesByProductLoader(conn.clone()), queue),
             customer_pages: loader(CustomerPagesLoader(conn.clone()), queue),
             customer_counts: Arc::new(loader(CustomerCountsLoader(conn.clone()), queue)),
@@ -464,6 +459,10 @@ impl Loaders {
 
 fn loader<T: Send + Sync + 'static>(inner: T, queue: &LoadQueue) -> DataLoader<T> {
     DataLoader::new(inner, queue.spawner()).delay(Duration::ZERO)
+}
+
+fn through<J>(db: &DatabaseConnection) -> Through<J> {
+    Through(db.clone(), PhantomData)
 }
 
 fn by_id<E>(db: &DatabaseConnection) -> ById<E> {

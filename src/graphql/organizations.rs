@@ -1,14 +1,13 @@
 //! Organizations: queries and mutations, including their pricing groups.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::{DeletePayload, payload, query_error};
 use super::groups::{DeleteInput, id_arg, ids, patch};
 use super::store;
 use super::types::Organization;
-use crate::service::find_ref;
 use crate::service::organizations;
 
 #[derive(InputObject, Default)]
@@ -25,7 +24,7 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let found = find_ref::<entity::organization::Entity>(store(ctx).conn(), &["id"], "organization", &id).await;
+        let found = organizations::get(store(ctx).conn(), &id).await;
         Ok(Some(Organization(found.map_err(query_error)?)))
     }
 
@@ -46,12 +45,10 @@ impl OrganizationQuery {
             name_contains: filter.name_contains,
             parent_id: filter.parent_id.map(|id| id_arg("organization", &id)).transpose()?,
         };
-        let conn = store(ctx).conn().clone();
-        let page = organizations::page(&conn, &filter, request)
-            .await
-            .map_err(query_error)?;
-        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
-            organizations::count(&conn, &filter).await
+        let conn = store(ctx).conn();
+        let page = organizations::page(conn, &filter, request).await.map_err(query_error)?;
+        let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
+            organizations::count(store.conn(), &filter).await
         });
         Ok(connection(page, |o| o.id, Organization, total))
     }

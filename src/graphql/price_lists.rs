@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
@@ -10,7 +10,6 @@ use super::groups::{DeleteInput, patch};
 use super::products::{DeletePricesPayload, PriceKeyInput, UpsertSummary};
 use super::store;
 use super::types::{Price, PriceList, PriceListStatus, PriceListType};
-use crate::service::find_ref;
 use crate::service::{price_lists, prices};
 
 #[derive(InputObject, Default)]
@@ -28,7 +27,7 @@ pub struct PriceListQuery;
 #[Object]
 impl PriceListQuery {
     async fn price_list(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PriceList>> {
-        let found = find_ref::<entity::price_list::Entity>(store(ctx).conn(), &["id"], "price list", &id).await;
+        let found = price_lists::get(store(ctx).conn(), &id).await;
         Ok(Some(PriceList(found.map_err(query_error)?)))
     }
 
@@ -50,10 +49,10 @@ impl PriceListQuery {
             list_type: filter.list_type.map(Into::into),
             name_contains: filter.name_contains,
         };
-        let conn = store(ctx).conn().clone();
-        let page = price_lists::page(&conn, &filter, request).await.map_err(query_error)?;
-        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
-            price_lists::count(&conn, &filter).await
+        let conn = store(ctx).conn();
+        let page = price_lists::page(conn, &filter, request).await.map_err(query_error)?;
+        let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
+            price_lists::count(store.conn(), &filter).await
         });
         Ok(connection(page, |l| l.id, PriceList, total))
     }

@@ -1,7 +1,7 @@
 //! The catalog: product lines, products and their base prices.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
@@ -9,7 +9,6 @@ use super::groups::{DeleteInput, id_arg, patch};
 use super::loaders::ProductPrices;
 use super::store;
 use super::types::{BasePrice, Product, ProductLine};
-use crate::service::find_ref;
 use crate::service::{catalog, prices};
 
 #[derive(InputObject, Default)]
@@ -31,7 +30,7 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     async fn product_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductLine>> {
-        let found = find_ref::<entity::product_line::Entity>(store(ctx).conn(), &["id"], "product line", &id).await;
+        let found = catalog::get_line(store(ctx).conn(), &id).await;
         Ok(Some(ProductLine(found.map_err(query_error)?)))
     }
 
@@ -50,18 +49,16 @@ impl ProductQuery {
         let filter = catalog::ProductLineFilter {
             name_contains: filter.unwrap_or_default().name_contains,
         };
-        let conn = store(ctx).conn().clone();
-        let page = catalog::page_lines(&conn, &filter, request)
-            .await
-            .map_err(query_error)?;
-        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
-            catalog::count_lines(&conn, &filter).await
+        let conn = store(ctx).conn();
+        let page = catalog::page_lines(conn, &filter, request).await.map_err(query_error)?;
+        let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
+            catalog::count_lines(store.conn(), &filter).await
         });
         Ok(connection(page, |l| l.id, ProductLine, total))
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        let found = find_ref::<entity::product::Entity>(store(ctx).conn(), &["id"], "product", &id).await;
+        let found = catalog::get_product(store(ctx).conn(), &id).await;
         Ok(Some(Product::from(found.map_err(query_error)?)))
     }
 
@@ -85,13 +82,12 @@ impl ProductQuery {
                 .transpose()?,
             search: filter.search,
         };
-        let conn = store(ctx).conn().clone();
         let page = catalog::page_products(store(ctx), &filter, request)
             .await
             .map_err(query_error)?;
         let together = ProductPrices::new(page.items.iter().map(|p| &**p));
-        let total = TotalCount::counting(&conn, filter, |conn, filter| async move {
-            catalog::count_products(&conn, &filter).await
+        let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
+            catalog::count_products(store.conn(), &filter).await
         });
         Ok(connection(
             crate::page::Page::clone(&page),

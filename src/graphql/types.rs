@@ -71,9 +71,9 @@ pub fn stored_money(minor_units: i64, currency: &str) -> async_graphql::Result<M
     Ok(money.into())
 }
 
-/// Loader failures are internal errors.
-pub fn load_failed(error: std::sync::Arc<sea_orm::DbErr>) -> async_graphql::Error {
-    super::errors::internal(error)
+/// A loader's failure, as the fields that waited on it report it.
+pub fn load_failed(error: crate::graphql::loaders::LoadError) -> async_graphql::Error {
+    async_graphql::ErrorExtensions::extend(&*error)
 }
 
 /// A foreign key pointing nowhere: the database guarantees it cannot happen.

@@ -265,3 +265,13 @@ pub async fn delete_product(store: &Store, raw_id: &str, version: Option<i32>) -
     store.cache.catalog_changed().await;
     Ok(product.id)
 }
+
+/// The product `raw_id` names (a root lookup), or `NOT_FOUND` at `id`.
+pub async fn get_product(db: &DatabaseConnection, raw_id: &str) -> ServiceResult<entity::product::Model> {
+    super::find_ref::<entity::product::Entity>(db, &["id"], "product", raw_id).await
+}
+
+/// The product line `raw_id` names (a root lookup), or `NOT_FOUND` at `id`.
+pub async fn get_line(db: &DatabaseConnection, raw_id: &str) -> ServiceResult<entity::product_line::Model> {
+    super::find_ref::<entity::product_line::Entity>(db, &["id"], "product line", raw_id).await
+}

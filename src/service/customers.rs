@@ -415,3 +415,8 @@ pub async fn counts_by_owner(db: &DatabaseConnection, owners: &[Owner]) -> Servi
     })
     .await
 }
+
+/// The customer `raw_id` names (a root lookup), or `NOT_FOUND` at `id`.
+pub async fn get(db: &DatabaseConnection, raw_id: &str) -> ServiceResult<entity::customer::Model> {
+    super::find_ref::<entity::customer::Entity>(db, &["id"], "customer", raw_id).await
+}

@@ -640,3 +640,8 @@ pub async fn set_product_lines(
     store.cache.groups_changed(&[group.id]).await;
     Ok(group)
 }
+
+/// The customer group `raw_id` names (a root lookup), or `NOT_FOUND` at `id`.
+pub async fn get(db: &DatabaseConnection, raw_id: &str) -> ServiceResult<entity::customer_group::Model> {
+    super::find_ref::<entity::customer_group::Entity>(db, &["id"], "customer group", raw_id).await
+}

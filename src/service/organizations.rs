@@ -260,3 +260,8 @@ pub async fn set_groups(
     store.cache.organizations_changed(&[organization.id]).await;
     Ok(organization)
 }
+
+/// The organization `raw_id` names (a root lookup), or `NOT_FOUND` at `id`.
+pub async fn get(db: &DatabaseConnection, raw_id: &str) -> ServiceResult<entity::organization::Model> {
+    super::find_ref::<entity::organization::Entity>(db, &["id"], "organization", raw_id).await
+}

@@ -180,3 +180,8 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     store.cache.lists_changed(&[list.id]).await;
     Ok(list.id)
 }
+
+/// The price list `raw_id` names (a root lookup), or `NOT_FOUND` at `id`.
+pub async fn get(db: &DatabaseConnection, raw_id: &str) -> ServiceResult<entity::price_list::Model> {
+    super::find_ref::<entity::price_list::Entity>(db, &["id"], "price list", raw_id).await
+}

@@ -1,12 +1,12 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::customer;
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::pricing::{EffectiveGroup, ExemptionSource, Exemptions};
 use super::{CustomerGroup, Organization, dangling, load_failed};
-use crate::graphql::connection::{CountedConnection, TotalCount, connection, counted, page_request};
-use crate::graphql::errors::{not_found, query_error_ref};
+use crate::graphql::connection::{CountedConnection, TotalCount, connection, page_request};
+use crate::graphql::errors::not_found;
 use crate::graphql::groups::id_arg;
 use crate::graphql::loaders::loaders;
 use crate::page::Page;
@@ -54,7 +54,11 @@ impl Customer {
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?;
-        Ok(groups.unwrap_or_default().into_iter().map(CustomerGroup).collect())
+        Ok(groups
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, g)| CustomerGroup(g))
+            .collect())
     }
 
     /// The one `TYPE` group that classifies this customer.
@@ -126,7 +130,7 @@ impl Customer {
             .profiles
             .load_one(self.0.id)
             .await
-            .map_err(|e| query_error_ref(&e))?
+            .map_err(load_failed)?
             .ok_or_else(|| dangling("customer", self.0.id))
     }
 }
@@ -152,7 +156,7 @@ pub async fn customers_of(
     let counts = loaders.customer_counts.clone();
     let total = TotalCount::new(move || {
         let counts = counts.clone();
-        Box::pin(async move { Ok(counts.load_one(owner).await.map_err(counted)?.unwrap_or_default()) })
+        Box::pin(async move { Ok(counts.load_one(owner).await.map_err(load_failed)?.unwrap_or_default()) })
     });
     Ok(connection(page, |c| c.id, Customer, total))
 }

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{customer_group, customer_group_price_list as link};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::customer::customers_of;
 use super::{Customer, GroupKind, PriceList, ProductLine, dangling, load_failed};
@@ -96,7 +96,11 @@ impl CustomerGroup {
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?;
-        Ok(lines.unwrap_or_default().into_iter().map(ProductLine).collect())
+        Ok(lines
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, l)| ProductLine(l))
+            .collect())
     }
 }
 

@@ -1,7 +1,7 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::organization;
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::customer::customers_of;
 use super::{Customer, CustomerGroup, load_failed};
@@ -49,7 +49,11 @@ impl Organization {
             .load_one(self.0.id)
             .await
             .map_err(load_failed)?;
-        Ok(groups.unwrap_or_default().into_iter().map(CustomerGroup).collect())
+        Ok(groups
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(_, g)| CustomerGroup(g))
+            .collect())
     }
 
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]

@@ -1,12 +1,12 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{price, price_list};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::{
     CustomerGroupPriceList, Money, PriceListStatus, PriceListType, Product, dangling, load_failed, stored_money,
 };
-use crate::graphql::connection::{CountedConnection, TotalCount, connection, counted, page_request};
+use crate::graphql::connection::{CountedConnection, TotalCount, connection, page_request};
 use crate::graphql::errors::query_error;
 use crate::graphql::loaders::loaders;
 use crate::page::Page;
@@ -65,10 +65,10 @@ impl PriceList {
         Ok(links
             .unwrap_or_default()
             .into_iter()
-            .map(|l| CustomerGroupPriceList {
-                link: l.link,
+            .map(|(link, group)| CustomerGroupPriceList {
+                link,
                 price_list: Some(self.0.clone()),
-                group: Some(l.group),
+                group: Some(group),
             })
             .collect())
     }
@@ -103,7 +103,7 @@ impl PriceList {
         let counts = loaders.price_counts.clone();
         let total = TotalCount::new(move || {
             let counts = counts.clone();
-            Box::pin(async move { Ok(counts.load_one(filter).await.map_err(counted)?.unwrap_or_default()) })
+            Box::pin(async move { Ok(counts.load_one(filter).await.map_err(load_failed)?.unwrap_or_default()) })
         });
         Ok(connection(page, |p| p.id, Price, total))
     }

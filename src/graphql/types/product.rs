@@ -3,11 +3,10 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::{base_price, product, product_line};
-use sea_orm::JsonValue;
+use serde_json::Value as JsonValue;
 
 use super::pricing::{PricingStrategy, ResolvedPrice};
 use super::{Money, load_failed, stored_money};
-use crate::graphql::errors::query_error_ref;
 use crate::graphql::loaders::{ProductPrices, ReadProduct, loaders};
 use crate::graphql::pricing::{answered, question};
 use crate::graphql::store;
@@ -119,7 +118,7 @@ impl Product {
             .together
             .answer(store(ctx), question, quantity, self.model.id)
             .await
-            .map_err(|e| query_error_ref(&e))?;
+            .map_err(load_failed)?;
         answer
             .map(|item| answered(ctx, item))
             .ok_or_else(|| crate::graphql::errors::internal("no answer for a loaded product"))
