@@ -13,7 +13,6 @@ pub mod http;
 pub mod metrics;
 pub mod money;
 pub mod pricing;
-pub mod rest;
 pub mod seed;
 pub mod service;
 pub mod telemetry;
