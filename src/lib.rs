@@ -15,7 +15,6 @@ pub mod metrics;
 pub mod money;
 pub mod page;
 pub mod pricing;
-pub mod rest;
 pub mod seed;
 pub mod service;
 pub mod store;

@@ -5,8 +5,6 @@ use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, SecondsFormat, Utc};
 use entity::customer_group;
 use entity::values::GroupKind;
@@ -17,8 +15,8 @@ use uuid::Uuid;
 use super::error::{ApiError, PathFields};
 use super::input::{Fields, JsonBody, PathParams, QueryParams};
 use crate::http::AppState;
-use crate::page::{Direction, MAX_PAGE_SIZE, PageRequest};
-use crate::service::{find_ref, groups};
+use crate::page::{Direction, MAX_PAGE_SIZE, PageRequest, encode_cursor};
+use crate::service::groups;
 
 pub const COLLECTION: &str = "/admin/pricing/customer-groups";
 
@@ -115,28 +113,18 @@ async fn with_links(db: &DatabaseConnection, group: customer_group::Model) -> Re
 }
 
 async fn find_group(db: &DatabaseConnection, raw_id: &str) -> Result<customer_group::Model, ApiError> {
-    find_ref::<customer_group::Entity>(db, &["id"], "customer group", raw_id)
-        .await
-        .map_err(ApiError::service(GROUP_PATH))
+    groups::get(db, raw_id).await.map_err(ApiError::service(GROUP_PATH))
 }
 
-/// Cursors are GraphQL's: the id's bytes in URL-safe base64, so a cursor
+/// Cursors are GraphQL's ([`crate::page::encode_cursor`]), so a cursor
 /// from either API pages the other.
-fn encode_cursor(id: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(id.as_bytes())
-}
-
 fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                Some("after".to_owned()),
-                format!("`after`: '{cursor}' is not a cursor of this list"),
-            )
-        })
+    crate::page::decode_cursor(cursor).ok_or_else(|| {
+        ApiError::bad_request(
+            Some("after".to_owned()),
+            format!("`after`: '{cursor}' is not a cursor of this list"),
+        )
+    })
 }
 
 /// `?first=N&after=CURSOR`: `first` from 1 to 100 (SPEC §8), 50 when left out.

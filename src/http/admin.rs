@@ -14,6 +14,12 @@
 //!   group are 409; every other refusal is 422. See [`error`].
 //! - Every error is `{"error": {"code", "message", "field"}}`; a database failure
 //!   is 500 `INTERNAL` with a generic message, the detail only in the log.
+//!   The refusals the HTTP layer makes on these paths before a handler runs
+//!   (401 and 403 from the admin check, 413 for a body over the limit) are
+//!   [`ApiError`]s too, so that [`error`] is the one place the shape is written.
+//!
+//! The module lives under `http` because it is another HTTP surface beside
+//! GraphQL, mounted by [`crate::http::build_app`] behind the admin check.
 
 mod error;
 mod groups;
@@ -22,7 +28,7 @@ mod input;
 use axum::Router;
 use axum::routing::{delete, get, post};
 
-use crate::http::AppState;
+use super::AppState;
 
 pub use error::ApiError;
 

@@ -6,7 +6,10 @@
 //! | what                                                     | status |
 //! |----------------------------------------------------------|--------|
 //! | malformed JSON, wrong type, unknown or missing field, bad query parameter | 400 |
+//! | no credentials, or ones that do not check out            | 401    |
+//! | credentials that are not an admin key                    | 403    |
 //! | body not `application/json`                              | 415    |
+//! | body over the server's limit                             | 413    |
 //! | `NOT_FOUND` for an id in the path                        | 404    |
 //! | `TAKEN` on a field of the resource (a name in use)       | 409    |
 //! | `STALE_VERSION`, `BUILT_IN`                              | 409    |
@@ -18,7 +21,7 @@
 //! reports several problems, the first decides the status.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -75,6 +78,18 @@ impl ApiError {
             None,
             "send the body as JSON, with `Content-Type: application/json`",
         )
+    }
+
+    /// No credentials, or ones that prove nothing; the response says how to
+    /// authenticate (`WWW-Authenticate`).
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", None, message)
+    }
+
+    /// Credentials that are good, but not for this: the admin endpoints take
+    /// admin keys only.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", None, message)
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
@@ -168,7 +183,14 @@ impl IntoResponse for ApiError {
             error: &self.error,
             errors: self.errors.as_deref(),
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        // A 401 must say which scheme would do (RFC 9110 §11.6.1).
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 

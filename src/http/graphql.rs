@@ -1,0 +1,340 @@
+//! The GraphQL endpoint: GET for GraphiQL and queries, POST for everything,
+//! batches included. What a request must pass before it runs is checked here,
+//! in an order that keeps an unauthenticated or hostile request cheap: no
+//! document is parsed and no body read before the caller is known, and the
+//! nesting is checked before any parser recurses; only then does the schema
+//! run, with loaders of its own per operation.
+//!
+//! The handler, not the schema, decides GET-versus-mutation and the batch
+//! limit, because both are about HTTP (a link must not write; one POST must
+//! not carry unbounded work). Execution is spawned with a timeout so that a
+//! mutation outlives a caller that gave up (see [`HttpOptions`]).
+//!
+//! [`HttpOptions`]: super::HttpOptions
+
+use std::time::Instant;
+
+use async_graphql::BatchRequest;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql_axum::GraphQLResponse;
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde_json::json;
+
+use super::{AppState, graphiql, request_id};
+use crate::auth::{AuthError, Principal};
+use crate::db::Statements;
+use crate::graphql::batching::{LoadQueue, run_with_loads};
+use crate::graphql::loaders::Loaders;
+use crate::graphql::nesting::{self, TooNested};
+use crate::metrics::Outcome;
+
+/// A GraphQL-shaped error response: `{"errors": [{message, extensions: {code}}]}`.
+fn graphql_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+/// A body over the limit, answered in GraphQL's shape; the middleware
+/// answers with it too when the declared length is already too much.
+pub(super) fn payload_too_large(limit: usize) -> Response {
+    graphql_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "PAYLOAD_TOO_LARGE",
+        format!("the request body is over the limit of {limit} bytes"),
+    )
+}
+
+fn unauthenticated(error: AuthError) -> Response {
+    let mut response = graphql_error(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", error.to_string());
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    response
+}
+
+/// A document or variables too deeply nested to parse safely: refused
+/// before any parser recurses into them (see [`crate::graphql::nesting`]).
+fn too_nested(error: TooNested) -> Response {
+    graphql_error(StatusCode::BAD_REQUEST, "QUERY_TOO_DEEP", error.to_string())
+}
+
+/// GET: GraphiQL, or a query from the query string (never a mutation: a
+/// link or an `<img>` must not be able to write).
+pub(super) async fn get(State(state): State<AppState>, request: Request) -> Response {
+    let Some(query_string) = request.uri().query().filter(|q| !q.is_empty()) else {
+        if state.options.schema.production {
+            return graphql_error(
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "GraphiQL is off in the production profile",
+            );
+        }
+        return Html(graphiql::PAGE).into_response();
+    };
+    // Who asks comes first: nothing of an unauthenticated request is parsed.
+    let principal = match state.authenticate(request.headers()) {
+        Ok(principal) => principal,
+        Err(error) => return unauthenticated(error),
+    };
+    let graphql_request = match async_graphql::http::parse_query_string(query_string) {
+        Ok(parsed) => parsed,
+        Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()),
+    };
+    if let Err(error) = nesting::check(&graphql_request) {
+        return too_nested(error);
+    }
+    if is_mutation(&graphql_request) {
+        let mut response = graphql_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations must be sent by POST with Content-Type: application/json",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    let headers = request.headers().clone();
+    execute(&state, &headers, principal, BatchRequest::Single(graphql_request)).await
+}
+
+/// What a request would run, as far as the HTTP layer cares.
+#[derive(Debug, Default)]
+struct Operation {
+    /// Whether it is (or, with several and none chosen, may be) a mutation.
+    mutation: bool,
+    /// The operation's name, when the document gives it one.
+    name: Option<String>,
+}
+
+fn operation(request: &async_graphql::Request) -> Operation {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return Operation::default();
+    };
+    let is = |ty: OperationType| ty == OperationType::Mutation;
+    match (&document.operations, request.operation_name.as_deref()) {
+        // Single: the document's one anonymous operation.
+        (DocumentOperations::Single(operation), _) => Operation {
+            mutation: is(operation.node.ty),
+            name: None,
+        },
+        (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
+            Some(operation) => Operation {
+                mutation: is(operation.node.ty),
+                name: Some(name.to_owned()),
+            },
+            None => Operation::default(),
+        },
+        (DocumentOperations::Multiple(operations), None) => Operation {
+            mutation: operations.values().any(|op| is(op.node.ty)),
+            name: match operations.len() {
+                1 => operations.keys().next().map(ToString::to_string),
+                _ => None,
+            },
+        },
+    }
+}
+
+/// Whether the operation a request would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    operation(request).mutation
+}
+
+/// POST: `application/json` only — a form, `text/plain` or multipart is
+/// what a cross-site page can send without asking (CSRF).
+pub(super) async fn post(State(state): State<AppState>, request: Request) -> Response {
+    let json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "send GraphQL requests with Content-Type: application/json",
+        );
+    }
+    let principal = match state.authenticate(request.headers()) {
+        Ok(principal) => principal,
+        Err(error) => return unauthenticated(error),
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, state.options.body_limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => return payload_too_large(state.options.body_limit),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(batch) => batch,
+        Err(error) => {
+            return graphql_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!(
+                    "the body is not a GraphQL request (or a batch of them): {}",
+                    explain_bad_request(&bytes).unwrap_or_else(|| error.to_string())
+                ),
+            );
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch
+        && requests.len() > state.options.max_batch
+    {
+        return graphql_error(
+            StatusCode::BAD_REQUEST,
+            "BATCH_TOO_LARGE",
+            format!(
+                "a batch may hold at most {} operations; this one holds {} (none was run)",
+                state.options.max_batch,
+                requests.len()
+            ),
+        );
+    }
+    if let Some(error) = batch.iter().find_map(|request| nesting::check(request).err()) {
+        return too_nested(error);
+    }
+    execute(&state, &parts.headers, principal, batch).await
+}
+
+/// Names the member of a JSON body that is not a GraphQL request, where
+/// serde's untagged error ("data did not match any variant") would not.
+fn explain_bad_request(bytes: &[u8]) -> Option<String> {
+    fn member(request: &serde_json::Value, at: &str) -> Option<String> {
+        let Some(object) = request.as_object() else {
+            return Some(format!("{at}must be an object with a `query` string"));
+        };
+        let wrong = |key: &str, ok: fn(&serde_json::Value) -> bool| object.get(key).is_some_and(|v| !ok(v));
+        match () {
+            _ if !object.get("query").is_some_and(|q| q.is_string()) => Some(format!("{at}`query` must be a string")),
+            _ if wrong("variables", |v| v.is_object() || v.is_null()) => {
+                Some(format!("{at}`variables` must be an object"))
+            }
+            _ if wrong("operationName", |v| v.is_string() || v.is_null()) => {
+                Some(format!("{at}`operationName` must be a string"))
+            }
+            _ if wrong("extensions", |v| v.is_object() || v.is_null()) => {
+                Some(format!("{at}`extensions` must be an object"))
+            }
+            _ => None,
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
+        serde_json::Value::Array(requests) if requests.is_empty() => {
+            Some("a batch must hold at least one operation".into())
+        }
+        serde_json::Value::Array(requests) => requests
+            .iter()
+            .enumerate()
+            .find_map(|(index, request)| member(request, &format!("operation {index}: "))),
+        request => member(&request, ""),
+    }
+}
+
+/// Runs an authenticated request (or a batch) whose nesting was checked, each operation with
+/// loaders of its own, within the request timeout.
+async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, batch: BatchRequest) -> Response {
+    let request_id = request_id(headers);
+    let started = Instant::now();
+    let operations: Vec<Operation> = batch.iter().map(operation).collect();
+    let mutates = operations.iter().any(|op| op.mutation);
+    let record = |outcomes: &mut dyn Iterator<Item = Outcome>| {
+        for (op, outcome) in operations.iter().zip(outcomes) {
+            state.metrics.operation(op.name.as_deref(), outcome, started.elapsed());
+        }
+    };
+    let run = {
+        let state = state.clone();
+        async move {
+            let queue = LoadQueue::default();
+            let with_context =
+                |request: async_graphql::Request| request.data(Loaders::new(&state.store, &queue)).data(principal);
+            let batch = match batch {
+                BatchRequest::Single(request) => BatchRequest::Single(with_context(request)),
+                BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_context).collect()),
+            };
+            run_with_loads(queue, state.schema.execute_batch(batch)).await
+        }
+    };
+    // Spawned, so that a mutation outlives a timed-out request.
+    let mut task = tokio::spawn(Statements::carry(run));
+    let timeout = state.options.request_timeout;
+    let mut response = match tokio::time::timeout(timeout, &mut task).await {
+        Ok(Ok(response)) => response,
+        Ok(Err(error)) => {
+            tracing::error!(%error, request_id, "a GraphQL request failed");
+            record(&mut std::iter::repeat(Outcome::internal));
+            return internal_error(&request_id);
+        }
+        Err(_) => {
+            record(&mut std::iter::repeat(Outcome::timeout));
+            if !mutates {
+                task.abort();
+            }
+            let message = if mutates {
+                format!("the request took longer than {timeout:?}; its mutation still runs to its end")
+            } else {
+                format!("the request took longer than {timeout:?} and was stopped")
+            };
+            return graphql_error(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", message);
+        }
+    };
+    mark_internal_errors(&mut response, &request_id);
+    record(&mut responses(&response).map(outcome));
+    GraphQLResponse::from(response).into_response()
+}
+
+fn internal_error(request_id: &str) -> Response {
+    let body = json!({ "errors": [{ "message": "Internal server error",
+        "extensions": { "code": "INTERNAL", "requestId": request_id } }] });
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+fn responses(response: &async_graphql::BatchResponse) -> impl Iterator<Item = &async_graphql::Response> {
+    match response {
+        async_graphql::BatchResponse::Single(one) => std::slice::from_ref(one).iter(),
+        async_graphql::BatchResponse::Batch(many) => many.iter(),
+    }
+}
+
+fn is_internal(error: &async_graphql::ServerError) -> bool {
+    error
+        .extensions
+        .as_ref()
+        .and_then(|e| e.get("code"))
+        .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"))
+}
+
+fn outcome(response: &async_graphql::Response) -> Outcome {
+    match () {
+        _ if response.errors.is_empty() => Outcome::ok,
+        _ if response.errors.iter().any(is_internal) => Outcome::internal,
+        _ => Outcome::error,
+    }
+}
+
+/// Internal errors carry the request id, which the log has with the detail.
+fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id: &str) {
+    let responses: Vec<&mut async_graphql::Response> = match response {
+        async_graphql::BatchResponse::Single(one) => vec![one],
+        async_graphql::BatchResponse::Batch(many) => many.iter_mut().collect(),
+    };
+    for one in responses {
+        for error in &mut one.errors {
+            if is_internal(error) {
+                // The one log line of an internal error: its detail, under
+                // the id the client sees.
+                let detail = error
+                    .source::<crate::graphql::errors::InternalDetail>()
+                    .map_or(error.message.as_str(), |detail| detail.0.as_str());
+                tracing::error!(request_id, error = %detail, "internal error");
+                if let Some(extensions) = error.extensions.as_mut() {
+                    extensions.set("requestId", request_id);
+                }
+            }
+        }
+    }
+}
