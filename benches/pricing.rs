@@ -9,9 +9,9 @@ use std::hint::black_box;
 
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use entity::values::{PriceListStatus, PriceListType};
 use pricegraph::pricing::{
-    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListTiers, Membership, Offer, Shopper, Strategy, Tier,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListStatus, ListTiers, ListType, Membership, Offer, Shopper,
+    Strategy, Tier,
 };
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
@@ -49,14 +49,14 @@ fn world(rng: &mut StdRng, with_overrides: bool) -> (Shopper, Vec<Offer>) {
                 list: ListInfo {
                     id: Uuid::from_u128(1_000 + n),
                     list_type: if with_overrides && n.is_multiple_of(3) {
-                        PriceListType::Override
+                        ListType::Override
                     } else {
-                        PriceListType::Sale
+                        ListType::Sale
                     },
                     status: if n.is_multiple_of(17) {
-                        PriceListStatus::Draft
+                        ListStatus::Draft
                     } else {
-                        PriceListStatus::Active
+                        ListStatus::Active
                     },
                     starts_at: None,
                     ends_at: None,

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
-/// What a caller may do; see [`crate::graphql::access`] for the rules.
+/// What a caller may do; the GraphQL schema's access extension applies the rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Principal {
     /// Everything (an `admin` key, or the open development mode).

@@ -16,7 +16,7 @@
 //!   groups, candidates and windows are still worked out per request, at
 //!   the request's `at`.
 //!
-//! Keys and what they hold are documented on [`Layers`]; TTLs and sizes come
+//! Keys and what they hold are documented on the private `Layers`; TTLs and sizes come
 //! from [`CacheOptions`]. Behind these layers, when Redis is configured, is
 //! the layer every instance shares ([`shared`]), and the bus that carries
 //! invalidations between instances ([`bus`]).

@@ -1,7 +1,7 @@
 //! Pages of a connection, as every layer sees them: what the caller asked
 //! for ([`PageRequest`]), what came back ([`Page`]) and the cursors that
 //! name a position. Keyset pagination over v7 UUID ids (ordered by
-//! creation); the SQL that fetches a page lives in [`crate::store::page`].
+//! creation); the SQL that fetches a page lives in the store (`store::page`).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

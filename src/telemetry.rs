@@ -4,7 +4,7 @@
 //! is recorded or sent.
 //!
 //! Each request runs in a `request` span carrying its `request_id` (see
-//! [`crate::http`]), so every line logged while serving it names the id.
+//! the HTTP middleware), so every line logged while serving it names the id.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::Resource;

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use entity::values::{PriceListStatus, PriceListType};
 use entity::{
     customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line, membership,
     organization_group, price_list,
@@ -16,7 +17,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::ServiceResult;
-use crate::pricing::{EffectiveGroup, Link, ListInfo, Membership, Shopper, effective_groups};
+use crate::pricing::{EffectiveGroup, Link, ListInfo, ListStatus, ListType, Membership, Shopper, effective_groups};
 use migration::EVERYONE_GROUP_ID;
 
 /// Effective pricing groups with how each was reached.
@@ -199,11 +200,19 @@ pub async fn profiles(
         .collect())
 }
 
+/// A list as the pricing core sees it (which takes its own enums, not the
+/// entity crate's).
 fn list_info(list: &price_list::Model) -> ListInfo {
     ListInfo {
         id: list.id,
-        list_type: list.list_type,
-        status: list.status,
+        list_type: match list.list_type {
+            PriceListType::Sale => ListType::Sale,
+            PriceListType::Override => ListType::Override,
+        },
+        status: match list.status {
+            PriceListStatus::Active => ListStatus::Active,
+            PriceListStatus::Draft => ListStatus::Draft,
+        },
         starts_at: list.starts_at,
         ends_at: list.ends_at,
         created_at: list.created_at,

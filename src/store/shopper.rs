@@ -193,7 +193,7 @@ fn assemble(parts: &impl ShopperParts, customer_id: Option<Uuid>) -> Option<Shop
 /// organization and its own groups (with their activity), and the links
 /// (with their lists) and product lines of all of those. Which of the
 /// organization's or the customer's own groups count is decided after the
-/// read, by [`assemble`] (SPEC §3).
+/// read, by `assemble` (SPEC §3).
 pub async fn shopper(store: &Store, customer_id: Option<Uuid>) -> ServiceResult<Shopper> {
     if let Some(shopper) = assemble(&*store.cache, customer_id) {
         return Ok(shopper);

@@ -5,16 +5,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use entity::values::{PriceListStatus, PriceListType};
 use entity::{customer, customer_group, membership, organization_group, price_list};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
-use sea_orm::{ActiveEnum, ConnectionTrait, DatabaseConnection};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
 use super::LoadedParts;
 use crate::cache::{CustomerEntry, GroupEntry};
 use crate::error::ServiceResult;
-use crate::pricing::ListInfo;
+use crate::pricing::{ListInfo, ListStatus, ListType};
 use migration::EVERYONE_GROUP_ID;
 
 /// [`shopper_statement`], read into parts.
@@ -48,8 +47,8 @@ pub(super) async fn read_shopper(db: &DatabaseConnection, customer_id: Option<Uu
                 let status: String = row.try_get("", "list_status")?;
                 let list = ListInfo {
                     id: row.try_get("", "list_id")?,
-                    list_type: PriceListType::try_from_value(&list_type)?,
-                    status: PriceListStatus::try_from_value(&status)?,
+                    list_type: ListType::from_code(&list_type).ok_or_else(|| unknown("list type", &list_type))?,
+                    status: ListStatus::from_code(&status).ok_or_else(|| unknown("list status", &status))?,
                     starts_at: row.try_get("", "starts_at")?,
                     ends_at: row.try_get("", "ends_at")?,
                     created_at: row.try_get("", "list_created_at")?,
@@ -246,4 +245,9 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
         .to_owned(),
     );
     statement
+}
+
+/// A stored code this version does not know: the database was edited by hand.
+fn unknown(what: &str, code: &str) -> DbErr {
+    DbErr::Type(format!("unknown {what} '{code}' in the database"))
 }

@@ -1,0 +1,219 @@
+//! What a group holds: its members, its price lists (with priorities) and
+//! the product lines it may order. Each call validates all of its input,
+//! writes in one transaction, then invalidates what the change touched.
+
+use std::collections::HashSet;
+
+use entity::values::GroupKind;
+use entity::{
+    customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line, membership,
+    product_line,
+};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+use super::{EVERYONE_GROUP_ID, Linked, PriceListLink, existing, insert_link, parse_ids, report_missing, require_kind};
+use crate::domain::Priority;
+use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::service::now;
+use crate::store::Store;
+
+async fn pricing_group_for_links(
+    db: &impl ConnectionTrait,
+    raw_id: &str,
+    purpose: &str,
+) -> ServiceResult<customer_group::Model> {
+    let group = existing(db, &["groupId"], raw_id).await?;
+    require_kind(&["groupId"], &group, GroupKind::Pricing, purpose)?;
+    Ok(group)
+}
+
+fn everyone_is_implicit(group: &customer_group::Model) -> Result<(), UserError> {
+    if group.id == EVERYONE_GROUP_ID {
+        return Err(UserError::new(
+            &["groupId"],
+            UserErrorCode::BuiltIn,
+            format!(
+                "every shopper belongs to '{}' implicitly; nobody is added to or removed from it",
+                group.name
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds customers to a `PRICING` group; customers already in it are left as they are.
+pub async fn add_customers(
+    store: &Store,
+    raw_group_id: &str,
+    raw_customer_ids: &[String],
+) -> ServiceResult<customer_group::Model> {
+    let db = store.conn();
+    let group = pricing_group_for_links(db, raw_group_id, "have members").await?;
+    everyone_is_implicit(&group)?;
+    let mut problems = Problems::default();
+    let ids = parse_ids("customerIds", "customer", raw_customer_ids, &mut problems);
+    let found: HashSet<Uuid> = customer::Entity::find()
+        .filter(customer::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    report_missing("customerIds", "customer", &ids, &found, raw_customer_ids, &mut problems);
+    problems.into_result()?;
+    let now = now();
+    let changed = ids.clone();
+    let rows = ids.into_iter().map(|customer_id| membership::ActiveModel {
+        customer_id: Set(customer_id),
+        group_id: Set(group.id),
+        created_at: Set(now),
+    });
+    let txn = db.begin().await?;
+    for chunk in rows.collect::<Vec<_>>().chunks(200) {
+        membership::Entity::insert_many(chunk.to_vec())
+            .on_conflict(
+                OnConflict::columns([membership::Column::CustomerId, membership::Column::GroupId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    store.cache.customers_changed(&changed).await;
+    Ok(group)
+}
+
+pub async fn remove_customers(
+    store: &Store,
+    raw_group_id: &str,
+    raw_customer_ids: &[String],
+) -> ServiceResult<customer_group::Model> {
+    let db = store.conn();
+    let group = existing(db, &["groupId"], raw_group_id).await?;
+    let mut problems = Problems::default();
+    let ids = parse_ids("customerIds", "customer", raw_customer_ids, &mut problems);
+    problems.into_result()?;
+    membership::Entity::delete_many()
+        .filter(membership::Column::GroupId.eq(group.id))
+        .filter(membership::Column::CustomerId.is_in(ids.clone()))
+        .exec(db)
+        .await?;
+    store.cache.customers_changed(&ids).await;
+    Ok(group)
+}
+
+/// Links a price list to a `PRICING` group at a priority. Linking a pair that
+/// is already linked changes its priority: there is one link per pair.
+pub async fn add_price_list(
+    store: &Store,
+    raw_group_id: &str,
+    raw_price_list_id: &str,
+    raw_priority: i64,
+) -> ServiceResult<Linked> {
+    let db = store.conn();
+    let mut problems = Problems::default();
+    let group = pricing_group_for_links(db, raw_group_id, "have price lists").await;
+    let list = crate::service::price_lists::existing(db, &["priceListId"], raw_price_list_id).await;
+    let priority = problems.check(Priority::parse(raw_priority));
+    let group = problems.gather(group)?;
+    let list = problems.gather(list)?;
+    let (Some(group), Some(list), Some(priority)) = (group, list, priority) else {
+        return Err(problems.refused());
+    };
+    problems.into_result()?;
+    let priority = priority.get();
+    let before = link::Entity::find_by_id((group.id, list.id)).one(db).await?;
+    let created = before.is_none();
+    insert_link(db, group.id, list.id, priority).await?;
+    let link = match before {
+        // The upsert changes only the priority of a pair already linked.
+        Some(before) => link::Model { priority, ..before },
+        None => link::Entity::find_by_id((group.id, list.id))
+            .one(db)
+            .await?
+            .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?,
+    };
+    store.cache.groups_changed(&[link.group_id]).await;
+    Ok(Linked {
+        created,
+        link: PriceListLink { link, price_list: list },
+    })
+}
+
+/// What [`remove_price_list`] did: the group, and whether a link went.
+#[derive(Clone, Debug)]
+pub struct Unlinked {
+    pub group: customer_group::Model,
+    pub removed: bool,
+}
+
+/// Unlinks a price list from a group; unlinking a pair that is not linked is a no-op.
+pub async fn remove_price_list(store: &Store, raw_group_id: &str, raw_price_list_id: &str) -> ServiceResult<Unlinked> {
+    let db = store.conn();
+    let group = existing(db, &["groupId"], raw_group_id).await?;
+    let list = crate::service::price_lists::existing(db, &["priceListId"], raw_price_list_id).await?;
+    let deleted = link::Entity::delete_many()
+        .filter(link::Column::GroupId.eq(group.id))
+        .filter(link::Column::PriceListId.eq(list.id))
+        .exec(db)
+        .await?;
+    let removed = deleted.rows_affected > 0;
+    if removed {
+        store.cache.groups_changed(&[group.id]).await;
+    }
+    Ok(Unlinked { group, removed })
+}
+
+/// Replaces the product lines a `PRICING` group may order from (seed 003).
+/// An empty list lifts the group's restriction.
+pub async fn set_product_lines(
+    store: &Store,
+    raw_group_id: &str,
+    raw_line_ids: &[String],
+) -> ServiceResult<customer_group::Model> {
+    let db = store.conn();
+    let group = pricing_group_for_links(db, raw_group_id, "restrict product lines").await?;
+    let mut problems = Problems::default();
+    let ids = parse_ids("productLineIds", "product line", raw_line_ids, &mut problems);
+    let found: HashSet<Uuid> = product_line::Entity::find()
+        .filter(product_line::Column::Id.is_in(ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.id)
+        .collect();
+    report_missing(
+        "productLineIds",
+        "product line",
+        &ids,
+        &found,
+        raw_line_ids,
+        &mut problems,
+    );
+    problems.into_result()?;
+    let now = now();
+    let txn = db.begin().await?;
+    group_line::Entity::delete_many()
+        .filter(group_line::Column::GroupId.eq(group.id))
+        .exec(&txn)
+        .await?;
+    let rows: Vec<_> = ids
+        .into_iter()
+        .map(|product_line_id| group_line::ActiveModel {
+            group_id: Set(group.id),
+            product_line_id: Set(product_line_id),
+            created_at: Set(now),
+        })
+        .collect();
+    if !rows.is_empty() {
+        group_line::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    txn.commit().await?;
+    store.cache.groups_changed(&[group.id]).await;
+    Ok(group)
+}
