@@ -1,4 +1,4 @@
-//! Who is asking (SPEC §8): bearer API keys with a role, or a signed
+//! Who is asking (README: Security): bearer API keys with a role, or a signed
 //! customer token bound to one customer; with nothing configured, an open
 //! development mode that only a loopback listener may use.
 //!
@@ -150,7 +150,10 @@ impl Auth {
                 let mut validation = Validation::new(Algorithm::HS256);
                 validation.set_audience(&[settings.jwt_audience.as_str()]);
                 validation.set_required_spec_claims(&["exp", "sub", "aud"]);
-                validation.leeway = 5;
+                // A token not valid yet (`nbf`) is refused like an expired
+                // one, with the same small leeway for clocks that drift.
+                validation.validate_nbf = true;
+                validation.leeway = LEEWAY_SECONDS;
                 Some(CustomerTokens {
                     key: DecodingKey::from_secret(secret.as_bytes()),
                     validation,
@@ -211,9 +214,14 @@ impl Auth {
     }
 }
 
+/// Clock drift allowed between the token's issuer and this server.
+const LEEWAY_SECONDS: u64 = 5;
+
 #[derive(Deserialize)]
 struct Claims {
     sub: String,
+    /// When the token was issued; one issued in the future is refused.
+    iat: Option<i64>,
 }
 
 impl CustomerTokens {
@@ -233,6 +241,14 @@ impl CustomerTokens {
                 .to_owned(),
             )
         })?;
+        let now = chrono::Utc::now().timestamp();
+        if data
+            .claims
+            .iat
+            .is_some_and(|iat| iat > now.saturating_add(LEEWAY_SECONDS as i64))
+        {
+            return Err(AuthError::Token("it was issued in the future (`iat`)".to_owned()));
+        }
         let customer = Uuid::parse_str(&data.claims.sub)
             .map_err(|_| AuthError::Token("its `sub` is not a customer id".to_owned()))?;
         Ok(Principal::Customer(customer))

@@ -49,7 +49,7 @@ impl Db {
             // round trip per statement. Ping only connections idle long enough
             // to have been dropped by the server.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
-            // SeaORM would log every statement at INFO (SPEC §1).
+            // SeaORM would log every statement at INFO.
             .sqlx_logging(false)
             // WAL lets readers run beside the writer; the busy timeout makes
             // concurrent writers wait their turn instead of failing.

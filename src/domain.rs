@@ -1,8 +1,11 @@
 //! Domain values parsed once, wherever they come from (GraphQL, REST, CSV):
-//! an invalid [`Quantity`] or [`Priority`] cannot be constructed, so no
-//! later layer checks them again. (Money and currencies: [`crate::money`].)
+//! an invalid [`Quantity`], [`Priority`], [`SearchText`] or a stored [`instant`]
+//! cannot be constructed, so no later layer checks them again. (Money and
+//! currencies: [`crate::money`].)
 
 use std::fmt;
+
+use chrono::{DateTime, Datelike, Utc};
 
 use crate::error::{UserError, UserErrorCode};
 
@@ -42,7 +45,7 @@ impl fmt::Display for Quantity {
 }
 
 /// A link's priority between a group and a price list: a whole number from
-/// 0; the lower wins (SPEC §2).
+/// 0; the lower wins (docs/pricing.md#step-4-order).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Priority(i32);
 
@@ -60,6 +63,86 @@ impl Priority {
     pub fn get(self) -> i32 {
         self.0
     }
+}
+
+/// Longest substring a search filter (`nameContains`, `emailContains`,
+/// `search`) takes: far above any name, far below what makes a `LIKE`
+/// pattern expensive.
+pub const MAX_SEARCH_LEN: usize = 100;
+
+/// A substring to search for, case-insensitively: at most
+/// [`MAX_SEARCH_LEN`] characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct SearchText(String);
+
+impl SearchText {
+    /// `None` when there is nothing to search for (absent or empty).
+    pub fn parse(field: &[&str], raw: Option<&str>) -> Result<Option<Self>, UserError> {
+        let Some(raw) = raw.filter(|raw| !raw.is_empty()) else {
+            return Ok(None);
+        };
+        let name = field.last().copied().unwrap_or("filter");
+        let length = raw.chars().count();
+        if length > MAX_SEARCH_LEN {
+            return Err(UserError::new(
+                field,
+                UserErrorCode::Invalid,
+                format!("{name} must be at most {MAX_SEARCH_LEN} characters, got {length}"),
+            ));
+        }
+        no_control_characters(field, raw, false)?;
+        Ok(Some(Self(raw.to_owned())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Refuses NUL and other control characters in a text (PostgreSQL refuses
+/// NUL outright, SQLite cuts a string at it); tabs and line breaks only
+/// where `multiline`.
+pub fn no_control_characters(field: &[&str], raw: &str, multiline: bool) -> Result<(), UserError> {
+    let name = field.last().copied().unwrap_or("text");
+    let allowed = |c: char| multiline && matches!(c, '\t' | '\n' | '\r');
+    match raw.chars().position(|c| c.is_control() && !allowed(c)) {
+        None => Ok(()),
+        Some(at) => {
+            let what = if raw.chars().nth(at) == Some('\0') {
+                "a NUL character".to_owned()
+            } else {
+                "a control character".to_owned()
+            };
+            Err(UserError::new(
+                field,
+                UserErrorCode::Invalid,
+                format!("{name} must not contain {what} (found at character {})", at + 1),
+            ))
+        }
+    }
+}
+
+/// The years a stored date-time may fall in: what both databases keep and
+/// compare as instants (SQLite compares the text, PostgreSQL refuses
+/// negative years).
+pub const YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// A date-time an admin stores (a list's `startsAt`, `endsAt`): within
+/// [`YEARS`].
+pub fn instant(field: &str, at: DateTime<Utc>) -> Result<DateTime<Utc>, UserError> {
+    if YEARS.contains(&at.year()) {
+        return Ok(at);
+    }
+    Err(UserError::new(
+        &[field],
+        UserErrorCode::InvalidWindow,
+        format!(
+            "{field} must be in the years {} to {}, got {}",
+            YEARS.start(),
+            YEARS.end(),
+            at.to_rfc3339()
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -105,6 +188,57 @@ mod tests {
             if let Err(error) = parsed {
                 assert_eq!(error.code, UserErrorCode::InvalidPriority);
                 assert_eq!(error.field, vec!["priority".to_owned()]);
+            }
+        }
+    }
+
+    #[test]
+    fn search_texts_are_short_and_plain() {
+        let field = ["filter", "nameContains"];
+        assert_eq!(SearchText::parse(&field, None), Ok(None));
+        assert_eq!(SearchText::parse(&field, Some("")), Ok(None));
+        assert_eq!(
+            SearchText::parse(&field, Some("Gold")).map(|t| t.map(|t| t.0)),
+            Ok(Some("Gold".to_owned()))
+        );
+        let longest = "é".repeat(MAX_SEARCH_LEN);
+        assert!(SearchText::parse(&field, Some(&longest)).is_ok());
+        let refused = [
+            ("é".repeat(MAX_SEARCH_LEN + 1), "at most 100 characters"),
+            ("x".repeat(60_000), "got 60000"),
+            ("a\0b".to_owned(), "NUL character (found at character 2)"),
+            ("\u{1b}[31m".to_owned(), "control character"),
+            ("two\nlines".to_owned(), "control character"),
+        ];
+        for (raw, says) in refused {
+            let error = SearchText::parse(&field, Some(&raw)).expect_err("refused");
+            assert_eq!(error.field, vec!["filter".to_owned(), "nameContains".to_owned()]);
+            assert!(error.message.starts_with("nameContains must"), "{}", error.message);
+            assert!(error.message.contains(says), "{}", error.message);
+        }
+        assert!(no_control_characters(&["description"], "two\nlines\tand a tab", true).is_ok());
+        assert!(no_control_characters(&["description"], "nul\0", true).is_err());
+    }
+
+    #[test]
+    fn stored_instants_fall_in_years_1_to_9999() {
+        use chrono::TimeZone;
+        let table = [
+            (1, true),
+            (2026, true),
+            (9999, true),
+            (0, false),
+            (-1, false),
+            (10_000, false),
+            (200_000, false),
+        ];
+        for (year, ok) in table {
+            let at = Utc.with_ymd_and_hms(year, 1, 1, 0, 0, 0).single().expect("a date");
+            let checked = instant("startsAt", at);
+            assert_eq!(checked.is_ok(), ok, "{year}");
+            if let Err(error) = checked {
+                assert_eq!(error.code, UserErrorCode::InvalidWindow);
+                assert!(error.message.contains("years 1 to 9999"), "{}", error.message);
             }
         }
     }

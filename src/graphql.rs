@@ -1,22 +1,23 @@
-//! The GraphQL API (SPEC §5): schema building, and the conventions every
+//! The GraphQL API (README: Try it): schema building, and the conventions every
 //! resolver follows. Resolvers stay thin: arguments in, a service call or a
 //! loader out. Relations always load through the request's [`loaders::Loaders`].
 
 pub mod access;
 pub mod batching;
 pub mod connection;
+pub mod cost;
 pub mod customers;
 pub mod errors;
 pub mod federation;
 pub mod groups;
 pub mod loaders;
-pub mod nesting;
 pub mod order;
 pub mod organizations;
 pub mod price_lists;
 pub mod pricing;
 pub mod products;
 pub mod scalars;
+pub mod shape;
 pub mod types;
 
 use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, MergedObject, ObjectType, Schema, SchemaBuilder};
@@ -131,7 +132,8 @@ fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
         .data(store)
         .data(metrics)
         .extension(access::Access(options.limits))
-        .extension(order::FieldOrder);
+        .extension(order::FieldOrder)
+        .extension(cost::Limits);
     if options.production {
         schema = schema.disable_introspection().disable_suggestions();
     }

@@ -37,7 +37,7 @@ use crate::store::Store;
 pub use graphiql::{GraphiqlAssets, GraphiqlAssetsError};
 pub use server::{Lifecycle, Server, ShutdownOptions, shutdown_signal};
 
-/// How requests are served (SPEC §8).
+/// How requests are served (README: Security).
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     pub schema: SchemaOptions,
@@ -125,6 +125,7 @@ pub fn build_app(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(axum::middleware::from_fn(middleware::drop_unsafe_request_id))
         .layer(from_fn_with_state(state.clone(), server::count_in_flight))
         .with_state(state)
 }

@@ -1,4 +1,4 @@
-//! Money as integer minor units beside an ISO 4217 currency (SPEC §2).
+//! Money as integer minor units beside an ISO 4217 currency (docs/pricing.md#money).
 //!
 //! Amounts cross the API as exact decimal strings and are stored as a 64-bit
 //! count of minor units, so no value ever passes through a float. A

@@ -1,4 +1,4 @@
-//! The price resolution core (SPEC §3 and §4): pure functions over data that
+//! The price resolution core (docs/pricing.md): pure functions over data that
 //! has already been loaded. No I/O, no async, no clock: `at` is an input.
 //!
 //! [`Shopper`] is what resolution needs to know about who is buying (their
@@ -26,7 +26,7 @@ use smallvec::SmallVec;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-/// How a shopper came to be in a pricing group (SPEC §3).
+/// How a shopper came to be in a pricing group (docs/pricing.md#effective-groups).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Membership {
     /// The customer's own membership.
@@ -47,7 +47,7 @@ pub struct EffectiveGroup {
     pub product_lines: Vec<Uuid>,
 }
 
-/// How a list's price applies (SPEC §4 step 5): a sale only when it is
+/// How a list's price applies (docs/pricing.md#step-5-first-price): a sale only when it is
 /// below the base price, an override always.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ListType {
@@ -253,7 +253,7 @@ pub struct Resolved {
     pub explanation: Vec<Explanation>,
 }
 
-/// Effective pricing groups (SPEC §3, seed 004): the organization's groups
+/// Effective pricing groups (docs/pricing.md#effective-groups, seed 004): the organization's groups
 /// when it has an active one (inactive groups are absent everywhere, so an
 /// organization with only inactive groups has none), else the customer's
 /// own; then `Everyone`, whom every shopper belongs to. Only the direct

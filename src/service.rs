@@ -19,6 +19,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::domain::no_control_characters;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 
 pub use migration::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
@@ -78,6 +79,7 @@ pub fn required_text(field: &str, raw: &str) -> Result<String, UserError> {
             format!("{field} must be at most {MAX_TEXT_LEN} characters"),
         ));
     }
+    no_control_characters(&[field], value, false)?;
     Ok(value.to_owned())
 }
 
@@ -92,6 +94,7 @@ pub fn description(field: &str, raw: Option<String>) -> Result<Option<String>, U
             format!("{field} must be at most {MAX_DESCRIPTION_LEN} characters"),
         ));
     }
+    no_control_characters(&[field], value, true)?;
     Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
@@ -99,13 +102,51 @@ pub fn description(field: &str, raw: Option<String>) -> Result<Option<String>, U
 pub fn metadata(raw: Option<JsonValue>) -> Result<JsonValue, UserError> {
     match raw {
         None | Some(JsonValue::Null) => Ok(JsonValue::Object(Default::default())),
-        Some(value @ JsonValue::Object(_)) => Ok(value),
+        Some(value @ JsonValue::Object(_)) => match nul_in_json(&value) {
+            None => Ok(value),
+            Some(path) => Err(UserError::new(
+                &["metadata"],
+                UserErrorCode::Invalid,
+                format!("metadata must not contain a NUL character (found in {path})"),
+            )),
+        },
         Some(_) => Err(UserError::new(
             &["metadata"],
             UserErrorCode::Invalid,
             "metadata must be a JSON object",
         )),
     }
+}
+
+/// Where a JSON value holds a NUL character, in a key or a string (the
+/// databases cannot store one in JSON): a path such as `a.b[2]`. Walked
+/// with a stack of its own; the request's nesting is bounded before it
+/// gets here.
+fn nul_in_json(value: &JsonValue) -> Option<String> {
+    let mut stack: Vec<(&JsonValue, String)> = vec![(value, String::new())];
+    while let Some((value, path)) = stack.pop() {
+        match value {
+            JsonValue::String(text) if text.contains('\0') => return Some(path),
+            JsonValue::Array(items) => {
+                stack.extend(items.iter().enumerate().map(|(i, item)| (item, format!("{path}[{i}]"))));
+            }
+            JsonValue::Object(fields) => {
+                for (key, field) in fields {
+                    let at = if path.is_empty() {
+                        key.clone()
+                    } else {
+                        format!("{path}.{key}")
+                    };
+                    if key.contains('\0') {
+                        return Some(at.replace('\0', "\\0"));
+                    }
+                    stack.push((field, at));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// An update's new required text (a name): set when valid, else recorded.

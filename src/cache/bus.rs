@@ -1,4 +1,4 @@
-//! Invalidation across instances over Redis pub/sub (SPEC §7, §10): every
+//! Invalidation across instances over Redis pub/sub (README: Configuration, caching): every
 //! invalidation an instance makes is published on one channel, by the same
 //! script that deletes its Redis keys (see [`super::shared`]); every
 //! instance subscribes and applies what the others send.

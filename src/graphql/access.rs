@@ -1,4 +1,4 @@
-//! Who may resolve what (SPEC §8), and the size limits a query must pass
+//! Who may resolve what (README: Security), and the size limits a query must pass
 //! before anything executes — one schema extension, so that no resolver
 //! can forget a rule:
 //!

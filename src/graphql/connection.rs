@@ -59,7 +59,7 @@ pub fn page_complexity(first: Option<i32>, last: Option<i32>, child_complexity: 
 }
 
 /// Validates `first`/`after`/`last`/`before`: exactly one of `first` and
-/// `last`, from 1 to 100 (SPEC §8), and cursors this API issued.
+/// `last`, from 1 to 100 (README: Security), and cursors this API issued.
 pub fn page_request(
     first: Option<i32>,
     after: Option<String>,

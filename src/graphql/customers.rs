@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
+use super::errors::search_text;
 use super::errors::{DeletePayload, payload, query_error};
 use super::groups::{DeleteInput, patch};
 use super::store;
@@ -49,7 +50,7 @@ impl CustomerQuery {
             conn,
             filter.group_id.as_ref().map(|id| id.as_str()),
             filter.organization_id.as_ref().map(|id| id.as_str()),
-            filter.email_contains,
+            search_text("emailContains", filter.email_contains.as_deref())?,
         )
         .await
         .map_err(query_error)?;

@@ -93,6 +93,12 @@ impl ErrorExtensions for ServiceError {
     }
 }
 
+/// A connection's `filter.<field>` search text, checked (length, control
+/// characters) before it reaches a query.
+pub fn search_text(field: &str, raw: Option<&str>) -> async_graphql::Result<Option<crate::domain::SearchText>> {
+    crate::domain::SearchText::parse(&["filter", field], raw).map_err(|e| query_error(e.into()))
+}
+
 /// A service failure inside a query (for `map_err`).
 pub fn query_error(error: ServiceError) -> async_graphql::Error {
     error.extend()

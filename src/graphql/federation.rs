@@ -1,4 +1,4 @@
-//! Apollo Federation v2 (SPEC §10): with `--federation` the schema also
+//! Apollo Federation v2 (README: Federation): with `--federation` the schema also
 //! serves as a subgraph. `Customer`, `CustomerGroup`, `Product` and
 //! `PriceList` are entities keyed by `id`; a router resolves its references
 //! to them through `_entities`, and reads the subgraph SDL from `_service`

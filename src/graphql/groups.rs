@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
+use super::errors::search_text;
 use super::errors::{DeletePayload, not_found, payload, query_error};
 use super::store;
 use super::types::{CustomerGroup, CustomerGroupPriceList, GroupKind};
@@ -18,13 +19,13 @@ pub struct CustomerGroupFilter {
     pub name_contains: Option<String>,
 }
 
-impl From<CustomerGroupFilter> for groups::GroupFilter {
-    fn from(filter: CustomerGroupFilter) -> Self {
-        Self {
-            kind: filter.kind.map(Into::into),
-            is_active: filter.is_active,
-            name_contains: filter.name_contains,
-        }
+impl CustomerGroupFilter {
+    fn parse(self) -> Result<groups::GroupFilter> {
+        Ok(groups::GroupFilter {
+            kind: self.kind.map(Into::into),
+            is_active: self.is_active,
+            name_contains: search_text("nameContains", self.name_contains.as_deref())?,
+        })
     }
 }
 
@@ -55,7 +56,7 @@ impl GroupQuery {
         before: Option<String>,
     ) -> Result<CountedConnection<CustomerGroup>> {
         let request = page_request(first, after, last, before)?;
-        let filter: groups::GroupFilter = filter.unwrap_or_default().into();
+        let filter = filter.unwrap_or_default().parse()?;
         let conn = store(ctx).conn();
         let page = groups::page(conn, &filter, request).await.map_err(query_error)?;
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {

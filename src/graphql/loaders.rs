@@ -4,7 +4,7 @@
 //! Loaders are created for each request by the HTTP handler and never shared
 //! between requests, so no request sees another's data. Their batch delay is
 //! zero: sibling fields register their keys in the same poll, and a storefront
-//! request should not wait a millisecond per level (SPEC §1).
+//! request should not wait a millisecond per level.
 
 use std::collections::HashMap;
 use std::marker::PhantomData;

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
+use super::errors::search_text;
 use super::errors::{DeletePayload, payload, query_error};
 use super::groups::{DeleteInput, id_arg, ids, patch};
 use super::store;
@@ -42,7 +43,7 @@ impl OrganizationQuery {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = organizations::OrganizationFilter {
-            name_contains: filter.name_contains,
+            name_contains: search_text("nameContains", filter.name_contains.as_deref())?,
             parent_id: filter.parent_id.map(|id| id_arg("organization", &id)).transpose()?,
         };
         let conn = store(ctx).conn();

@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
+use super::errors::search_text;
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, patch};
 use super::products::{DeletePricesPayload, PriceKeyInput, UpsertSummary};
@@ -47,7 +48,7 @@ impl PriceListQuery {
         let filter = price_lists::PriceListFilter {
             status: filter.status.map(Into::into),
             list_type: filter.list_type.map(Into::into),
-            name_contains: filter.name_contains,
+            name_contains: search_text("nameContains", filter.name_contains.as_deref())?,
         };
         let conn = store(ctx).conn();
         let page = price_lists::page(conn, &filter, request).await.map_err(query_error)?;

@@ -41,7 +41,7 @@ pub struct PricingQuery;
 
 #[Object]
 impl PricingQuery {
-    /// What `customerId` pays for `productId` (SPEC §4), and why. Without a
+    /// What `customerId` pays for `productId`, and why. Without a
     /// customer: what an anonymous shopper pays.
     #[allow(clippy::too_many_arguments)]
     async fn resolved_price(
@@ -66,6 +66,7 @@ impl PricingQuery {
 
     /// Prices for many products and quantities at once, in input order, in a
     /// fixed number of SQL statements.
+    #[graphql(complexity = "1 + input.items.len().max(1) * child_complexity")]
     async fn resolve_prices(&self, ctx: &Context<'_>, input: ResolvePricesInput) -> Result<Vec<ResolvedPrice>> {
         let customer_id = input.customer_id.as_deref().map(String::as_str);
         access::check_customer(ctx, customer_id)?;

@@ -4,6 +4,7 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, Si
 use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
+use super::errors::search_text;
 use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, id_arg, patch};
 use super::loaders::ProductPrices;
@@ -47,7 +48,7 @@ impl ProductQuery {
     ) -> Result<CountedConnection<ProductLine>> {
         let request = page_request(first, after, last, before)?;
         let filter = catalog::ProductLineFilter {
-            name_contains: filter.unwrap_or_default().name_contains,
+            name_contains: search_text("nameContains", filter.unwrap_or_default().name_contains.as_deref())?,
         };
         let conn = store(ctx).conn();
         let page = catalog::page_lines(conn, &filter, request).await.map_err(query_error)?;
@@ -80,7 +81,7 @@ impl ProductQuery {
                 .product_line_id
                 .map(|id| id_arg("product line", &id))
                 .transpose()?,
-            search: filter.search,
+            search: search_text("search", filter.search.as_deref())?,
         };
         let page = catalog::page_products(store(ctx), &filter, request)
             .await

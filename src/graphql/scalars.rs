@@ -5,7 +5,7 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value
 /// An exact decimal number written as a string, such as `"12.50"`.
 ///
 /// JSON numbers are refused on input: they pass through a float on the way
-/// and lose digits (SPEC §1), which is no way to carry money.
+/// and lose digits, which is no way to carry money.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Decimal(pub String);
 

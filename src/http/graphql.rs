@@ -2,7 +2,7 @@
 //! batches included. What a request must pass before it runs is checked here,
 //! in an order that keeps an unauthenticated or hostile request cheap: no
 //! document is parsed and no body read before the caller is known, and the
-//! nesting is checked before any parser recurses; only then does the schema
+//! shape is checked before any parser sees it; only then does the schema
 //! run, with loaders of its own per operation.
 //!
 //! The handler, not the schema, decides GET-versus-mutation and the batch
@@ -28,7 +28,7 @@ use crate::auth::{AuthError, Principal};
 use crate::db::Statements;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
-use crate::graphql::nesting::{self, TooNested};
+use crate::graphql::shape::{self, Refusal};
 use crate::metrics::Outcome;
 
 /// A GraphQL-shaped error response: `{"errors": [{message, extensions: {code}}]}`.
@@ -55,10 +55,10 @@ fn unauthenticated(error: AuthError) -> Response {
     response
 }
 
-/// A document or variables too deeply nested to parse safely: refused
-/// before any parser recurses into them (see [`crate::graphql::nesting`]).
-fn too_nested(error: TooNested) -> Response {
-    graphql_error(StatusCode::BAD_REQUEST, "QUERY_TOO_DEEP", error.to_string())
+/// A document too deep or too large to parse safely: refused before any
+/// parser sees it (see [`crate::graphql::shape`]).
+fn refused(refusal: Refusal) -> Response {
+    graphql_error(StatusCode::BAD_REQUEST, refusal.code(), refusal.to_string())
 }
 
 /// GET: GraphiQL, or a query from the query string (never a mutation: a
@@ -79,14 +79,14 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Ok(principal) => principal,
         Err(error) => return unauthenticated(error),
     };
-    let graphql_request = match async_graphql::http::parse_query_string(query_string) {
+    let mut graphql_request = match async_graphql::http::parse_query_string(query_string) {
         Ok(parsed) => parsed,
         Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()),
     };
-    if let Err(error) = nesting::check(&graphql_request) {
-        return too_nested(error);
+    if let Err(error) = shape::check(&graphql_request) {
+        return refused(error);
     }
-    if is_mutation(&graphql_request) {
+    if is_mutation(&mut graphql_request) {
         let mut response = graphql_error(
             StatusCode::METHOD_NOT_ALLOWED,
             "METHOD_NOT_ALLOWED",
@@ -110,12 +110,15 @@ struct Operation {
     name: Option<String>,
 }
 
-fn operation(request: &async_graphql::Request) -> Operation {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+/// Parses the request's document (once: the request keeps it for its
+/// execution) to see what it would run.
+fn operation(request: &mut async_graphql::Request) -> Operation {
+    let wanted = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
         return Operation::default();
     };
     let is = |ty: OperationType| ty == OperationType::Mutation;
-    match (&document.operations, request.operation_name.as_deref()) {
+    match (&document.operations, wanted.as_deref()) {
         // Single: the document's one anonymous operation.
         (DocumentOperations::Single(operation), _) => Operation {
             mutation: is(operation.node.ty),
@@ -139,7 +142,7 @@ fn operation(request: &async_graphql::Request) -> Operation {
 }
 
 /// Whether the operation a request would run is a mutation.
-fn is_mutation(request: &async_graphql::Request) -> bool {
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
     operation(request).mutation
 }
 
@@ -176,7 +179,7 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
                 "BAD_REQUEST",
                 format!(
                     "the body is not a GraphQL request (or a batch of them): {}",
-                    explain_bad_request(&bytes).unwrap_or_else(|| error.to_string())
+                    explain_bad_request(&bytes).unwrap_or_else(|| json_error(&error))
                 ),
             );
         }
@@ -194,8 +197,8 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
             ),
         );
     }
-    if let Some(error) = batch.iter().find_map(|request| nesting::check(request).err()) {
-        return too_nested(error);
+    if let Some(error) = batch.iter().find_map(|request| shape::check(request).err()) {
+        return refused(error);
     }
     execute(&state, &parts.headers, principal, batch).await
 }
@@ -222,6 +225,9 @@ fn explain_bad_request(bytes: &[u8]) -> Option<String> {
             _ => None,
         }
     }
+    if let Some(repeated) = repeated_member(bytes) {
+        return Some(repeated);
+    }
     match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
         serde_json::Value::Array(requests) if requests.is_empty() => {
             Some("a batch must hold at least one operation".into())
@@ -234,12 +240,70 @@ fn explain_bad_request(bytes: &[u8]) -> Option<String> {
     }
 }
 
-/// Runs an authenticated request (or a batch) whose nesting was checked, each operation with
+/// serde's words for a body that is not JSON at all ("expected value at
+/// line 1 column 1"); never the name of a Rust type, which its error for an
+/// untagged enum would give.
+fn json_error(error: &serde_json::Error) -> String {
+    if error.is_syntax() || error.is_eof() {
+        error.to_string()
+    } else {
+        "it is not an object with a `query` string, nor a list of them".to_owned()
+    }
+}
+
+/// A member named twice in one operation (`{"query": …, "query": …}`):
+/// which one was meant cannot be known, so it is refused by name.
+fn repeated_member(bytes: &[u8]) -> Option<String> {
+    let repeated = |keys: &Keys| {
+        keys.0
+            .iter()
+            .enumerate()
+            .find(|(i, key)| keys.0[..*i].contains(key))
+            .map(|(_, key)| key.clone())
+    };
+    if let Ok(keys) = serde_json::from_slice::<Keys>(bytes) {
+        return repeated(&keys).map(|key| format!("`{key}` appears more than once"));
+    }
+    let batch = serde_json::from_slice::<Vec<Keys>>(bytes).ok()?;
+    batch.iter().enumerate().find_map(|(index, keys)| {
+        Some(format!(
+            "operation {index}: `{}` appears more than once",
+            repeated(keys)?
+        ))
+    })
+}
+
+/// The member names of a JSON object, in order, repeats included (a map
+/// keeps only the last of a repeated member).
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
+
+/// Runs an authenticated request (or a batch) whose shape was checked, each operation with
 /// loaders of its own, within the request timeout.
-async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, batch: BatchRequest) -> Response {
+async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mut batch: BatchRequest) -> Response {
     let request_id = request_id(headers);
     let started = Instant::now();
-    let operations: Vec<Operation> = batch.iter().map(operation).collect();
+    let operations: Vec<Operation> = batch.iter_mut().map(operation).collect();
     let mutates = operations.iter().any(|op| op.mutation);
     let record = |outcomes: &mut dyn Iterator<Item = Outcome>| {
         for (op, outcome) in operations.iter().zip(outcomes) {

@@ -33,6 +33,30 @@ pub(super) async fn track(State(state): State<AppState>, request: Request, next:
     response
 }
 
+/// Longest request id kept from a client.
+const MAX_REQUEST_ID_LEN: usize = 64;
+
+/// A client's `X-Request-Id` is kept only when it is 1 to 64 letters,
+/// digits, `-`, `_`, `.` or `:`; any other is dropped before the id layer,
+/// which then makes a new one. An id goes into every log line of the
+/// request, so it must not be able to forge log fields or lines.
+pub(super) async fn drop_unsafe_request_id(mut request: Request, next: Next) -> Response {
+    let safe = |id: &str| {
+        (1..=MAX_REQUEST_ID_LEN).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+    };
+    let unsafe_id = request
+        .headers()
+        .get("x-request-id")
+        .is_some_and(|id| !id.to_str().is_ok_and(safe));
+    if unsafe_id {
+        request.headers_mut().remove("x-request-id");
+    }
+    next.run(request).await
+}
+
 /// The span every log line of a request is written in, so that each names
 /// the request's id (see [`crate::telemetry`]).
 pub(super) fn request_span(request: &Request) -> tracing::Span {

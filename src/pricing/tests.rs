@@ -1,4 +1,4 @@
-//! Unit tests of the pricing rules (SPEC §3 and §4), one table per rule.
+//! Unit tests of the pricing rules (docs/pricing.md), one table per rule.
 //! The property test against an independent model is in
 //! `tests/api/pricing_model.rs`; these pin each rule on its own.
 

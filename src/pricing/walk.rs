@@ -1,4 +1,4 @@
-//! The walk of SPEC §4: a shopper's candidate lists at one instant
+//! The walk of docs/pricing.md#the-walk: a shopper's candidate lists at one instant
 //! (steps 3 and 4), then for each product the first list with an
 //! applicable price (step 5), the base price (step 6), or the lowest of
 //! them (step 7), with every decision explained.
@@ -103,7 +103,7 @@ impl<'a> Candidates<'a> {
         }
     }
 
-    /// Resolves one product in one currency (SPEC §4), without the
+    /// Resolves one product in one currency (docs/pricing.md#the-walk), without the
     /// explanation. Costs one look-up per list that prices the product,
     /// however many candidates there are.
     pub fn price(&self, product_line: Option<Uuid>, offer: &Offer, quantity: i32, strategy: Strategy) -> Resolved {

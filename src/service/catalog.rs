@@ -14,6 +14,7 @@ use super::{
     Patch, check_unique, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_metadata, update_text,
 };
+use crate::domain::SearchText;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
@@ -28,13 +29,13 @@ pub struct ProductLineChanges {
 
 #[derive(Clone, Debug, Default)]
 pub struct ProductLineFilter {
-    pub name_contains: Option<String>,
+    pub name_contains: Option<SearchText>,
 }
 
 impl ProductLineFilter {
     fn select(&self) -> Select<product_line::Entity> {
         let mut select = product_line::Entity::find();
-        if let Some(needle) = self.name_contains.as_deref().filter(|n| !n.is_empty()) {
+        if let Some(needle) = self.name_contains.as_ref().map(SearchText::as_str) {
             select = select.filter(contains_ignoring_case(product_line::Column::Name, needle));
         }
         select

@@ -15,6 +15,7 @@ use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, MAX_TEXT_LEN, Patch, check_unique, check_version, find_ref, metadata,
     new_id, now, required_text, save_versioned, update_metadata, update_text,
 };
+use crate::domain::SearchText;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
@@ -51,7 +52,7 @@ pub struct CustomerFilter {
     pub member_of: Option<Uuid>,
     pub type_group_id: Option<Uuid>,
     pub organization_id: Option<Uuid>,
-    pub email_contains: Option<String>,
+    pub email_contains: Option<SearchText>,
 }
 
 impl CustomerFilter {
@@ -90,7 +91,7 @@ impl CustomerFilter {
         if let Some(id) = self.organization_id {
             select = select.filter(customer::Column::OrganizationId.eq(id));
         }
-        if let Some(needle) = self.email_contains.as_deref().filter(|n| !n.is_empty()) {
+        if let Some(needle) = self.email_contains.as_ref().map(SearchText::as_str) {
             select = select.filter(contains_ignoring_case(customer::Column::Email, needle));
         }
         select
@@ -271,7 +272,7 @@ impl CustomerFilter {
         db: &DatabaseConnection,
         group_id: Option<&str>,
         organization_id: Option<&str>,
-        email_contains: Option<String>,
+        email_contains: Option<SearchText>,
     ) -> ServiceResult<Self> {
         let mut filter = match group_id {
             Some(raw) => {

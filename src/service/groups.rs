@@ -19,7 +19,7 @@ use super::{
     DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID, Patch, check_unique, check_version, description, metadata, new_id, now,
     parse_id, required_text, save_versioned, update_description, update_metadata,
 };
-use crate::domain::Priority;
+use crate::domain::{Priority, SearchText};
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
@@ -68,7 +68,7 @@ pub struct GroupChanges {
 pub struct GroupFilter {
     pub kind: Option<GroupKind>,
     pub is_active: Option<bool>,
-    pub name_contains: Option<String>,
+    pub name_contains: Option<SearchText>,
 }
 
 /// A group's link to a price list, with the list.
@@ -88,7 +88,7 @@ pub struct Linked {
 
 /// The price-list links of many groups in one statement, every group
 /// present, each group's in the order resolution walks them: priority, then
-/// the list's creation time, then its id (SPEC §4 step 4). GraphQL's loader
+/// the list's creation time, then its id (docs/pricing.md#step-4-order). GraphQL's loader
 /// and the REST endpoints both read links through here.
 pub async fn price_list_links(
     db: &impl ConnectionTrait,
@@ -125,7 +125,7 @@ fn filtered(filter: &GroupFilter) -> sea_orm::Select<customer_group::Entity> {
     if let Some(is_active) = filter.is_active {
         select = select.filter(customer_group::Column::IsActive.eq(is_active));
     }
-    if let Some(needle) = filter.name_contains.as_deref().filter(|n| !n.is_empty()) {
+    if let Some(needle) = filter.name_contains.as_ref().map(SearchText::as_str) {
         select = select.filter(contains_ignoring_case(customer_group::Column::Name, needle));
     }
     select

@@ -17,6 +17,7 @@ use super::{
     EVERYONE_GROUP_ID, Patch, check_version, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_metadata, update_text,
 };
+use crate::domain::SearchText;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
@@ -43,14 +44,14 @@ pub struct OrganizationChanges {
 
 #[derive(Clone, Debug, Default)]
 pub struct OrganizationFilter {
-    pub name_contains: Option<String>,
+    pub name_contains: Option<SearchText>,
     pub parent_id: Option<Uuid>,
 }
 
 impl OrganizationFilter {
     fn select(&self) -> Select<organization::Entity> {
         let mut select = organization::Entity::find();
-        if let Some(needle) = self.name_contains.as_deref().filter(|n| !n.is_empty()) {
+        if let Some(needle) = self.name_contains.as_ref().map(SearchText::as_str) {
             select = select.filter(contains_ignoring_case(organization::Column::Name, needle));
         }
         if let Some(parent) = self.parent_id {

@@ -14,6 +14,7 @@ use super::{
     Patch, check_version, description, find_ref, metadata, new_id, now, required_text, save_versioned,
     update_description, update_metadata, update_text,
 };
+use crate::domain::SearchText;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
@@ -49,7 +50,7 @@ pub struct PriceListChanges {
 pub struct PriceListFilter {
     pub status: Option<PriceListStatus>,
     pub list_type: Option<PriceListType>,
-    pub name_contains: Option<String>,
+    pub name_contains: Option<SearchText>,
 }
 
 impl PriceListFilter {
@@ -61,7 +62,7 @@ impl PriceListFilter {
         if let Some(list_type) = self.list_type {
             select = select.filter(price_list::Column::ListType.eq(list_type));
         }
-        if let Some(needle) = self.name_contains.as_deref().filter(|n| !n.is_empty()) {
+        if let Some(needle) = self.name_contains.as_ref().map(SearchText::as_str) {
             select = select.filter(contains_ignoring_case(price_list::Column::Name, needle));
         }
         select
@@ -92,6 +93,12 @@ pub(crate) async fn existing(
 /// The window is `startsAt ≤ at < endsAt`; an empty or inverted one could
 /// never apply, so it is refused.
 fn window(starts_at: Option<DateTime<Utc>>, ends_at: Option<DateTime<Utc>>) -> Result<(), UserError> {
+    if let Some(start) = starts_at {
+        crate::domain::instant("startsAt", start)?;
+    }
+    if let Some(end) = ends_at {
+        crate::domain::instant("endsAt", end)?;
+    }
     match (starts_at, ends_at) {
         (Some(start), Some(end)) if start >= end => Err(UserError::new(
             &["endsAt"],

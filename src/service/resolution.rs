@@ -1,4 +1,4 @@
-//! Price resolution as a service (SPEC §4): a price question is parsed once
+//! Price resolution as a service (docs/pricing.md#the-walk): a price question is parsed once
 //! ([`PriceQuestion::parse`], [`parse_items`]), the store reads who is
 //! buying and what is on offer, and the pure [`crate::pricing`] core
 //! decides. A fixed number of statements answers any number of products.

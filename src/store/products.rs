@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::Store;
 use super::page::{contains_ignoring_case, fetch_page};
+use crate::domain::SearchText;
 use crate::error::ServiceResult;
 use crate::page::{Page, PageRequest};
 
@@ -19,7 +20,7 @@ use crate::page::{Page, PageRequest};
 pub struct ProductFilter {
     pub product_line_id: Option<Uuid>,
     /// Case-insensitive substring of the sku or the name.
-    pub search: Option<String>,
+    pub search: Option<SearchText>,
 }
 
 impl ProductFilter {
@@ -28,7 +29,7 @@ impl ProductFilter {
         if let Some(line) = self.product_line_id {
             select = select.filter(product::Column::ProductLineId.eq(line));
         }
-        if let Some(needle) = self.search.as_deref().filter(|n| !n.is_empty()) {
+        if let Some(needle) = self.search.as_ref().map(SearchText::as_str) {
             select = select.filter(
                 contains_ignoring_case(product::Column::Sku, needle)
                     .or(contains_ignoring_case(product::Column::Name, needle)),

@@ -28,7 +28,7 @@ pub type EffectiveGroups = Vec<(customer_group::Model, Membership)>;
 pub struct Profile {
     pub customer: Option<customer::Model>,
     pub type_group: Option<customer_group::Model>,
-    /// Effective pricing groups (SPEC §3), `Everyone` last, active or not.
+    /// Effective pricing groups (docs/pricing.md#effective-groups), `Everyone` last, active or not.
     pub groups: EffectiveGroups,
     /// What the pricing core reads.
     pub shopper: Shopper,

@@ -132,7 +132,7 @@ impl ShopperParts for LoadedParts {
     }
 }
 
-/// Builds the shopper from its parts (SPEC §3): the organization's groups
+/// Builds the shopper from its parts (docs/pricing.md#effective-groups): the organization's groups
 /// or the customer's own, then `Everyone`, with the links of all of them.
 /// `None` when a part is missing.
 fn assemble(parts: &impl ShopperParts, customer_id: Option<Uuid>) -> Option<Shopper> {
@@ -193,7 +193,7 @@ fn assemble(parts: &impl ShopperParts, customer_id: Option<Uuid>) -> Option<Shop
 /// organization and its own groups (with their activity), and the links
 /// (with their lists) and product lines of all of those. Which of the
 /// organization's or the customer's own groups count is decided after the
-/// read, by `assemble` (SPEC §3).
+/// read, by `assemble` (docs/pricing.md#effective-groups).
 pub async fn shopper(store: &Store, customer_id: Option<Uuid>) -> ServiceResult<Shopper> {
     if let Some(shopper) = assemble(&*store.cache, customer_id) {
         return Ok(shopper);

@@ -1,5 +1,6 @@
 //! One integration-test binary, so the workspace links once.
 
+mod adversary;
 mod binary;
 mod bulk;
 mod cache;

@@ -31,6 +31,10 @@ fn in_an_hour() -> i64 {
     chrono::Utc::now().timestamp() + 3600
 }
 
+fn in_ten_minutes() -> i64 {
+    chrono::Utc::now().timestamp() + 600
+}
+
 fn token(claims: Value) -> String {
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
@@ -310,6 +314,16 @@ async fn bad_customer_tokens_are_refused() {
             token(json!({ "sub": "admin", "aud": "pricegraph", "exp": in_an_hour() })),
             "sub",
         ),
+        (
+            "not valid for ten minutes (nbf)",
+            token(json!({ "sub": w.me, "aud": "pricegraph", "exp": in_an_hour(), "nbf": in_ten_minutes() })),
+            "not valid yet",
+        ),
+        (
+            "issued in ten minutes (iat)",
+            token(json!({ "sub": w.me, "aud": "pricegraph", "exp": in_an_hour(), "iat": in_ten_minutes() })),
+            "issued in the future",
+        ),
     ];
     for (name, token, says) in cases {
         let response = post(&w.app, Some(&token), "{ products(first: 1) { totalCount } }", json!({})).await;
@@ -325,6 +339,21 @@ async fn bad_customer_tokens_are_refused() {
     )
     .await;
     assert_eq!(seen(&fine), Seen::Data, "{}", fine.body);
+    // Within the leeway (a clock a little ahead), and in the past: fine.
+    let now = chrono::Utc::now().timestamp();
+    for claims in [
+        json!({ "sub": w.me, "aud": "pricegraph", "exp": in_an_hour(), "nbf": now + 2, "iat": now + 2 }),
+        json!({ "sub": w.me, "aud": "pricegraph", "exp": in_an_hour(), "nbf": now - 60, "iat": now - 60 }),
+    ] {
+        let response = post(
+            &w.app,
+            Some(&token(claims.clone())),
+            "{ products(first: 1) { totalCount } }",
+            json!({}),
+        )
+        .await;
+        assert_eq!(seen(&response), Seen::Data, "{claims}: {}", response.body);
+    }
 }
 
 #[tokio::test]

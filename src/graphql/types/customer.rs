@@ -73,7 +73,7 @@ impl Customer {
             .ok_or_else(|| dangling("customer group", self.0.type_group_id))
     }
 
-    /// The pricing groups that price this customer (SPEC §3): its
+    /// The pricing groups that price this customer: its
     /// organization's when the organization has an active one, else its own;
     /// then `Everyone`. Inactive groups are listed, and ignored by pricing.
     async fn effective_groups(&self, ctx: &Context<'_>) -> Result<Vec<EffectiveGroup>> {

@@ -1,5 +1,5 @@
-//! The answer to "what does this customer pay, and why" (SPEC §4), and the
-//! shopper facts it rests on: effective groups and exemptions (SPEC §3).
+//! The answer to "what does this customer pay, and why" (docs/pricing.md#the-walk), and the
+//! shopper facts it rests on: effective groups and exemptions (docs/pricing.md#effective-groups).
 
 use std::sync::Arc;
 

@@ -102,8 +102,8 @@ impl Product {
         Ok(line.map(ProductLine))
     }
 
-    /// What `customerId` (or an anonymous shopper) pays for this product
-    /// (SPEC §4), and why. Batched: a page of products resolves together.
+    /// What `customerId` (or an anonymous shopper) pays for this product,
+    /// and why. Batched: a page of products resolves together.
     async fn resolved_price(
         &self,
         ctx: &Context<'_>,

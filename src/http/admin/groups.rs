@@ -127,7 +127,7 @@ fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
     })
 }
 
-/// `?first=N&after=CURSOR`: `first` from 1 to 100 (SPEC §8), 50 when left out.
+/// `?first=N&after=CURSOR`: `first` from 1 to 100 (README: Security), 50 when left out.
 fn page_request(query: Option<&str>) -> Result<PageRequest, ApiError> {
     let params = QueryParams::parse(query, &["first", "after"])?;
     let expected = format!("an integer from 1 to {MAX_PAGE_SIZE}");

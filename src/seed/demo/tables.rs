@@ -1,5 +1,5 @@
 //! The demo data set as tables: a hospitality supplier with retail, trade and
-//! contract customers, so that every rule of SPEC §3–4 has an example to look
+//! contract customers, so that every rule of docs/pricing.md has an example to look
 //! at. The tables are laid out by hand (`rustfmt::skip`) so that each row
 //! reads as one; they name things (groups, lines, organizations) rather than
 //! holding ids, which [`super`] resolves when it turns them into rows.
@@ -85,7 +85,7 @@ pub(super) const DEMO_LINES: [LineSpec; 6] = [
     },
 ];
 
-/// Products outside every line (always orderable, SPEC §3): sku, name, price
+/// Products outside every line (always orderable, docs/pricing.md#effective-groups): sku, name, price
 /// in US cents, sold in every currency. Gift cards are dollars only; the
 /// sample box is free.
 #[rustfmt::skip]
@@ -198,7 +198,7 @@ const fn override_list(name: &'static str, description: &'static str) -> ListSpe
     ListSpec::new(PriceListType::Override, name, description)
 }
 
-/// Priorities: lower wins (SPEC §2), so a group's promotions sit above its
+/// Priorities: lower wins (docs/pricing.md#step-4-order), so a group's promotions sit above its
 /// everyday prices, and storewide lists come after every group's own.
 #[rustfmt::skip]
 pub(super) const DEMO_LISTS: [ListSpec; 15] = [
@@ -243,7 +243,7 @@ const BLUEBIRD: &str = "Bluebird Café Co.";
 
 /// Organizations, parents first: name, parent, pricing groups, account
 /// manager. Acme Holdings' group does not reach its subsidiaries (only the
-/// direct organization counts, SPEC §3); Acme Airport Lounges has no groups,
+/// direct organization counts, docs/pricing.md#effective-groups); Acme Airport Lounges has no groups,
 /// so its customers keep their own.
 #[rustfmt::skip]
 pub(super) const DEMO_ORGANIZATIONS: [(&str, Option<&str>, &[&str], &str); 4] = [
