@@ -132,6 +132,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             ..Default::default()
         },
         request_timeout: std::time::Duration::from_millis(security.request_timeout_ms.max(1)),
+        body_timeout: std::time::Duration::from_secs(args.limits.body_timeout_seconds.max(1)),
+        rate_limit_per_second: args.limits.rate_limit,
         graphiql,
         ..Default::default()
     };
@@ -164,9 +166,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else if let Some(dir) = options.graphiql.origin() {
         tracing::info!("GraphiQL's files from {}", dir.display());
     }
-    let server = Server::bind(args.listen, AppState::with(store, auth, options))
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let server = Server::bind(
+        args.listen,
+        AppState::with(store, auth, options),
+        args.limits.connections(),
+    )
+    .await
+    .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = server.local_addr()?;
     let signal = shutdown_signal();
     tracing::info!("pricegraph listening on http://{addr} (GraphiQL at http://{addr}/graphql)");

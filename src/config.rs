@@ -112,6 +112,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub shutdown: ShutdownArgs,
     #[command(flatten)]
+    pub limits: LimitArgs,
+    #[command(flatten)]
     pub cache: CacheArgs,
     #[command(flatten)]
     pub security: SecurityArgs,
@@ -151,6 +153,36 @@ impl RedisArgs {
             timeout: std::time::Duration::from_millis(self.redis_timeout_ms.max(1)),
             ttl: std::time::Duration::from_secs(self.redis_ttl_seconds.max(1)),
         })
+    }
+}
+
+/// What one client may hold of the server: connections, time, requests.
+#[derive(Args, Debug, Clone)]
+pub struct LimitArgs {
+    /// Connections served at once; more are answered 503 with `Retry-After`.
+    /// 0: as many as the file-descriptor limit leaves room for (logged at start).
+    #[arg(long, env = "PRICEGRAPH_MAX_CONNECTIONS", default_value_t = 0)]
+    pub max_connections: usize,
+    /// Seconds a request head may take to arrive; also how long an idle
+    /// kept-alive connection stays open.
+    #[arg(long, env = "PRICEGRAPH_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// Seconds a request body may take to arrive (408 after that).
+    #[arg(long, env = "PRICEGRAPH_BODY_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub body_timeout_seconds: u64,
+    /// Requests a second each API key or customer may send, with bursts of
+    /// twice that (429 with `Retry-After` past it); 0 is no limit. Open
+    /// development mode is never limited.
+    #[arg(long, env = "PRICEGRAPH_RATE_LIMIT", default_value_t = 100)]
+    pub rate_limit: u32,
+}
+
+impl LimitArgs {
+    pub fn connections(&self) -> crate::http::ConnectionOptions {
+        crate::http::ConnectionOptions {
+            max_connections: (self.max_connections > 0).then_some(self.max_connections),
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_seconds.max(1)),
+        }
     }
 }
 

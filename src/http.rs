@@ -17,6 +17,7 @@ mod graphiql;
 mod graphql;
 mod health;
 mod middleware;
+mod rate;
 mod server;
 
 use std::sync::Arc;
@@ -35,7 +36,8 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 
 pub use graphiql::{GraphiqlAssets, GraphiqlAssetsError};
-pub use server::{Lifecycle, Server, ShutdownOptions, shutdown_signal};
+pub use rate::RateLimits;
+pub use server::{ConnectionOptions, Lifecycle, Server, ShutdownOptions, shutdown_signal};
 
 /// How requests are served (README: Security).
 #[derive(Clone, Debug)]
@@ -49,6 +51,11 @@ pub struct HttpOptions {
     /// answered `TIMEOUT` too but runs to its end, so that no write stops
     /// between its commit and its cache invalidation.
     pub request_timeout: Duration,
+    /// A request body must arrive within this, however slowly it is sent.
+    pub body_timeout: Duration,
+    /// Requests a second each credential may send (bursts of twice that);
+    /// 0 is no limit. Open development mode is never limited.
+    pub rate_limit_per_second: u32,
     /// The files the GraphiQL page loads.
     pub graphiql: GraphiqlAssets,
 }
@@ -60,6 +67,8 @@ impl Default for HttpOptions {
             body_limit: 1 << 20,
             max_batch: 10,
             request_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            rate_limit_per_second: 0,
             graphiql: GraphiqlAssets::embedded(),
         }
     }
@@ -75,6 +84,8 @@ pub struct AppState {
     pub options: Arc<HttpOptions>,
     /// Shared with the [`Server`], which flips it to draining on a signal.
     pub lifecycle: Arc<Lifecycle>,
+    /// Each credential's request rate.
+    pub rate: RateLimits,
 }
 
 impl AppState {
@@ -86,9 +97,14 @@ impl AppState {
     pub fn with(store: Store, auth: Auth, options: HttpOptions) -> Self {
         let metrics = Arc::new(Metrics::new(store.cache.clone()));
         let schema = build_schema(store.clone(), metrics.clone(), options.schema);
+        let rate = match auth.is_open() {
+            true => RateLimits::default(),
+            false => RateLimits::new(options.rate_limit_per_second),
+        };
         Self {
             store,
             metrics,
+            rate,
             schema,
             auth: Arc::new(auth),
             options: Arc::new(options),
@@ -138,4 +154,24 @@ fn request_id(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Over the body limit (cut while it was read).
+    TooLarge,
+    /// Not all there within the body timeout.
+    TooSlow,
+}
+
+/// Reads a request body within the body limit and the body timeout: a
+/// client can neither send too much nor hold the request open by sending
+/// slowly.
+pub async fn read_body(body: axum::body::Body, options: &HttpOptions) -> Result<axum::body::Bytes, BodyError> {
+    match tokio::time::timeout(options.body_timeout, axum::body::to_bytes(body, options.body_limit)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::TooSlow),
+    }
 }

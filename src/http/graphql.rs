@@ -55,6 +55,19 @@ fn unauthenticated(error: AuthError) -> Response {
     response
 }
 
+/// Past the credential's request rate (see [`super::rate`]).
+fn rate_limited(wait: std::time::Duration) -> Response {
+    let mut response = graphql_error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        "too many requests with this credential; retry after the time in `Retry-After`",
+    );
+    if let Ok(seconds) = HeaderValue::from_str(&super::rate::retry_after(wait)) {
+        response.headers_mut().insert(header::RETRY_AFTER, seconds);
+    }
+    response
+}
+
 /// A document too deep or too large to parse safely: refused before any
 /// parser sees it (see [`crate::graphql::shape`]).
 fn refused(refusal: Refusal) -> Response {
@@ -79,6 +92,9 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Ok(principal) => principal,
         Err(error) => return unauthenticated(error),
     };
+    if let Err(wait) = state.rate.check(principal, request.headers()) {
+        return rate_limited(wait);
+    }
     let mut graphql_request = match async_graphql::http::parse_query_string(query_string) {
         Ok(parsed) => parsed,
         Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()),
@@ -166,10 +182,23 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
         Ok(principal) => principal,
         Err(error) => return unauthenticated(error),
     };
+    if let Err(wait) = state.rate.check(principal, request.headers()) {
+        return rate_limited(wait);
+    }
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, state.options.body_limit).await {
+    let bytes = match super::read_body(body, &state.options).await {
         Ok(bytes) => bytes,
-        Err(_) => return payload_too_large(state.options.body_limit),
+        Err(super::BodyError::TooLarge) => return payload_too_large(state.options.body_limit),
+        Err(super::BodyError::TooSlow) => {
+            return graphql_error(
+                StatusCode::REQUEST_TIMEOUT,
+                "BODY_TIMEOUT",
+                format!(
+                    "the request body did not arrive within {:?}",
+                    state.options.body_timeout
+                ),
+            );
+        }
     };
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,

@@ -67,7 +67,10 @@ pub(super) fn request_span(request: &Request) -> tracing::Span {
 /// `/admin` is for admin credentials only.
 pub(super) async fn admin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match state.authenticate(request.headers()) {
-        Ok(Principal::Admin) => next.run(request).await,
+        Ok(Principal::Admin) => match state.rate.check(Principal::Admin, request.headers()) {
+            Ok(()) => next.run(request).await,
+            Err(wait) => ApiError::rate_limited(wait).into_response(),
+        },
         Ok(_) => ApiError::forbidden("the admin endpoints need an admin API key").into_response(),
         Err(error) => ApiError::unauthenticated(error.to_string()).into_response(),
     }

@@ -18,6 +18,10 @@ use tokio::net::TcpListener;
 
 use super::{AppState, build_app};
 
+mod connections;
+
+pub use connections::ConnectionOptions;
+
 /// Whether the server is stopping, and how many requests it is serving.
 #[derive(Debug, Default)]
 pub struct Lifecycle {
@@ -89,15 +93,20 @@ pub struct Server {
     listener: TcpListener,
     app: Router,
     lifecycle: Arc<Lifecycle>,
+    connections: ConnectionOptions,
+    /// Connections served at once, worked out (and logged) at bind.
+    limit: usize,
 }
 
 impl Server {
-    pub async fn bind(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
+    pub async fn bind(addr: SocketAddr, state: AppState, connections: ConnectionOptions) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
         Ok(Self {
             listener,
             lifecycle: state.lifecycle.clone(),
             app: build_app(state),
+            limit: connections.connection_limit(),
+            connections,
         })
     }
 
@@ -118,8 +127,9 @@ impl Server {
             listener,
             app,
             lifecycle,
+            connections,
+            limit,
         } = self;
-        let (closing, listener_closing) = tokio::sync::oneshot::channel::<()>();
         let drain = {
             let lifecycle = lifecycle.clone();
             async move {
@@ -136,35 +146,22 @@ impl Server {
                     in_flight = lifecycle.in_flight(),
                     "closing the listener; requests in flight may finish within the grace period"
                 );
-                let _ = closing.send(());
             }
         };
-        let serve = axum::serve(listener, app).with_graceful_shutdown(drain).into_future();
-        tokio::pin!(serve);
-        let finished_early = tokio::select! {
-            biased;
-            result = &mut serve => Some(result),
-            _ = listener_closing => None,
-        };
-        let result = match finished_early {
-            Some(result) => result,
-            None => match tokio::time::timeout(options.grace, serve).await {
-                Ok(result) => result,
-                Err(_) => {
-                    let cut = lifecycle.in_flight();
-                    tracing::warn!(
-                        cut,
-                        grace_seconds = options.grace.as_secs_f64(),
-                        "the grace period is over: stopping anyway, cutting {cut} request(s) in flight"
-                    );
-                    return Ok(());
-                }
-            },
-        };
-        if lifecycle.is_draining() {
-            tracing::info!("every request in flight finished");
+        // Returns once the drain is over, dropping (closing) the listener.
+        let open = connections::accept(listener, app, connections, limit, drain).await;
+        match tokio::time::timeout(options.grace, open.finished()).await {
+            Ok(()) => tracing::info!("every request in flight finished"),
+            Err(_) => {
+                let cut = lifecycle.in_flight();
+                tracing::warn!(
+                    cut,
+                    grace_seconds = options.grace.as_secs_f64(),
+                    "the grace period is over: stopping anyway, cutting {cut} request(s) in flight"
+                );
+            }
         }
-        result
+        Ok(())
     }
 }
 

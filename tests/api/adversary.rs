@@ -293,3 +293,60 @@ async fn only_safe_request_ids_are_kept() {
         }
     }
 }
+
+/// One credential past its rate gets 429 with `Retry-After`; the others are
+/// served as before.
+#[tokio::test]
+async fn a_credential_past_its_rate_is_told_when_to_come_back() {
+    let open = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let options = HttpOptions {
+        rate_limit_per_second: 5,
+        ..HttpOptions::default()
+    };
+    let app = open.served_with(auth(), options);
+    let me = crate::fixtures::customer(&open, "me@example.com", json!({})).await;
+    let query = json!({ "query": "{ __typename }" });
+    // A burst of twice the rate goes through, then the bucket is empty.
+    let mut statuses = Vec::new();
+    for _ in 0..12 {
+        let response = app.request(post(&query, SHOP_KEY)).await;
+        statuses.push(response.status);
+    }
+    assert!(statuses[..10].iter().all(|s| *s == StatusCode::OK), "{statuses:?}");
+    assert!(
+        statuses[10..].iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let request = post(&query, SHOP_KEY);
+    let response = tower::ServiceExt::oneshot(app.router.clone(), request)
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    // Another credential has a bucket of its own.
+    let token = customer_token(&me);
+    let response = app.request(post(&query, &token)).await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.body);
+    // The REST admin is limited the same way, with its own error shape.
+    let admin = crate::security::ADMIN_KEY;
+    let mut last = None;
+    for _ in 0..12 {
+        let request = Request::get("/admin/pricing/customer-groups")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .body(Body::empty())
+            .expect("a request");
+        last = Some(app.request(request).await);
+    }
+    let last = last.expect("answers");
+    assert_eq!(last.status, StatusCode::TOO_MANY_REQUESTS, "{}", last.body);
+    assert_eq!(last.body["error"]["code"], "RATE_LIMITED");
+    // Open development mode is never limited.
+    for _ in 0..30 {
+        assert_eq!(open.request(post(&query, "anything")).await.status, StatusCode::OK);
+    }
+}

@@ -9,6 +9,7 @@ mod cache_model;
 mod cache_redis;
 mod catalog;
 mod concurrency;
+mod connections;
 mod customers;
 mod federation;
 mod fixtures;

@@ -33,6 +33,8 @@ pub struct ApiError {
     error: Problem,
     /// Every user error of a service refusal; `None` for other errors.
     errors: Option<Vec<Problem>>,
+    /// Seconds to wait, for a 429.
+    retry_after: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -63,6 +65,7 @@ impl ApiError {
                 field,
             },
             errors: None,
+            retry_after: None,
         }
     }
 
@@ -99,6 +102,28 @@ impl ApiError {
             None,
             format!("the request body is over the limit of {limit} bytes"),
         )
+    }
+
+    /// The body did not arrive in time (a client dripping it byte by byte).
+    pub fn body_timeout(timeout: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "BODY_TIMEOUT",
+            None,
+            format!("the request body did not arrive within {timeout:?}"),
+        )
+    }
+
+    /// Past the credential's request rate; `Retry-After` says when to come back.
+    pub fn rate_limited(wait: std::time::Duration) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            None,
+            "too many requests with this credential; retry after the time in `Retry-After`",
+        );
+        error.retry_after = Some(crate::http::rate::retry_after(wait));
+        error
     }
 
     /// A path that names nothing, decided here rather than by the service.
@@ -139,6 +164,7 @@ impl ApiError {
             status,
             error,
             errors: Some(all),
+            retry_after: None,
         }
     }
 }
@@ -189,6 +215,9 @@ impl IntoResponse for ApiError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after.as_deref().and_then(|s| HeaderValue::from_str(s).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, seconds);
         }
         response
     }

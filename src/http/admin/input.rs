@@ -31,9 +31,11 @@ impl FromRequest<AppState> for JsonBody {
         // The only failure of a body being read that the caller can still
         // hear about is its length.
         let limit = state.options.body_limit;
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|_| ApiError::payload_too_large(limit))?;
+        let bytes = match crate::http::read_body(request.into_body(), &state.options).await {
+            Ok(bytes) => bytes,
+            Err(crate::http::BodyError::TooLarge) => return Err(ApiError::payload_too_large(limit)),
+            Err(crate::http::BodyError::TooSlow) => return Err(ApiError::body_timeout(state.options.body_timeout)),
+        };
         serde_json::from_slice(&bytes)
             .map(Self)
             .map_err(|error| ApiError::bad_request(None, format!("the body is not valid JSON: {error}")))
