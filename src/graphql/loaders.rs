@@ -57,7 +57,14 @@ macro_rules! id_entities {
         }
     )*};
 }
-id_entities!(customer, customer_group, organization, product_line, price_list);
+id_entities!(
+    customer,
+    customer_group,
+    organization,
+    product,
+    product_line,
+    price_list
+);
 
 /// Loads rows of `E` by id.
 pub struct ById<E> {
@@ -379,27 +386,23 @@ pub struct ReadProduct {
 }
 
 /// Products by id; each batch is priced together.
-pub struct ProductsLoader(DatabaseConnection);
+pub struct ProductsLoader(ById<product::Entity>);
 
 impl Loader<Uuid> for ProductsLoader {
     type Value = ReadProduct;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, ReadProduct>, Self::Error> {
-        let rows = product::Entity::find()
-            .filter(product::Column::Id.is_in(keys.iter().copied()))
-            .all(&self.0)
-            .await
-            .map_err(load_error)?;
-        let together = ProductPrices::new(&rows);
+        let rows = self.0.load(keys).await?;
+        let together = ProductPrices::new(rows.values());
         Ok(rows
             .into_iter()
-            .map(|row| {
+            .map(|(id, row)| {
                 let read = ReadProduct {
                     model: Arc::new(row),
                     together: together.clone(),
                 };
-                (read.model.id, read)
+                (id, read)
             })
             .collect())
     }
@@ -440,7 +443,7 @@ impl Loaders {
             customers: loader(by_id(conn), queue),
             groups: loader(by_id(conn), queue),
             organizations: loader(by_id(conn), queue),
-            products: loader(ProductsLoader(conn.clone()), queue),
+            products: loader(ProductsLoader(by_id(conn)), queue),
             product_lines: loader(by_id(conn), queue),
             price_lists: loader(by_id(conn), queue),
             groups_by_customer: loader(through(conn), queue),
