@@ -19,6 +19,9 @@ use crate::store::{self, Store};
 /// Most items one `resolvePrices` call takes.
 pub const MAX_ITEMS: usize = 1000;
 
+/// Items priced between two yields to the runtime.
+const ITEMS_PER_TURN: usize = 64;
+
 /// Who asks, in which currency, at which instant and how: what every item
 /// of one price question shares. The same shape serves `resolvedPrice`,
 /// `resolvePrices` and `Product.resolvedPrice`; equal questions are
@@ -180,9 +183,10 @@ async fn price(
 
     let candidates = Candidates::new(&shopper, question.at);
     let no_offer = Offer::default();
-    Ok(items
-        .iter()
-        .filter_map(|item| {
+    let mut priced = Vec::with_capacity(items.len());
+    let turns = items.len().div_ceil(ITEMS_PER_TURN);
+    for (turn, chunk) in items.chunks(ITEMS_PER_TURN).enumerate() {
+        priced.extend(chunk.iter().filter_map(|item| {
             let product = products.get(&item.product_id)?;
             let offer = offers.get(&item.product_id).map_or(&no_offer, |offer| offer.as_ref());
             let quantity = item.quantity.get();
@@ -198,6 +202,12 @@ async fn price(
                 currency: question.currency,
                 resolved,
             })
-        })
-        .collect())
+        }));
+        // A yield point: other requests get the worker, and a request past
+        // its deadline is stopped here rather than at the end.
+        if turn + 1 < turns {
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(priced)
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary, so the workspace links once.
 
 mod adversary;
+mod attacked;
 mod binary;
 mod bulk;
 mod cache;
