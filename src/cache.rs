@@ -5,8 +5,13 @@
 //!
 //! The rules that keep it correct:
 //!
-//! - Every service write that changes cached data calls one of the
-//!   `*_changed` methods after its transaction commits. Nothing else evicts.
+//! - Every service write that changes cached data names what it changed
+//!   to its [`crate::store::Writing`], which logs it in the write's own
+//!   transaction and applies it here after the commit. Other instances
+//!   apply it when they read the change log ([`followed`]). Nothing else evicts.
+//! - Nothing is served while this instance is behind the change log by
+//!   more than the lease ([`followed`]): that bounds how old an answer
+//!   from any cache can be, on any instance.
 //! - A fill carries the [`Generation`] taken *before* its SQL read, and is
 //!   dropped when any invalidation happened since: a read that raced a write
 //!   can never store what the write replaced. Fills and invalidations
@@ -18,12 +23,11 @@
 //!
 //! Keys and what they hold are documented on the private `Layers`; TTLs and sizes come
 //! from [`CacheOptions`]. Behind these layers, when Redis is configured, is
-//! the layer every instance shares ([`shared`]), and the bus that carries
-//! invalidations between instances ([`bus`]).
+//! the layer every instance shares ([`shared`]).
 
 use std::fmt::Debug;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -35,18 +39,24 @@ use crate::money::CurrencyCode;
 use crate::page::Page;
 use crate::pricing::{ListInfo, Offer};
 
-pub mod bus;
+pub mod followed;
 pub mod shared;
+
+pub use followed::{Followed, Position};
 
 #[derive(Clone, Debug)]
 pub struct CacheOptions {
     /// Off: every read goes to the database (for comparison, and debugging).
     pub enabled: bool,
-    /// Safety net for writes made outside this process (another instance
-    /// before pub/sub exists, a CLI import): nothing lives longer.
+    /// Longest life of an entry. Invalidation does not depend on it (the
+    /// change log reaches every instance); it bounds how long an entry
+    /// nobody asks for takes room.
     pub ttl: Duration,
     /// Most entries per layer.
     pub capacity: u64,
+    /// How far behind the change log this instance may be and still serve
+    /// from its caches: the bound on how old an answer can be.
+    pub lease: Duration,
 }
 
 impl CacheOptions {
@@ -62,8 +72,9 @@ impl Default for CacheOptions {
     fn default() -> Self {
         Self {
             enabled: true,
-            ttl: Duration::from_secs(30),
+            ttl: Duration::from_secs(3600),
             capacity: 100_000,
+            lease: Duration::from_millis(250),
         }
     }
 }
@@ -115,8 +126,8 @@ pub struct Cache {
     generation: AtomicU64,
     /// Held for reading by fills, for writing by invalidations.
     fence: RwLock<()>,
-    /// Set while a configured bus is not subscribed.
-    paused: AtomicBool,
+    /// How far this instance has followed the change log.
+    followed: Arc<Followed>,
     /// Redis, when configured; see [`shared`].
     shared: OnceLock<Arc<shared::Shared>>,
 }
@@ -232,7 +243,7 @@ impl Cache {
             layers,
             generation: AtomicU64::new(0),
             fence: RwLock::new(()),
-            paused: AtomicBool::new(false),
+            followed: Arc::new(Followed::new(options.lease)),
             shared: OnceLock::new(),
         }
     }
@@ -277,14 +288,16 @@ impl Cache {
         self.serving()?.products.get(&id)
     }
 
-    /// Applies one invalidation here — evictions, and a new generation so
-    /// that fills begun before it are dropped — then, with Redis, deletes
-    /// its keys there and tells the other instances, before returning (so
-    /// before the write is acknowledged).
-    pub async fn invalidate(&self, invalidation: Invalidation) {
-        self.apply(&invalidation);
+    /// Applies what a write committed here changed — evictions, and a new
+    /// generation so that fills begun before it are dropped — then, with
+    /// Redis, deletes its keys there (to spare the others a check; the
+    /// change log, not this delete, keeps them from being served).
+    pub async fn invalidate(&self, invalidations: &[Invalidation]) {
+        for invalidation in invalidations {
+            self.apply(invalidation);
+        }
         if let Some(shared) = self.shared.get() {
-            shared.deliver(invalidation).await;
+            shared.delete(invalidations).await;
         }
     }
 
@@ -323,68 +336,38 @@ impl Cache {
         self.generation.fetch_add(1, Ordering::SeqCst);
     }
 
-    /// A customer's organization or memberships changed, or it was deleted.
-    pub async fn customers_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Customers(ids.to_vec())).await;
-    }
-    /// An organization's groups changed, or it was deleted.
-    pub async fn organizations_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Organizations(ids.to_vec())).await;
-    }
-    /// A group's activity, links or product lines changed, or it was deleted.
-    pub async fn groups_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Groups(ids.to_vec())).await;
-    }
-    /// A list's type, status or window changed, or it was deleted.
-    pub async fn lists_changed(&self, ids: &[Uuid]) {
-        self.invalidate(Invalidation::Lists(ids.to_vec())).await;
-    }
-    /// Base or list prices of these products in these currencies changed.
-    pub async fn offers_changed(&self, keys: &[(Uuid, CurrencyCode)]) {
-        self.invalidate(Invalidation::Offers(
-            keys.iter()
-                .map(|(id, currency)| (*id, currency.code().to_owned()))
-                .collect(),
-        ))
-        .await;
-    }
-    /// A product was created, changed or deleted: every cached page and
-    /// product goes.
-    pub async fn catalog_changed(&self) {
-        self.invalidate(Invalidation::Catalog).await;
-    }
     /// Everything goes, here only (tests, and writes that bypass the services).
     pub fn clear(&self) {
         self.apply(&Invalidation::Everything);
     }
 
-    /// Whether entries may be served: not while a configured bus is
-    /// disconnected, since invalidations from other instances may be missed.
+    /// Whether entries may be served and filled: only while this instance
+    /// is within a lease of the change log (see [`followed`]).
     fn serving(&self) -> Option<&Layers> {
-        if self.paused.load(Ordering::SeqCst) {
-            return None;
-        }
-        self.layers.as_ref()
+        let layers = self.layers.as_ref()?;
+        self.followed.is_fresh().then_some(layers)
     }
 
-    /// Stops (or resumes) serving and filling entries; see [`bus`].
-    pub fn pause(&self, paused: bool) {
-        self.paused.store(paused, Ordering::SeqCst);
+    /// How far this instance has followed the change log.
+    pub fn followed(&self) -> &Arc<Followed> {
+        &self.followed
     }
 
-    pub fn is_paused(&self) -> bool {
-        self.paused.load(Ordering::SeqCst)
+    /// Whether the caches serve now (the cache is on and the change log
+    /// was caught up with within the lease).
+    pub fn is_serving(&self) -> bool {
+        self.serving().is_some()
     }
 
-    /// Attaches Redis; see [`bus::start`].
+    /// Attaches Redis.
     pub fn attach(&self, shared: Arc<shared::Shared>) {
         let _ = self.shared.set(shared);
     }
 
-    /// Redis, when it is attached and may be read now (the cache is on,
-    /// Redis answered lately, and every invalidation made here reached it).
+    /// Redis, when it is attached and may be read now (the cache serves,
+    /// and Redis answered lately).
     pub fn shared(&self) -> Option<&shared::Shared> {
-        self.layers.as_ref()?;
+        self.serving()?;
         self.shared
             .get()
             .map(|shared| &**shared)

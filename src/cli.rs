@@ -146,18 +146,22 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if !cache.enabled {
         tracing::info!("read cache off: every read goes to the database");
     } else if let Some(options) = args.redis.options() {
-        crate::cache::bus::start(store.cache.clone(), options).context("REDIS_URL is not a Redis URL")?;
+        crate::cache::shared::attach(&store.cache, &options).context("REDIS_URL is not a Redis URL")?;
         tracing::info!(
             ttl_seconds = cache.ttl.as_secs(),
-            "read cache on, in process and in Redis; invalidations travel over Redis (the in-process cache serves while subscribed)"
+            lease_ms = cache.lease.as_millis() as u64,
+            "read cache on, in process and in Redis; serving from it while the change log is followed within the lease"
         );
     } else {
         tracing::info!(
             ttl_seconds = cache.ttl.as_secs(),
             capacity = cache.capacity,
-            "read cache on, without Redis: writes by other instances show within the TTL"
+            lease_ms = cache.lease.as_millis() as u64,
+            "read cache on, in process; serving from it while the change log is followed within the lease"
         );
     }
+    // Every instance follows the change log: other instances' writes, and the CLI's.
+    crate::store::changes::follow(&store);
     if args.federation {
         tracing::info!("serving as an Apollo Federation v2 subgraph (`_entities`, `_service`)");
     }

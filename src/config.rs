@@ -128,9 +128,9 @@ pub struct ServeArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct RedisArgs {
-    /// Redis: the cache shared by every instance, and the channel over
-    /// which they tell each other what their writes changed; unset, the
-    /// in-process cache serves alone.
+    /// Redis: the cache shared by every instance; unset, each instance's
+    /// in-process cache serves alone. (Instances learn of each other's
+    /// writes from the change log in the database, with or without Redis.)
     #[arg(long, env = "REDIS_URL")]
     pub redis_url: Option<String>,
     /// Prefix of every Redis key and channel, so deployments can share one Redis.
@@ -215,13 +215,19 @@ pub struct CacheArgs {
     /// The in-process read cache; `off` sends every read to the database.
     #[arg(long = "cache", env = "PRICEGRAPH_CACHE", value_enum, default_value_t = Switch::On)]
     pub cache: Switch,
-    /// Longest life of a cached entry, in seconds: the safety net for
-    /// writes made outside this process.
-    #[arg(long, env = "PRICEGRAPH_CACHE_TTL_SECONDS", default_value_t = 30)]
+    /// Longest life of an in-process entry, in seconds. Writes anywhere
+    /// (other instances, the CLI) reach the cache through the change log,
+    /// not through this.
+    #[arg(long, env = "PRICEGRAPH_CACHE_TTL_SECONDS", default_value_t = 3600)]
     pub cache_ttl_seconds: u64,
     /// Most entries per cache layer.
     #[arg(long, env = "PRICEGRAPH_CACHE_CAPACITY", default_value_t = 100_000)]
     pub cache_capacity: u64,
+    /// The caches serve only while this instance has read the change log
+    /// to its end within this many milliseconds: no cached answer is older.
+    #[arg(long, env = "PRICEGRAPH_CACHE_LEASE_MS", default_value_t = 250,
+          value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub cache_lease_ms: u64,
 }
 
 impl CacheArgs {
@@ -230,6 +236,7 @@ impl CacheArgs {
             enabled: self.cache == Switch::On,
             ttl: std::time::Duration::from_secs(self.cache_ttl_seconds.max(1)),
             capacity: self.cache_capacity,
+            lease: std::time::Duration::from_millis(self.cache_lease_ms),
         }
     }
 }
@@ -301,10 +308,6 @@ pub struct ImportArgs {
     pub batch_rows: u64,
     #[command(flatten)]
     pub database: DatabaseArgs,
-    /// With Redis set, the import invalidates what it changed in the
-    /// shared cache and tells the serving instances.
-    #[command(flatten)]
-    pub redis: RedisArgs,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -100,6 +100,9 @@ impl Db {
 tokio::task_local! {
     /// The statements of the request being served.
     static REQUEST_STATEMENTS: Arc<AtomicU64>;
+    /// Set in background work whose statements are not counted (following
+    /// the change log): counts stay those of the requests.
+    static UNCOUNTED: ();
 }
 
 /// Counts SQL statements: all of them since start (for tests), and those of
@@ -112,6 +115,9 @@ pub struct Statements {
 
 impl Statements {
     fn count(&self) {
+        if UNCOUNTED.try_with(|_| ()).is_ok() {
+            return;
+        }
         self.total.fetch_add(1, Ordering::Relaxed);
         let _ = REQUEST_STATEMENTS.try_with(|count| count.fetch_add(1, Ordering::Relaxed));
     }
@@ -127,6 +133,11 @@ impl Statements {
         let count = Arc::new(AtomicU64::new(0));
         let output = REQUEST_STATEMENTS.scope(count.clone(), work).await;
         (count.load(Ordering::Relaxed), output)
+    }
+
+    /// `work`, whose statements are not counted.
+    pub fn uncounted<F: Future>(work: F) -> impl Future<Output = F::Output> {
+        UNCOUNTED.scope((), work)
     }
 
     /// `work`, counting its statements for the current request: for work

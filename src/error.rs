@@ -86,6 +86,9 @@ pub enum ServiceError {
     Invalid(Vec<UserError>),
     #[error("database error: {0}")]
     Database(#[from] DbErr),
+    /// The request's deadline passed first; nothing was written.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 pub type ServiceResult<T> = Result<T, ServiceError>;

@@ -4,8 +4,8 @@
 //! missed. The SQL behind them lives here too, beside the read it serves.
 //!
 //! Services ask the store for values; they never steer cache generations,
-//! fills or single flights themselves. Writes stay in the services, which
-//! call the cache's `*_changed` invalidations after they commit.
+//! fills or single flights themselves. Writes stay in the services, each in
+//! a [`Writing`] that names what it changed ([`write`], [`changes`]).
 //!
 //! - [`shopper`]: a shopper's effective groups, links and product lines.
 //! - [`offers`]: base tiers and every list's tiers of products in a currency.
@@ -13,12 +13,14 @@
 //! - [`profiles`]: customers' effective groups as rows, with exemptions.
 //! - [`page`]: keyset pagination in SQL, for every connection.
 
+pub mod changes;
 pub mod flights;
 mod offers;
 pub mod page;
 pub mod products;
 pub mod profiles;
 mod shopper;
+mod write;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -38,6 +40,7 @@ use flights::Flights;
 pub use offers::offers;
 pub use products::{product_page, products_by_id};
 pub use shopper::shopper;
+pub use write::{Writing, with_deadline};
 
 /// The database and the caches in front of it.
 #[derive(Clone)]
@@ -45,6 +48,8 @@ pub struct Store {
     pub db: Db,
     pub cache: Arc<Cache>,
     loads: Arc<Loads>,
+    /// This instance, as its rows in the change log name it.
+    origin: Uuid,
 }
 
 /// Cold reads in flight, by what they read (see [`flights`]).
@@ -61,6 +66,7 @@ impl Store {
             db,
             cache,
             loads: Arc::default(),
+            origin: Uuid::now_v7(),
         }
     }
 

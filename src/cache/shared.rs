@@ -13,31 +13,28 @@
 //! | `pricing:customer-group:{id}` | a group and its price-list links: `{"isActive", "priceLists": [{"priceListId", "priority"}], "productLineIds"}` |
 //! | `pricing:price-list:{id}` | a list, its status and window: `{"type", "status", "startsAt", "endsAt", "createdAt"}` |
 //! | `pricing:prices:{productId}:{currency}` | a product's base tiers and every list's tiers in one currency |
-//! | `pricing:epoch` | a counter every invalidation bumps (no TTL) |
 //!
 //! Effective groups are not stored: they follow from a customer's entry
 //! and its organization's, at the request's instant, and storing them
 //! would make every organization write invalidate each of its members.
 //!
-//! Correctness: an invalidation deletes its keys, bumps the epoch and
-//! publishes its message in one script, after the database commit and
-//! before the write is acknowledged. A fill after a database read is a
-//! script that stores only when the epoch is still the one read *before*
-//! the database: a read that raced a write never stores what the write
-//! replaced. When Redis cannot be reached, reads skip it for a moment, and
-//! an invalidation that could not be delivered is retried in the background;
-//! until it is, this instance does not read Redis (it could see the entries
-//! the invalidation is meant to delete).
+//! Correctness does not rest on Redis: an entry carries the change-log
+//! position known before the database read that filled it, stored as
+//! `{position} {json}`, and is served only while no later change to its
+//! key is known (see [`super::followed`]). A write still deletes its keys
+//! here after it commits, so that the others need not refill them to find
+//! out; when Redis fails, reads skip it for a moment.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use uuid::Uuid;
 
-use super::{CustomerEntry, GroupEntry, Invalidation, LayerStats};
+use super::followed::{Followed, Position};
+use super::{Cache, CustomerEntry, GroupEntry, Invalidation, LayerStats};
 use crate::money::CurrencyCode;
 use crate::pricing::{ListInfo, Offer};
 use codec::{decode, encode};
@@ -68,10 +65,6 @@ impl RedisOptions {
             timeout: Duration::from_millis(50),
             ttl: Duration::from_secs(3600),
         }
-    }
-
-    pub fn channel(&self) -> String {
-        format!("{}pricing:invalidations", self.key_prefix)
     }
 }
 
@@ -137,10 +130,6 @@ pub enum Entry {
     Prices(Offer),
 }
 
-/// The epoch read before a database read, which a fill must still match.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Epoch(u64);
-
 /// The keys of one invalidation, without the prefix.
 pub fn invalidated_keys(invalidation: &Invalidation) -> Vec<Key> {
     match invalidation {
@@ -157,31 +146,29 @@ pub fn invalidated_keys(invalidation: &Invalidation) -> Vec<Key> {
     }
 }
 
-/// Deletes the keys, bumps the epoch and publishes, in one step.
-/// KEYS: the epoch, then the entries. ARGV: the channel, the message.
-const INVALIDATE: &str = r"
-for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
-redis.call('INCR', KEYS[1])
-return redis.call('PUBLISH', ARGV[1], ARGV[2])
-";
-
-/// Stores entries only if the epoch is still the one given.
-/// KEYS: the epoch, then the entries. ARGV: the epoch expected, then a TTL
-/// in milliseconds and a value per entry.
-const FILL: &str = r"
-if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
-for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'PX', ARGV[2 * i - 2]) end
-return #KEYS - 1
-";
-
-/// Redis failures: counted, and logged at most once per interval.
-#[derive(Default)]
+/// Failures of a dependency: counted, and logged at most once per interval.
 pub struct Outage {
+    subject: &'static str,
     errors: AtomicU64,
     logged: Mutex<Option<(Instant, u64)>>,
 }
 
+impl Default for Outage {
+    fn default() -> Self {
+        Self::named("Redis")
+    }
+}
+
 impl Outage {
+    /// Failures of `subject`, as the warning names it.
+    pub fn named(subject: &'static str) -> Self {
+        Self {
+            subject,
+            errors: AtomicU64::new(0),
+            logged: Mutex::new(None),
+        }
+    }
+
     /// Counts one failure; returns whether it was logged (the first of an interval).
     pub fn record(&self, what: &str, error: &dyn fmt::Display) -> bool {
         let errors = self.errors.fetch_add(1, Ordering::Relaxed) + 1;
@@ -192,7 +179,8 @@ impl Outage {
             tracing::warn!(
                 %error,
                 failures_since_last_warning = since,
-                "Redis {what} failed; serving from the database meanwhile (logged at most every {}s)",
+                "{} ({what}) failed; serving from the database meanwhile (logged at most every {}s)",
+                self.subject,
                 LOG_INTERVAL.as_secs()
             );
             *logged = Some((Instant::now(), errors));
@@ -205,29 +193,29 @@ impl Outage {
     }
 }
 
+/// Attaches Redis to the cache. Does not connect: the first command does,
+/// and Redis being down then costs a timeout, never a failed start.
+pub fn attach(cache: &Cache, options: &RedisOptions) -> Result<(), redis::RedisError> {
+    cache.attach(Arc::new(Shared::new(options, cache.followed().clone())?));
+    Ok(())
+}
+
 pub struct Shared {
     connection: ConnectionManager,
     prefix: String,
-    channel: String,
     timeout: Duration,
     ttl: Duration,
-    /// This instance, so that it can ignore its own messages.
-    pub origin: Uuid,
-    invalidate: redis::Script,
-    fill: redis::Script,
+    /// What the change log says, against which entries are checked.
+    followed: Arc<Followed>,
     /// Reads skip Redis until then, after a failure.
     skip_until: Mutex<Option<Instant>>,
-    /// Invalidations made here that Redis has not taken yet.
-    undelivered: Mutex<Vec<Invalidation>>,
     pub outage: Outage,
     hits: [AtomicU64; 5],
     misses: [AtomicU64; 5],
 }
 
 impl Shared {
-    /// Does not connect: the first command does, and Redis being down
-    /// then costs a timeout, not a failed start.
-    pub fn new(options: &RedisOptions) -> Result<Self, redis::RedisError> {
+    fn new(options: &RedisOptions, followed: Arc<Followed>) -> Result<Self, redis::RedisError> {
         let client = redis::Client::open(options.redis_url.as_str())?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(options.timeout))
@@ -239,14 +227,10 @@ impl Shared {
         Ok(Self {
             connection,
             prefix: options.key_prefix.clone(),
-            channel: options.channel(),
             timeout: options.timeout,
             ttl: options.ttl,
-            origin: Uuid::now_v7(),
-            invalidate: redis::Script::new(INVALIDATE),
-            fill: redis::Script::new(FILL),
+            followed,
             skip_until: Mutex::new(None),
-            undelivered: Mutex::new(Vec::new()),
             outage: Outage::default(),
             hits: Default::default(),
             misses: Default::default(),
@@ -258,23 +242,13 @@ impl Shared {
         format!("{}{key}", self.prefix)
     }
 
-    fn epoch_key(&self) -> String {
-        format!("{}pricing:epoch", self.prefix)
-    }
-
     /// Whether reads may go to Redis now.
     pub fn readable(&self) -> bool {
-        let skipping = self
+        !self
             .skip_until
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .is_some_and(|until| Instant::now() < until);
-        !skipping
-            && self
-                .undelivered
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .is_empty()
+            .is_some_and(|until| Instant::now() < until)
     }
 
     fn failed(&self, what: &str, error: &dyn fmt::Display) {
@@ -300,48 +274,56 @@ impl Shared {
         }
     }
 
-    /// The entries under `keys` (`None` for each missing or unreadable one)
-    /// and the current epoch, in one round trip; `None` when Redis failed.
-    pub async fn get(&self, keys: &[Key]) -> Option<(Epoch, Vec<Option<Entry>>)> {
-        let mut names = Vec::with_capacity(keys.len() + 1);
-        names.push(self.epoch_key());
-        names.extend(keys.iter().map(|key| self.stored(key)));
+    /// The entries under `keys` (`None` for each missing, unreadable or
+    /// outdated one) and the change-log position to fill the missing ones
+    /// at, in one round trip; `None` when Redis failed.
+    pub async fn get(&self, keys: &[Key]) -> Option<(Position, Vec<Option<Entry>>)> {
+        // Taken before the database read that may follow.
+        let position = self.followed.position()?;
+        if keys.is_empty() {
+            return Some((position, Vec::new()));
+        }
+        let names: Vec<String> = keys.iter().map(|key| self.stored(key)).collect();
         let mut connection = self.connection.clone();
         let values: Vec<Option<String>> = self
             .run("read", redis::cmd("MGET").arg(&names).query_async(&mut connection))
             .await?;
-        let mut values = values.into_iter();
-        let epoch = values.next().flatten().and_then(|e| e.parse().ok()).unwrap_or(0);
         let entries = keys
             .iter()
             .zip(values)
             .map(|(key, value)| {
-                let entry = value.and_then(|value| decode(key, &value));
+                let entry = value.and_then(|value| {
+                    let (filled_at, json) = value.split_once(' ')?;
+                    let filled_at = Position(filled_at.parse().ok()?);
+                    self.followed.is_current(key, filled_at).then(|| decode(key, json))?
+                });
                 let slot = KINDS.iter().position(|(kind, _)| *kind == key.kind()).unwrap_or(0);
                 let counter = if entry.is_some() { &self.hits } else { &self.misses };
                 counter[slot].fetch_add(1, Ordering::Relaxed);
                 entry
             })
             .collect();
-        Some((Epoch(epoch), entries))
+        Some((position, entries))
     }
 
-    /// Stores what a database read found, unless an invalidation came
-    /// after `since` (then it may be what the invalidation replaced).
-    pub async fn fill(&self, since: Epoch, entries: &[(Key, Entry)]) {
+    /// Stores what a database read found, marked with the position taken
+    /// before that read.
+    pub async fn fill(&self, filled_at: Position, entries: &[(Key, Entry)]) {
         if entries.is_empty() {
             return;
         }
-        let mut invocation = self.fill.prepare_invoke();
-        invocation.key(self.epoch_key()).arg(since.0.to_string());
+        let mut pipeline = redis::pipe();
         for (key, entry) in entries {
-            invocation
-                .key(self.stored(key))
+            pipeline
+                .cmd("SET")
+                .arg(self.stored(key))
+                .arg(format!("{} {}", filled_at.0, encode(entry)))
+                .arg("PX")
                 .arg(self.spread_ttl_ms())
-                .arg(encode(entry));
+                .ignore();
         }
         let mut connection = self.connection.clone();
-        let _: Option<i64> = self.run("write", invocation.invoke_async(&mut connection)).await;
+        let _: Option<()> = self.run("write", pipeline.query_async(&mut connection)).await;
     }
 
     /// The TTL, spread ±10 %.
@@ -350,62 +332,21 @@ impl Shared {
         (base * rand::random_range(0.9..=1.1)) as u64
     }
 
-    /// Deletes what `invalidation` names and tells the other instances.
-    /// Returns whether Redis took it; if not, it is kept for [`Self::retry`]
-    /// and reads skip Redis until it is delivered.
-    pub async fn deliver(&self, invalidation: Invalidation) -> bool {
-        if self.send(&invalidation).await {
-            return true;
+    /// Deletes the keys of what a write changed; a failure only costs the
+    /// others a check against the change log.
+    pub async fn delete(&self, invalidations: &[Invalidation]) {
+        let names: Vec<String> = invalidations
+            .iter()
+            .flat_map(invalidated_keys)
+            .map(|key| self.stored(&key))
+            .collect();
+        if names.is_empty() {
+            return;
         }
-        self.undelivered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(invalidation);
-        false
-    }
-
-    async fn send(&self, invalidation: &Invalidation) -> bool {
-        let message = super::bus::Message {
-            origin: self.origin,
-            invalidation: invalidation.clone(),
-        };
-        let Ok(payload) = serde_json::to_string(&message) else {
-            return false;
-        };
-        let mut invocation = self.invalidate.prepare_invoke();
-        invocation.key(self.epoch_key());
-        for key in invalidated_keys(invalidation) {
-            invocation.key(self.stored(&key));
-        }
-        invocation.arg(&self.channel).arg(payload);
         let mut connection = self.connection.clone();
-        let sent: Option<i64> = self.run("invalidation", invocation.invoke_async(&mut connection)).await;
-        sent.is_some()
-    }
-
-    /// Tries again to deliver what [`Self::deliver`] could not, in order;
-    /// stops at the first that still fails.
-    pub async fn retry(&self) {
-        let pending = std::mem::take(&mut *self.undelivered.lock().unwrap_or_else(PoisonError::into_inner));
-        let mut pending = pending.into_iter();
-        while let Some(invalidation) = pending.next() {
-            if !self.send(&invalidation).await {
-                let mut undelivered = self.undelivered.lock().unwrap_or_else(PoisonError::into_inner);
-                let newer = std::mem::take(&mut *undelivered);
-                undelivered.push(invalidation);
-                undelivered.extend(pending);
-                undelivered.extend(newer);
-                return;
-            }
-        }
-    }
-
-    pub fn has_undelivered(&self) -> bool {
-        !self
-            .undelivered
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_empty()
+        let _: Option<i64> = self
+            .run("delete", redis::cmd("DEL").arg(&names).query_async(&mut connection))
+            .await;
     }
 
     /// Hits and misses per kind of key.

@@ -3,7 +3,6 @@
 
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -30,10 +29,6 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
         (Box::new(std::io::BufReader::with_capacity(1 << 16, file)), size)
     };
     let store = super::connect_existing(&args.database).await?;
-    if let Some(options) = args.redis.options() {
-        let shared = crate::cache::shared::Shared::new(&options).context("REDIS_URL is not a Redis URL")?;
-        store.cache.attach(Arc::new(shared));
-    }
     let table = table(&store, args.table, args.price_list.as_deref()).await?;
     let options = ImportOptions {
         dry_run: args.dry_run,
@@ -55,7 +50,6 @@ pub async fn import(args: &ImportArgs) -> anyhow::Result<ExitCode> {
             )
         }
     };
-    tell_redis(&store).await;
     println!("{}", summary(&report, args.dry_run));
     Ok(if report.refused > 0 {
         ExitCode::from(ROWS_REFUSED)
@@ -113,25 +107,6 @@ async fn table(store: &Store, table: PriceTable, price_list: Option<&str>) -> an
                 Err(error) => Err(error.into()),
             }
         }
-    }
-}
-
-/// Redis had to take every invalidation the import made, or serving
-/// instances could keep old prices until the entries expire.
-async fn tell_redis(store: &Store) {
-    let Some(shared) = store.cache.shared() else { return };
-    for _ in 0..20 {
-        if !shared.has_undelivered() {
-            return;
-        }
-        shared.retry().await;
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    if shared.has_undelivered() {
-        eprintln!(
-            "warning: Redis did not take the cache invalidations: serving instances may answer with the old \
-             prices until their cache entries expire"
-        );
     }
 }
 

@@ -89,8 +89,14 @@ impl ErrorExtensions for ServiceError {
                 })
             }
             ServiceError::Database(error) => internal(error),
+            ServiceError::Timeout(message) => timeout(message),
         }
     }
+}
+
+/// The request's deadline passed before a write could commit: nothing was written.
+pub fn timeout(message: &str) -> async_graphql::Error {
+    async_graphql::Error::new(message).extend_with(|_, e| e.set("code", "TIMEOUT"))
 }
 
 /// A connection's `filter.<field>` search text, checked (length, control
@@ -114,6 +120,7 @@ pub fn mutation_result<T, U>(
         Ok(value) => Ok((Some(wrap(value)), vec![])),
         Err(ServiceError::Invalid(errors)) => Ok((None, errors.into_iter().map(UserError::from).collect())),
         Err(ServiceError::Database(error)) => Err(internal(error)),
+        Err(ServiceError::Timeout(message)) => Err(timeout(&message)),
     }
 }
 

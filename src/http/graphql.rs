@@ -7,12 +7,13 @@
 //!
 //! The handler, not the schema, decides GET-versus-mutation and the batch
 //! limit, because both are about HTTP (a link must not write; one POST must
-//! not carry unbounded work). Execution is spawned with a timeout so that a
-//! mutation outlives a caller that gave up (see [`HttpOptions`]).
+//! not carry unbounded work). Execution is spawned under the request's
+//! deadline: a query is stopped at it; a mutation's writes keep to it
+//! themselves, and its answer says what happened (see [`HttpOptions`]).
 //!
 //! [`HttpOptions`]: super::HttpOptions
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
@@ -327,6 +328,11 @@ impl<'de> serde::Deserialize<'de> for Keys {
     }
 }
 
+/// How long past its deadline a mutation's answer waits for its outcome:
+/// its writes stop at the deadline, so only a commit under way (or a
+/// database that stopped answering mid-commit) takes any of it.
+const MUTATION_OUTCOME_WAIT: Duration = Duration::from_secs(30);
+
 /// Runs an authenticated request (or a batch) whose shape was checked, each operation with
 /// loaders of its own, within the request timeout.
 async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mut batch: BatchRequest) -> Response {
@@ -352,27 +358,47 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mu
             run_with_loads(queue, state.schema.execute_batch(batch)).await
         }
     };
-    // Spawned, so that a mutation outlives a timed-out request.
-    let mut task = tokio::spawn(Statements::carry(run));
+    // Spawned, so that a query can be stopped at its deadline, and a
+    // mutation is never cut short between its commit and its answer. A
+    // mutation's writes keep to the deadline themselves (rolled back past
+    // it, see `store::Writing`): its answer waits for its outcome.
     let timeout = state.options.request_timeout;
-    let mut response = match tokio::time::timeout(timeout, &mut task).await {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut task = tokio::spawn(Statements::carry(crate::store::with_deadline(deadline, run)));
+    let wait = if mutates {
+        timeout + MUTATION_OUTCOME_WAIT
+    } else {
+        timeout
+    };
+    let mut response = match tokio::time::timeout(wait, &mut task).await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => {
             tracing::error!(%error, request_id, "a GraphQL request failed");
             record(&mut std::iter::repeat(Outcome::internal));
             return internal_error(&request_id);
         }
+        Err(_) if mutates => {
+            record(&mut std::iter::repeat(Outcome::timeout));
+            tracing::error!(
+                request_id,
+                "a mutation's outcome was not known {wait:?} after it started"
+            );
+            return graphql_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "OUTCOME_UNKNOWN",
+                format!(
+                    "the mutation's outcome was not known after {wait:?}; read before retrying, or retry with the same Idempotency-Key"
+                ),
+            );
+        }
         Err(_) => {
             record(&mut std::iter::repeat(Outcome::timeout));
-            if !mutates {
-                task.abort();
-            }
-            let message = if mutates {
-                format!("the request took longer than {timeout:?}; its mutation still runs to its end")
-            } else {
-                format!("the request took longer than {timeout:?} and was stopped")
-            };
-            return graphql_error(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", message);
+            task.abort();
+            return graphql_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TIMEOUT",
+                format!("the request took longer than {timeout:?} and was stopped"),
+            );
         }
     };
     mark_internal_errors(&mut response, &request_id);

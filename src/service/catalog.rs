@@ -4,7 +4,7 @@
 use entity::{customer_group_product_line as group_line, product, product_line};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter,
-    QuerySelect, Select, TransactionTrait,
+    QuerySelect, Select,
 };
 use std::sync::Arc;
 
@@ -91,7 +91,7 @@ pub async fn delete_line(store: &Store, raw_id: &str, version: Option<i32>) -> S
     let db = store.conn();
     let line = find_ref::<product_line::Entity>(db, &["id"], "product line", raw_id).await?;
     check_version(version, line.version, "product line")?;
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     // A write first: SQLite then takes the write lock at once (waiting out
     // the busy timeout), where a read first would make the later write fail
     // outright if another writer committed in between.
@@ -99,23 +99,23 @@ pub async fn delete_line(store: &Store, raw_id: &str, version: Option<i32>) -> S
         .col_expr(product::Column::ProductLineId, Option::<Uuid>::None.into())
         .col_expr(product::Column::UpdatedAt, now().into())
         .filter(product::Column::ProductLineId.eq(line.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     let listing: Vec<Uuid> = group_line::Entity::find()
         .select_only()
         .column(group_line::Column::GroupId)
         .filter(group_line::Column::ProductLineId.eq(line.id))
         .into_tuple()
-        .all(&txn)
+        .all(&*txn)
         .await?;
     group_line::Entity::delete_many()
         .filter(group_line::Column::ProductLineId.eq(line.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
-    product_line::Entity::delete_by_id(line.id).exec(&txn).await?;
+    product_line::Entity::delete_by_id(line.id).exec(&*txn).await?;
+    txn.groups_changed(&listing);
+    txn.catalog_changed();
     txn.commit().await?;
-    store.cache.groups_changed(&listing).await;
-    store.cache.catalog_changed().await;
     Ok(line.id)
 }
 
@@ -207,11 +207,13 @@ pub async fn create_product(store: &Store, input: NewProduct) -> ServiceResult<p
         created_at: now,
         updated_at: now,
     };
+    let mut txn = store.begin().await?;
     product::Entity::insert(product.clone().into_active_model())
-        .exec_without_returning(db)
+        .exec_without_returning(&*txn)
         .await
         .map_err(|error| ServiceError::unique_violation(error, || sku_taken(&product.sku)))?;
-    store.cache.catalog_changed().await;
+    txn.catalog_changed();
+    txn.commit().await?;
     Ok(product)
 }
 
@@ -241,9 +243,12 @@ pub async fn update_product(store: &Store, input: ProductChanges) -> ServiceResu
     next.version = current.version + 1;
     next.updated_at = now();
     let sku = next.sku.clone();
+    let mut txn = store.begin().await?;
     let saved =
-        save_versioned::<product::Entity>(db, next, current.id, current.version, "product", || sku_taken(&sku)).await?;
-    store.cache.catalog_changed().await;
+        save_versioned::<product::Entity>(&*txn, next, current.id, current.version, "product", || sku_taken(&sku))
+            .await?;
+    txn.catalog_changed();
+    txn.commit().await?;
     Ok(saved)
 }
 
@@ -252,18 +257,18 @@ pub async fn delete_product(store: &Store, raw_id: &str, version: Option<i32>) -
     let db = store.conn();
     let product = find_ref::<product::Entity>(db, &["id"], "product", raw_id).await?;
     check_version(version, product.version, "product")?;
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     entity::base_price::Entity::delete_many()
         .filter(entity::base_price::Column::ProductId.eq(product.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     entity::price::Entity::delete_many()
         .filter(entity::price::Column::ProductId.eq(product.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
-    product::Entity::delete_by_id(product.id).exec(&txn).await?;
+    product::Entity::delete_by_id(product.id).exec(&*txn).await?;
+    txn.catalog_changed();
     txn.commit().await?;
-    store.cache.catalog_changed().await;
     Ok(product.id)
 }
 

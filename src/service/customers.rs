@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, JsonValue, QueryFilter,
-    QuerySelect, RelationTrait, Select, TransactionTrait,
+    QuerySelect, RelationTrait, Select,
 };
 use uuid::Uuid;
 
@@ -241,11 +241,13 @@ pub async fn update(store: &Store, input: CustomerChanges) -> ServiceResult<cust
     next.version = current.version + 1;
     next.updated_at = now();
     let email = next.email.clone();
-    let saved = save_versioned::<customer::Entity>(db, next, current.id, current.version, "customer", || {
+    let mut txn = store.begin().await?;
+    let saved = save_versioned::<customer::Entity>(&*txn, next, current.id, current.version, "customer", || {
         email_taken(&email)
     })
     .await?;
-    store.cache.customers_changed(&[saved.id]).await;
+    txn.customers_changed(&[saved.id]);
+    txn.commit().await?;
     Ok(saved)
 }
 
@@ -254,14 +256,14 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     let db = store.conn();
     let customer = find_ref::<customer::Entity>(db, &["id"], "customer", raw_id).await?;
     check_version(version, customer.version, "customer")?;
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     membership::Entity::delete_many()
         .filter(membership::Column::CustomerId.eq(customer.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
-    customer::Entity::delete_by_id(customer.id).exec(&txn).await?;
+    customer::Entity::delete_by_id(customer.id).exec(&*txn).await?;
+    txn.customers_changed(&[customer.id]);
     txn.commit().await?;
-    store.cache.customers_changed(&[customer.id]).await;
     Ok(customer.id)
 }
 

@@ -11,7 +11,7 @@ use entity::{
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -191,18 +191,18 @@ pub async fn create(store: &Store, input: NewGroup) -> ServiceResult<customer_gr
         created_at: now,
         updated_at: now,
     };
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     let inserted = customer_group::Entity::insert(group.clone().into_active_model())
-        .exec(&txn)
+        .exec(&*txn)
         .await;
     if let Err(error) = inserted {
         return Err(ServiceError::unique_violation(error, || name_taken(&group.name)));
     }
     for (price_list_id, priority) in links {
-        insert_link(&txn, group.id, price_list_id, priority).await?;
+        insert_link(&*txn, group.id, price_list_id, priority, now).await?;
     }
+    txn.groups_changed(&[group.id]);
     txn.commit().await?;
-    store.cache.groups_changed(&[group.id]).await;
     Ok(group)
 }
 
@@ -275,12 +275,13 @@ async fn insert_link(
     group_id: Uuid,
     price_list_id: Uuid,
     priority: i32,
+    created_at: chrono::DateTime<chrono::Utc>,
 ) -> ServiceResult<()> {
     let row = link::ActiveModel {
         group_id: Set(group_id),
         price_list_id: Set(price_list_id),
         priority: Set(priority),
-        created_at: Set(now()),
+        created_at: Set(created_at),
     };
     link::Entity::insert(row)
         .on_conflict(
@@ -354,12 +355,14 @@ pub async fn update(store: &Store, input: GroupChanges) -> ServiceResult<custome
     next.updated_at = now();
 
     let name = next.name.clone();
+    let mut txn = store.begin().await?;
     let saved =
-        save_versioned::<customer_group::Entity>(db, next, current.id, current.version, "customer group", || {
+        save_versioned::<customer_group::Entity>(&*txn, next, current.id, current.version, "customer group", || {
             name_taken(&name)
         })
         .await?;
-    store.cache.groups_changed(&[saved.id]).await;
+    txn.groups_changed(&[saved.id]);
+    txn.commit().await?;
     Ok(saved)
 }
 
@@ -377,34 +380,34 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
         )
         .into());
     }
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     if group.kind == GroupKind::Type {
         customer::Entity::update_many()
             .col_expr(customer::Column::TypeGroupId, DEFAULT_TYPE_GROUP_ID.into())
             .col_expr(customer::Column::UpdatedAt, now().into())
             .filter(customer::Column::TypeGroupId.eq(group.id))
-            .exec(&txn)
+            .exec(&*txn)
             .await?;
     }
     membership::Entity::delete_many()
         .filter(membership::Column::GroupId.eq(group.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     entity::organization_group::Entity::delete_many()
         .filter(entity::organization_group::Column::GroupId.eq(group.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     link::Entity::delete_many()
         .filter(link::Column::GroupId.eq(group.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     group_line::Entity::delete_many()
         .filter(group_line::Column::GroupId.eq(group.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
-    customer_group::Entity::delete_by_id(group.id).exec(&txn).await?;
+    customer_group::Entity::delete_by_id(group.id).exec(&*txn).await?;
+    txn.groups_changed(&[group.id]);
     txn.commit().await?;
-    store.cache.groups_changed(&[group.id]).await;
     Ok(group.id)
 }
 

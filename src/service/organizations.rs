@@ -8,7 +8,6 @@ use entity::{customer, customer_group, organization, organization_group};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter, Select,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -173,26 +172,26 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     let organization = find_ref::<organization::Entity>(db, &["id"], "organization", raw_id).await?;
     check_version(version, organization.version, "organization")?;
     let now = now();
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     customer::Entity::update_many()
         .col_expr(customer::Column::OrganizationId, Option::<Uuid>::None.into())
         .col_expr(customer::Column::UpdatedAt, now.into())
         .filter(customer::Column::OrganizationId.eq(organization.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     organization::Entity::update_many()
         .col_expr(organization::Column::ParentId, Option::<Uuid>::None.into())
         .col_expr(organization::Column::UpdatedAt, now.into())
         .filter(organization::Column::ParentId.eq(organization.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     organization_group::Entity::delete_many()
         .filter(organization_group::Column::OrganizationId.eq(organization.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
-    organization::Entity::delete_by_id(organization.id).exec(&txn).await?;
+    organization::Entity::delete_by_id(organization.id).exec(&*txn).await?;
+    txn.organizations_changed(&[organization.id]);
     txn.commit().await?;
-    store.cache.organizations_changed(&[organization.id]).await;
     Ok(organization.id)
 }
 
@@ -239,10 +238,10 @@ pub async fn set_groups(
     }
     problems.into_result()?;
     let now = now();
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     organization_group::Entity::delete_many()
         .filter(organization_group::Column::OrganizationId.eq(organization.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     let rows: Vec<_> = ids
         .into_iter()
@@ -254,11 +253,11 @@ pub async fn set_groups(
         .collect();
     if !rows.is_empty() {
         organization_group::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await?;
     }
+    txn.organizations_changed(&[organization.id]);
     txn.commit().await?;
-    store.cache.organizations_changed(&[organization.id]).await;
     Ok(organization)
 }
 

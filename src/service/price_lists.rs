@@ -6,7 +6,6 @@ use entity::values::{PriceListStatus, PriceListType};
 use entity::{customer_group_price_list as link, price, price_list};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JsonValue, QueryFilter, Select,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -160,11 +159,13 @@ pub async fn update(store: &Store, input: PriceListChanges) -> ServiceResult<pri
     next.status = input.status.unwrap_or(current.status);
     next.version = current.version + 1;
     next.updated_at = now();
-    let saved = save_versioned::<price_list::Entity>(db, next, current.id, current.version, "price list", || {
+    let mut txn = store.begin().await?;
+    let saved = save_versioned::<price_list::Entity>(&*txn, next, current.id, current.version, "price list", || {
         UserError::new(&["id"], UserErrorCode::Invalid, "the price list could not be saved")
     })
     .await?;
-    store.cache.lists_changed(&[saved.id]).await;
+    txn.lists_changed(&[saved.id]);
+    txn.commit().await?;
     Ok(saved)
 }
 
@@ -173,18 +174,18 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     let db = store.conn();
     let list = existing(db, &["id"], raw_id).await?;
     check_version(version, list.version, "price list")?;
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     price::Entity::delete_many()
         .filter(price::Column::PriceListId.eq(list.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     link::Entity::delete_many()
         .filter(link::Column::PriceListId.eq(list.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
-    price_list::Entity::delete_by_id(list.id).exec(&txn).await?;
+    price_list::Entity::delete_by_id(list.id).exec(&*txn).await?;
+    txn.lists_changed(&[list.id]);
     txn.commit().await?;
-    store.cache.lists_changed(&[list.id]).await;
     Ok(list.id)
 }
 

@@ -5,7 +5,6 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use entity::{base_price, price, price_list, product};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter, QuerySelect, Select,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -378,7 +377,7 @@ pub async fn delete_prices(
         return Err(problems.refused());
     };
     problems.into_result()?;
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     let mut deleted = 0;
     for chunk in keys.chunks(KEYS_PER_DELETE) {
         let any = chunk.iter().fold(Condition::any(), |any, (product_id, currency, min)| {
@@ -392,12 +391,12 @@ pub async fn delete_prices(
         deleted += price::Entity::delete_many()
             .filter(price::Column::PriceListId.eq(list.id))
             .filter(any)
-            .exec(&txn)
+            .exec(&*txn)
             .await?
             .rows_affected;
     }
+    txn.offers_changed(&key_offers(&keys));
     txn.commit().await?;
-    store.cache.offers_changed(&key_offers(&keys)).await;
     Ok((list, deleted))
 }
 
@@ -436,11 +435,10 @@ pub(super) fn no_base_max_quantity(field: &[&str]) -> UserError {
 
 /// Deletes base prices by tier; tiers that do not exist are skipped.
 pub async fn delete_base_prices(store: &Store, inputs: &[PriceKeyInput]) -> ServiceResult<u64> {
-    let db = store.conn();
     let mut problems = Problems::default();
     let keys = keys(inputs, &mut problems);
     problems.into_result()?;
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     let mut deleted = 0;
     for chunk in keys.chunks(KEYS_PER_DELETE) {
         let any = chunk.iter().fold(Condition::any(), |any, (product_id, currency, min)| {
@@ -453,11 +451,11 @@ pub async fn delete_base_prices(store: &Store, inputs: &[PriceKeyInput]) -> Serv
         });
         deleted += base_price::Entity::delete_many()
             .filter(any)
-            .exec(&txn)
+            .exec(&*txn)
             .await?
             .rows_affected;
     }
+    txn.offers_changed(&key_offers(&keys));
     txn.commit().await?;
-    store.cache.offers_changed(&key_offers(&keys)).await;
     Ok(deleted)
 }

@@ -12,7 +12,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::Store;
-use crate::cache::shared::{Entry, Epoch, Key, Shared};
+use crate::cache::Position;
+use crate::cache::shared::{Entry, Key, Shared};
 use crate::cache::{Cache, CustomerEntry, Generation, GroupEntry};
 use crate::error::{ServiceError, ServiceResult, UserError};
 use crate::pricing::{EffectiveGroup, Link, ListInfo, Shopper, effective_groups};
@@ -54,7 +55,7 @@ struct LoadedParts {
 impl LoadedParts {
     /// Reads `keys` from Redis into these parts: the epoch and whether every
     /// key was there, or `None` when Redis failed.
-    async fn take(&mut self, shared: &Shared, keys: Vec<Key>) -> Option<(Epoch, bool)> {
+    async fn take(&mut self, shared: &Shared, keys: Vec<Key>) -> Option<(Position, bool)> {
         let (epoch, entries) = shared.get(&keys).await?;
         let mut complete = true;
         for (key, entry) in keys.into_iter().zip(entries) {
@@ -245,7 +246,7 @@ async fn load_shopper(store: &Store, customer_id: Option<Uuid>, since: Generatio
 /// the organization's groups, then the lists of them all. `None` when Redis
 /// failed; no parts when one was missing (the epoch is then the one to fill
 /// with after reading the database).
-async fn shared_parts(shared: &Shared, customer_id: Option<Uuid>) -> Option<(Epoch, Option<LoadedParts>)> {
+async fn shared_parts(shared: &Shared, customer_id: Option<Uuid>) -> Option<(Position, Option<LoadedParts>)> {
     let mut parts = LoadedParts::default();
     let mut keys = vec![Key::Group(EVERYONE_GROUP_ID)];
     keys.extend(customer_id.map(Key::Customer));

@@ -5,7 +5,6 @@
 //! instance share Redis, and the third empties its in-process cache before
 //! every read, so that its answers come from Redis.
 
-use pricegraph::cache::CacheOptions;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
@@ -293,7 +292,7 @@ fn cached_answers_equal_uncached_answers_after_random_writes() {
         let redis = TestRedis::new();
         let shared = redis.as_ref().map(|redis| {
             runtime.block_on(async {
-                let shared = app.twin(CacheOptions::default()).await;
+                let shared = app.twin(crate::helpers::test_cache()).await;
                 redis.attach(&app).await;
                 redis.attach(&shared).await;
                 shared

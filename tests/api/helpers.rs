@@ -45,6 +45,8 @@ pub struct TestApp {
     /// Every statement this server's pool ran.
     pub statements: Statements,
     pub router: Router,
+    /// The task that follows the change log for this server's cache.
+    pub follower: tokio::task::AbortHandle,
     /// Where the database lives: the SQLite file's directory, or the
     /// PostgreSQL schema to drop.
     _place: Arc<Place>,
@@ -61,6 +63,32 @@ enum Place {
 pub struct Response {
     pub status: StatusCode,
     pub body: Value,
+}
+
+/// The cache of a test instance: as configured by default, but with a
+/// lease long enough that a busy test machine never makes it lapse (tests
+/// of the lease itself set their own).
+pub fn test_cache() -> CacheOptions {
+    CacheOptions {
+        lease: std::time::Duration::from_secs(600),
+        ..CacheOptions::default()
+    }
+}
+
+/// A store whose cache follows the change log, once it has caught up; and
+/// the task that follows it.
+pub async fn following(db: Db, cache: &CacheOptions) -> (Store, tokio::task::AbortHandle) {
+    let store = Store::new(db, Arc::new(Cache::new(cache)));
+    let follower = pricegraph::store::changes::follow(&store).abort_handle();
+    let started = std::time::Instant::now();
+    while cache.enabled && !store.cache.is_serving() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(30),
+            "the change log was not caught up with"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    (store, follower)
 }
 
 impl TestApp {
@@ -95,17 +123,36 @@ impl TestApp {
             }
         };
         db.migrate().await.expect("migrations apply");
-        let store = Store::new(db.clone(), Arc::new(Cache::new(&CacheOptions::default())));
+        let (store, follower) = following(db.clone(), &test_cache()).await;
         let router = build_app(AppState::new(store.clone()));
         Self {
             backend,
             db,
             store,
             statements,
+            follower,
             router,
             _place: Arc::new(place),
             url,
             schema,
+        }
+    }
+
+    /// Waits until this server has read the change log to its end with a
+    /// read that began after this call: it has seen every write before it
+    /// (its own included), and fills the shared cache as of then.
+    pub async fn caught_up(&self) {
+        let called = std::time::Instant::now();
+        loop {
+            let behind = self.store.cache.followed().behind();
+            if behind.is_some_and(|behind| behind < called.elapsed()) {
+                return;
+            }
+            assert!(
+                called.elapsed() < std::time::Duration::from_secs(30),
+                "the change log was not caught up with"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
 
@@ -123,7 +170,7 @@ impl TestApp {
     /// A second server on the same database with a pool of `connections`,
     /// for tests of concurrent writers.
     pub async fn pooled(&self, connections: u32) -> TestApp {
-        self.reopened(connections, CacheOptions::default()).await
+        self.reopened(connections, test_cache()).await
     }
 
     async fn reopened(&self, max_connections: u32, cache: CacheOptions) -> TestApp {
@@ -135,8 +182,9 @@ impl TestApp {
         let db = Db::connect(&self.url, &options, &statements)
             .await
             .expect("the database opens again");
-        let store = Store::new(db.clone(), Arc::new(Cache::new(&cache)));
+        let (store, follower) = following(db.clone(), &cache).await;
         Self {
+            follower,
             router: build_app(AppState::new(store.clone())),
             db,
             store,

@@ -5,7 +5,7 @@ mod attacked;
 mod binary;
 mod bulk;
 mod cache;
-mod cache_bus;
+mod cache_log;
 mod cache_model;
 mod cache_redis;
 mod catalog;

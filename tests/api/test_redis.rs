@@ -4,10 +4,9 @@
 //! tests have nothing to run against and return at once.
 
 use std::collections::BTreeSet;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use pricegraph::cache::bus;
-use pricegraph::cache::shared::RedisOptions;
+use pricegraph::cache::shared::{self, RedisOptions};
 
 use crate::helpers::TestApp;
 
@@ -41,22 +40,14 @@ impl TestRedis {
         }
     }
 
-    /// Attaches Redis to `app`'s cache and waits until it is subscribed.
+    /// Attaches Redis to `app`'s cache, once it answers.
     pub async fn attach(&self, app: &TestApp) {
         self.attach_with(app, self.options()).await;
     }
 
     pub async fn attach_with(&self, app: &TestApp, options: RedisOptions) {
-        bus::start(app.store.cache.clone(), options).expect("a Redis URL");
-        let started = Instant::now();
-        while app.store.cache.is_paused() {
-            assert!(
-                started.elapsed() < Duration::from_secs(5),
-                "TEST_REDIS_URL is set but {} cannot be reached",
-                self.url
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        let _: String = redis::cmd("PING").query(&mut self.connection()).expect("PING");
+        shared::attach(&app.store.cache, &options).expect("a Redis URL");
     }
 
     fn connection(&self) -> redis::Connection {
@@ -81,6 +72,15 @@ impl TestRedis {
             .arg(format!("{}{key}", self.prefix))
             .query(&mut self.connection())
             .expect("PTTL")
+    }
+
+    /// Writes a key back as it was (a Redis restored from a snapshot).
+    pub fn set(&self, key: &str, value: &str) {
+        let _: () = redis::cmd("SET")
+            .arg(format!("{}{key}", self.prefix))
+            .arg(value)
+            .query(&mut self.connection())
+            .expect("SET");
     }
 
     pub fn get(&self, key: &str) -> Option<String> {

@@ -147,6 +147,7 @@ impl ApiError {
         move |error| match error {
             ServiceError::Invalid(errors) => Self::refused(path, errors),
             ServiceError::Database(error) => Self::internal(error),
+            ServiceError::Timeout(message) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", None, message),
         }
     }
 

@@ -10,10 +10,10 @@ use entity::{
     product_line,
 };
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use super::{EVERYONE_GROUP_ID, Linked, PriceListLink, existing, insert_link, parse_ids, report_missing, require_kind};
+use super::{EVERYONE_GROUP_ID, Linked, PriceListLink, existing, parse_ids, report_missing, require_kind};
 use crate::domain::Priority;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
 use crate::service::now;
@@ -70,7 +70,7 @@ pub async fn add_customers(
         group_id: Set(group.id),
         created_at: Set(now),
     });
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     for chunk in rows.collect::<Vec<_>>().chunks(200) {
         membership::Entity::insert_many(chunk.to_vec())
             .on_conflict(
@@ -78,11 +78,11 @@ pub async fn add_customers(
                     .do_nothing()
                     .to_owned(),
             )
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await?;
     }
+    txn.customers_changed(&changed);
     txn.commit().await?;
-    store.cache.customers_changed(&changed).await;
     Ok(group)
 }
 
@@ -96,12 +96,14 @@ pub async fn remove_customers(
     let mut problems = Problems::default();
     let ids = parse_ids("customerIds", "customer", raw_customer_ids, &mut problems);
     problems.into_result()?;
+    let mut txn = store.begin().await?;
     membership::Entity::delete_many()
         .filter(membership::Column::GroupId.eq(group.id))
         .filter(membership::Column::CustomerId.is_in(ids.clone()))
-        .exec(db)
+        .exec(&*txn)
         .await?;
-    store.cache.customers_changed(&ids).await;
+    txn.customers_changed(&ids);
+    txn.commit().await?;
     Ok(group)
 }
 
@@ -125,18 +127,37 @@ pub async fn add_price_list(
     };
     problems.into_result()?;
     let priority = priority.get();
-    let before = link::Entity::find_by_id((group.id, list.id)).one(db).await?;
-    let created = before.is_none();
-    insert_link(db, group.id, list.id, priority).await?;
-    let link = match before {
-        // The upsert changes only the priority of a pair already linked.
-        Some(before) => link::Model { priority, ..before },
-        None => link::Entity::find_by_id((group.id, list.id))
-            .one(db)
-            .await?
-            .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?,
-    };
-    store.cache.groups_changed(&[link.group_id]).await;
+    // The writes and the read that follows them are one transaction: what
+    // is answered is what was written, whatever races it.
+    let mut txn = store.begin().await?;
+    let inserted = link::Entity::insert(link::ActiveModel {
+        group_id: Set(group.id),
+        price_list_id: Set(list.id),
+        priority: Set(priority),
+        created_at: Set(now()),
+    })
+    .on_conflict(
+        OnConflict::columns([link::Column::GroupId, link::Column::PriceListId])
+            .do_nothing()
+            .to_owned(),
+    )
+    .exec_without_returning(&*txn)
+    .await?;
+    let created = inserted > 0;
+    if !created {
+        link::Entity::update_many()
+            .col_expr(link::Column::Priority, priority.into())
+            .filter(link::Column::GroupId.eq(group.id))
+            .filter(link::Column::PriceListId.eq(list.id))
+            .exec(&*txn)
+            .await?;
+    }
+    let link = link::Entity::find_by_id((group.id, list.id))
+        .one(&*txn)
+        .await?
+        .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?;
+    txn.groups_changed(&[link.group_id]);
+    txn.commit().await?;
     Ok(Linked {
         created,
         link: PriceListLink { link, price_list: list },
@@ -155,15 +176,17 @@ pub async fn remove_price_list(store: &Store, raw_group_id: &str, raw_price_list
     let db = store.conn();
     let group = existing(db, &["groupId"], raw_group_id).await?;
     let list = crate::service::price_lists::existing(db, &["priceListId"], raw_price_list_id).await?;
+    let mut txn = store.begin().await?;
     let deleted = link::Entity::delete_many()
         .filter(link::Column::GroupId.eq(group.id))
         .filter(link::Column::PriceListId.eq(list.id))
-        .exec(db)
+        .exec(&*txn)
         .await?;
     let removed = deleted.rows_affected > 0;
     if removed {
-        store.cache.groups_changed(&[group.id]).await;
+        txn.groups_changed(&[group.id]);
     }
+    txn.commit().await?;
     Ok(Unlinked { group, removed })
 }
 
@@ -195,10 +218,10 @@ pub async fn set_product_lines(
     );
     problems.into_result()?;
     let now = now();
-    let txn = db.begin().await?;
+    let mut txn = store.begin().await?;
     group_line::Entity::delete_many()
         .filter(group_line::Column::GroupId.eq(group.id))
-        .exec(&txn)
+        .exec(&*txn)
         .await?;
     let rows: Vec<_> = ids
         .into_iter()
@@ -210,10 +233,10 @@ pub async fn set_product_lines(
         .collect();
     if !rows.is_empty() {
         group_line::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
+            .exec_without_returning(&*txn)
             .await?;
     }
+    txn.groups_changed(&[group.id]);
     txn.commit().await?;
-    store.cache.groups_changed(&[group.id]).await;
     Ok(group)
 }

@@ -8,9 +8,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use entity::{base_price, price};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, Statement};
 use uuid::Uuid;
 
 use super::{ROWS_PER_STATEMENT, Tier, TierKey};
@@ -274,9 +272,9 @@ pub(crate) async fn upsert(store: &Store, table: TierTable, tiers: &[Tier]) -> S
     if !plan.has_changes() {
         return Ok(plan.written);
     }
-    let txn = store.conn().begin().await?;
-    apply(&txn, table, &plan).await?;
+    let mut txn = store.begin().await?;
+    apply(&*txn, table, &plan).await?;
+    txn.offers_changed(&plan.offers());
     txn.commit().await?;
-    store.cache.offers_changed(&plan.offers()).await;
     Ok(plan.written)
 }

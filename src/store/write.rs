@@ -1,0 +1,143 @@
+//! Every write that changes what pricing reads goes through a [`Writing`]:
+//! a transaction that knows what it changed, logs that in the change log
+//! in the same transaction ([`super::changes`]), and applies it to this
+//! instance's caches once committed.
+//!
+//! It also decides a mutation's outcome before its answer: the request's
+//! deadline ([`with_deadline`]) covers waiting for a connection and every
+//! statement, and a transaction whose deadline has passed is rolled back
+//! instead of committed. A request answered `TIMEOUT` has therefore not
+//! written, and never will.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait};
+use tokio::time::Instant;
+use uuid::Uuid;
+
+use super::{Store, changes};
+use crate::cache::Invalidation;
+use crate::error::{ServiceError, ServiceResult};
+use crate::money::CurrencyCode;
+
+tokio::task_local! {
+    /// When the request being served must have its answer.
+    static DEADLINE: Instant;
+}
+
+/// Runs `work` with a deadline its writes keep to.
+pub async fn with_deadline<F: Future>(deadline: Instant, work: F) -> F::Output {
+    DEADLINE.scope(deadline, work).await
+}
+
+/// The time left before the request's deadline; `None` without one.
+fn time_left() -> Option<Duration> {
+    DEADLINE
+        .try_with(|deadline| deadline.saturating_duration_since(Instant::now()))
+        .ok()
+}
+
+fn timed_out() -> ServiceError {
+    ServiceError::Timeout("the request's deadline passed before its write could commit; nothing was written".into())
+}
+
+/// A write in progress: a transaction and what it changed.
+pub struct Writing<'a> {
+    store: &'a Store,
+    txn: DatabaseTransaction,
+    changes: Vec<Invalidation>,
+}
+
+impl Store {
+    /// Begins a write, within the request's deadline (a connection that
+    /// does not come in time is a `TIMEOUT`, and nothing was written).
+    pub async fn begin(&self) -> ServiceResult<Writing<'_>> {
+        let txn = match time_left() {
+            None => self.db.conn.begin().await?,
+            Some(left) => {
+                let txn = tokio::time::timeout(left, self.db.conn.begin())
+                    .await
+                    .map_err(|_| timed_out())??;
+                // On PostgreSQL the server itself stops a statement at the deadline.
+                if txn.get_database_backend() == DbBackend::Postgres {
+                    let millis = time_left().map_or(1, |left| left.as_millis().max(1));
+                    txn.execute_unprepared(&format!("SET LOCAL statement_timeout = {millis}"))
+                        .await?;
+                }
+                txn
+            }
+        };
+        Ok(Writing {
+            store: self,
+            txn,
+            changes: Vec::new(),
+        })
+    }
+}
+
+impl Deref for Writing<'_> {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+}
+
+impl Writing<'_> {
+    /// Records that the write changed something cached.
+    pub fn changed(&mut self, change: Invalidation) {
+        self.changes.push(change);
+    }
+
+    /// A customer's organization or memberships changed, or it was deleted.
+    pub fn customers_changed(&mut self, ids: &[Uuid]) {
+        self.changed(Invalidation::Customers(ids.to_vec()));
+    }
+    /// An organization's groups changed, or it was deleted.
+    pub fn organizations_changed(&mut self, ids: &[Uuid]) {
+        self.changed(Invalidation::Organizations(ids.to_vec()));
+    }
+    /// A group's activity, links or product lines changed, or it was deleted.
+    pub fn groups_changed(&mut self, ids: &[Uuid]) {
+        self.changed(Invalidation::Groups(ids.to_vec()));
+    }
+    /// A list's type, status or window changed, or it was deleted.
+    pub fn lists_changed(&mut self, ids: &[Uuid]) {
+        self.changed(Invalidation::Lists(ids.to_vec()));
+    }
+    /// Base or list prices of these products in these currencies changed.
+    pub fn offers_changed(&mut self, keys: &[(Uuid, CurrencyCode)]) {
+        self.changed(Invalidation::Offers(
+            keys.iter()
+                .map(|(id, currency)| (*id, currency.code().to_owned()))
+                .collect(),
+        ));
+    }
+    /// A product was created, changed or deleted: every cached page and product goes.
+    pub fn catalog_changed(&mut self) {
+        self.changed(Invalidation::Catalog);
+    }
+
+    /// Logs what changed, commits unless the deadline has passed (then
+    /// rolls back: `TIMEOUT`, nothing written), and applies the changes to
+    /// this instance's caches before returning, so before the write is
+    /// acknowledged.
+    pub async fn commit(self) -> ServiceResult<()> {
+        let Writing { store, txn, changes } = self;
+        let logged = if changes.is_empty() {
+            Vec::new()
+        } else {
+            changes::append(&txn, store.origin, &changes).await?.1
+        };
+        if time_left().is_some_and(|left| left.is_zero()) {
+            txn.rollback().await?;
+            return Err(timed_out());
+        }
+        // From here the outcome is the database's: the commit is not cut short.
+        txn.commit().await?;
+        store.cache.invalidate(&logged).await;
+        Ok(())
+    }
+}
