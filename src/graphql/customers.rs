@@ -109,7 +109,7 @@ impl CustomerMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        CreateCustomerPayload::from_result(customers::create(store(ctx).conn(), input).await, Customer)
+        CreateCustomerPayload::from_result(customers::create(store(ctx), input).await, Customer)
     }
 
     async fn update_customer(&self, ctx: &Context<'_>, input: UpdateCustomerInput) -> Result<UpdateCustomerPayload> {

@@ -101,7 +101,7 @@ impl OrganizationMutation {
             parent_id: input.parent_id.map(|id| id.0),
             metadata: input.metadata,
         };
-        CreateOrganizationPayload::from_result(organizations::create(store(ctx).conn(), input).await, Organization)
+        CreateOrganizationPayload::from_result(organizations::create(store(ctx), input).await, Organization)
     }
 
     async fn update_organization(
@@ -116,7 +116,7 @@ impl OrganizationMutation {
             parent_id: patch(input.parent_id.map_value(|id| id.0)),
             metadata: input.metadata,
         };
-        UpdateOrganizationPayload::from_result(organizations::update(store(ctx).conn(), input).await, Organization)
+        UpdateOrganizationPayload::from_result(organizations::update(store(ctx), input).await, Organization)
     }
 
     /// Deletes the organization: its customers and child organizations stay, without it.

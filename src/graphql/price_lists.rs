@@ -154,7 +154,7 @@ impl PriceListMutation {
             ends_at: input.ends_at,
             metadata: input.metadata,
         };
-        CreatePriceListPayload::from_result(price_lists::create(store(ctx).conn(), input).await, PriceList)
+        CreatePriceListPayload::from_result(price_lists::create(store(ctx), input).await, PriceList)
     }
 
     async fn update_price_list(

@@ -231,7 +231,7 @@ impl ProductMutation {
         ctx: &Context<'_>,
         input: CreateProductLineInput,
     ) -> Result<CreateProductLinePayload> {
-        CreateProductLinePayload::from_result(catalog::create_line(store(ctx).conn(), &input.name).await, ProductLine)
+        CreateProductLinePayload::from_result(catalog::create_line(store(ctx), &input.name).await, ProductLine)
     }
 
     async fn update_product_line(
@@ -244,7 +244,7 @@ impl ProductMutation {
             version: input.version,
             name: input.name,
         };
-        UpdateProductLinePayload::from_result(catalog::update_line(store(ctx).conn(), input).await, ProductLine)
+        UpdateProductLinePayload::from_result(catalog::update_line(store(ctx), input).await, ProductLine)
     }
 
     /// Deletes the line: its products stay, without a line; groups stop listing it.

@@ -54,7 +54,7 @@ pub async fn count_lines(db: &DatabaseConnection, filter: &ProductLineFilter) ->
     Ok(crate::store::page::count(db, filter.select()).await?)
 }
 
-pub async fn create_line(db: &DatabaseConnection, name: &str) -> ServiceResult<product_line::Model> {
+pub async fn create_line(store: &Store, name: &str) -> ServiceResult<product_line::Model> {
     let name = required_text("name", name)?;
     let now = now();
     let line = product_line::Model {
@@ -64,13 +64,16 @@ pub async fn create_line(db: &DatabaseConnection, name: &str) -> ServiceResult<p
         created_at: now,
         updated_at: now,
     };
+    let txn = store.begin().await?;
     product_line::Entity::insert(line.clone().into_active_model())
-        .exec_without_returning(db)
+        .exec_without_returning(&*txn)
         .await?;
+    txn.commit().await?;
     Ok(line)
 }
 
-pub async fn update_line(db: &DatabaseConnection, input: ProductLineChanges) -> ServiceResult<product_line::Model> {
+pub async fn update_line(store: &Store, input: ProductLineChanges) -> ServiceResult<product_line::Model> {
+    let db = store.conn();
     let current = find_ref::<product_line::Entity>(db, &["id"], "product line", &input.id).await?;
     check_version(input.version, current.version, "product line")?;
     let mut next = current.clone();
@@ -79,10 +82,14 @@ pub async fn update_line(db: &DatabaseConnection, input: ProductLineChanges) -> 
     }
     next.version = current.version + 1;
     next.updated_at = now();
-    save_versioned::<product_line::Entity>(db, next, current.id, current.version, "product line", || {
-        UserError::new(&["id"], UserErrorCode::Invalid, "the product line could not be saved")
-    })
-    .await
+    let txn = store.begin().await?;
+    let saved =
+        save_versioned::<product_line::Entity>(&*txn, next, current.id, current.version, "product line", || {
+            UserError::new(&["id"], UserErrorCode::Invalid, "the product line could not be saved")
+        })
+        .await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
 /// Deletes a product line: its products stay, without a line; groups that

@@ -163,7 +163,8 @@ async fn organization(db: &impl ConnectionTrait, raw: &str, problems: &mut Probl
     Ok(problems.gather(found)?.map(|org| org.id))
 }
 
-pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> ServiceResult<customer::Model> {
+pub async fn create(store: &Store, input: NewCustomer) -> ServiceResult<customer::Model> {
+    let db = store.conn();
     let mut problems = Problems::default();
     let email = problems.check(email(&input.email));
     let name = problems.check(required_text("name", &input.name));
@@ -199,10 +200,12 @@ pub async fn create(db: &DatabaseConnection, input: NewCustomer) -> ServiceResul
         created_at: now,
         updated_at: now,
     };
+    let txn = store.begin().await?;
     customer::Entity::insert(customer.clone().into_active_model())
-        .exec_without_returning(db)
+        .exec_without_returning(&*txn)
         .await
         .map_err(|error| ServiceError::unique_violation(error, || email_taken(&customer.email)))?;
+    txn.commit().await?;
     Ok(customer)
 }
 

@@ -116,7 +116,8 @@ async fn parent(
     Ok(None)
 }
 
-pub async fn create(db: &DatabaseConnection, input: NewOrganization) -> ServiceResult<organization::Model> {
+pub async fn create(store: &Store, input: NewOrganization) -> ServiceResult<organization::Model> {
+    let db = store.conn();
     let mut problems = Problems::default();
     let name = problems.check(required_text("name", &input.name));
     let metadata = problems.check(metadata(input.metadata));
@@ -138,13 +139,16 @@ pub async fn create(db: &DatabaseConnection, input: NewOrganization) -> ServiceR
         created_at: now,
         updated_at: now,
     };
+    let txn = store.begin().await?;
     organization::Entity::insert(organization.clone().into_active_model())
-        .exec_without_returning(db)
+        .exec_without_returning(&*txn)
         .await?;
+    txn.commit().await?;
     Ok(organization)
 }
 
-pub async fn update(db: &DatabaseConnection, input: OrganizationChanges) -> ServiceResult<organization::Model> {
+pub async fn update(store: &Store, input: OrganizationChanges) -> ServiceResult<organization::Model> {
+    let db = store.conn();
     let current = find_ref::<organization::Entity>(db, &["id"], "organization", &input.id).await?;
     check_version(input.version, current.version, "organization")?;
     let mut problems = Problems::default();
@@ -159,10 +163,14 @@ pub async fn update(db: &DatabaseConnection, input: OrganizationChanges) -> Serv
     problems.into_result()?;
     next.version = current.version + 1;
     next.updated_at = now();
-    save_versioned::<organization::Entity>(db, next, current.id, current.version, "organization", || {
-        UserError::new(&["id"], UserErrorCode::Invalid, "the organization could not be saved")
-    })
-    .await
+    let txn = store.begin().await?;
+    let saved =
+        save_versioned::<organization::Entity>(&*txn, next, current.id, current.version, "organization", || {
+            UserError::new(&["id"], UserErrorCode::Invalid, "the organization could not be saved")
+        })
+        .await?;
+    txn.commit().await?;
+    Ok(saved)
 }
 
 /// Deletes an organization: its customers and child organizations stay,

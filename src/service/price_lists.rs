@@ -112,7 +112,7 @@ fn window(starts_at: Option<DateTime<Utc>>, ends_at: Option<DateTime<Utc>>) -> R
     }
 }
 
-pub async fn create(db: &DatabaseConnection, input: NewPriceList) -> ServiceResult<price_list::Model> {
+pub async fn create(store: &Store, input: NewPriceList) -> ServiceResult<price_list::Model> {
     let mut problems = Problems::default();
     let name = problems.check(required_text("name", &input.name));
     let description = problems.check(description("description", input.description));
@@ -136,9 +136,11 @@ pub async fn create(db: &DatabaseConnection, input: NewPriceList) -> ServiceResu
         created_at: now,
         updated_at: now,
     };
+    let txn = store.begin().await?;
     price_list::Entity::insert(list.clone().into_active_model())
-        .exec_without_returning(db)
+        .exec_without_returning(&*txn)
         .await?;
+    txn.commit().await?;
     Ok(list)
 }
 

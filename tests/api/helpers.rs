@@ -174,12 +174,27 @@ impl TestApp {
     }
 
     async fn reopened(&self, max_connections: u32, cache: CacheOptions) -> TestApp {
+        self.reopened_at(&self.url.clone(), max_connections, cache).await
+    }
+
+    /// A second server on the same database reached at `url` (PostgreSQL:
+    /// through a proxy in front of it), with a cache of its own.
+    pub async fn twin_at(&self, url: &str, cache: CacheOptions) -> TestApp {
+        self.reopened_at(url, 2, cache).await
+    }
+
+    /// This server's database URL, for [`Self::twin_at`].
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    async fn reopened_at(&self, url: &str, max_connections: u32, cache: CacheOptions) -> TestApp {
         let options = DbOptions {
             max_connections,
             schema: self.schema.clone(),
         };
         let statements = Statements::default();
-        let db = Db::connect(&self.url, &options, &statements)
+        let db = Db::connect(url, &options, &statements)
             .await
             .expect("the database opens again");
         let (store, follower) = following(db.clone(), &cache).await;

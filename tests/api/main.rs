@@ -12,6 +12,7 @@ mod catalog;
 mod concurrency;
 mod connections;
 mod customers;
+mod faults;
 mod federation;
 mod fixtures;
 mod fuzz;
