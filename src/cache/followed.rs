@@ -20,6 +20,7 @@
 //!   dropped) is never served once its change is known.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -36,6 +37,11 @@ pub struct Position(pub i64);
 
 pub struct Followed {
     lease: Duration,
+    /// When the last read that caught up began, in microseconds since
+    /// `base`, plus one (0: never). Read on every cache access, so kept
+    /// out of the lock.
+    caught_up_at: AtomicU64,
+    base: Instant,
     state: Mutex<State>,
 }
 
@@ -43,8 +49,6 @@ pub struct Followed {
 struct State {
     /// The last position read; `None` until the log was first read.
     position: Option<i64>,
-    /// When the last read that caught up began.
-    caught_up_at: Option<Instant>,
     /// Every change from this position on is remembered below.
     remembered_from: i64,
     /// The last position of a change that touched everything.
@@ -59,6 +63,11 @@ impl Followed {
     pub fn new(lease: Duration) -> Self {
         Self {
             lease,
+            caught_up_at: AtomicU64::new(0),
+            // An hour back, so that any read this process makes began after it.
+            base: Instant::now()
+                .checked_sub(Duration::from_secs(3600))
+                .unwrap_or_else(Instant::now),
             state: Mutex::default(),
         }
     }
@@ -74,12 +83,13 @@ impl Followed {
     /// Whether the caches may serve: the log was caught up with by a read
     /// that began less than a lease ago.
     pub fn is_fresh(&self) -> bool {
-        self.state().caught_up_at.is_some_and(|at| at.elapsed() < self.lease)
+        self.behind().is_some_and(|behind| behind < self.lease)
     }
 
     /// How long ago the last read that caught up began.
     pub fn behind(&self) -> Option<Duration> {
-        self.state().caught_up_at.map(|at| at.elapsed())
+        let at = self.caught_up_at.load(Ordering::Acquire).checked_sub(1)?;
+        Some(self.base.elapsed().saturating_sub(Duration::from_micros(at)))
     }
 
     /// The last position read, to take before a database read whose rows
@@ -101,10 +111,10 @@ impl Followed {
     /// Changes read after the last position, in order, by a read that
     /// began at `began`; `caught_up` when the read reached the end of the log.
     pub fn advance(&self, began: Instant, changes: &[(i64, Vec<Invalidation>)], caught_up: bool) {
-        let mut state = self.state();
-        state.remember(changes);
-        if caught_up && state.caught_up_at.is_none_or(|at| at < began) {
-            state.caught_up_at = Some(began);
+        self.state().remember(changes);
+        if caught_up {
+            let at = began.saturating_duration_since(self.base).as_micros() as u64 + 1;
+            self.caught_up_at.fetch_max(at, Ordering::AcqRel);
         }
     }
 
