@@ -17,25 +17,18 @@ use std::time::Instant;
 use async_graphql::BatchRequest;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql_axum::GraphQLResponse;
-use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
+use tracing::Instrument;
 
-use super::{AppState, graphiql, request_id};
+use super::{AppState, DATABASE_RETRY_AFTER, graphiql, graphql_error, idempotency, internal_error, request_id};
 use crate::auth::{AuthError, Principal};
 use crate::db::Statements;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::shape::{self, Refusal};
 use crate::metrics::Outcome;
-
-/// A GraphQL-shaped error response: `{"errors": [{message, extensions: {code}}]}`.
-fn graphql_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
-    (status, Json(body)).into_response()
-}
 
 /// A body over the limit, answered in GraphQL's shape; the middleware
 /// answers with it too when the declared length is already too much.
@@ -114,7 +107,7 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         return response;
     }
     let headers = request.headers().clone();
-    execute(&state, &headers, principal, BatchRequest::Single(graphql_request)).await
+    execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await
 }
 
 /// What a request would run, as far as the HTTP layer cares.
@@ -200,7 +193,7 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let mut batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,
         Err(error) => {
             return graphql_error(
@@ -229,7 +222,15 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
     if let Some(error) = batch.iter().find_map(|request| shape::check(request).err()) {
         return refused(error);
     }
-    execute(&state, &parts.headers, principal, batch).await
+    let mutates = batch.iter_mut().any(is_mutation);
+    let claim = match mutates {
+        true => match idempotency::claim(&state, &parts.headers, &bytes).await {
+            Ok(claim) => claim,
+            Err(answer) => return answer,
+        },
+        false => None,
+    };
+    execute(&state, &parts.headers, principal, batch, claim).await
 }
 
 /// Names the member of a JSON body that is not a GraphQL request, where
@@ -328,8 +329,19 @@ impl<'de> serde::Deserialize<'de> for Keys {
 }
 
 /// Runs an authenticated request (or a batch) whose shape was checked, each operation with
-/// loaders of its own, within the request timeout.
-async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mut batch: BatchRequest) -> Response {
+/// loaders of its own, within the request timeout. A read the database
+/// failed (a pooled connection that died with a database restart) runs
+/// once more while there is time; a mutation never does (it may have
+/// written), and the client retries it, with an `Idempotency-Key` to be safe.
+/// The request's `claim`, if any, gets the answer when the work ends, even
+/// after the client was answered `TIMEOUT`.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    principal: Principal,
+    mut batch: BatchRequest,
+    claim: Option<idempotency::Claim>,
+) -> Response {
     let request_id = request_id(headers);
     let started = Instant::now();
     let operations: Vec<Operation> = batch.iter_mut().map(operation).collect();
@@ -339,23 +351,32 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mu
             state.metrics.operation(op.name.as_deref(), outcome, started.elapsed());
         }
     };
+    let timeout = state.options.request_timeout;
     let run = {
-        let state = state.clone();
+        let (state, request_id) = (state.clone(), request_id.clone());
+        let again = (!mutates).then(|| copy(&batch));
         async move {
-            let queue = LoadQueue::default();
-            let with_context =
-                |request: async_graphql::Request| request.data(Loaders::new(&state.store, &queue)).data(principal);
-            let batch = match batch {
-                BatchRequest::Single(request) => BatchRequest::Single(with_context(request)),
-                BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_context).collect()),
-            };
-            run_with_loads(queue, state.schema.execute_batch(batch)).await
+            let mut response = run_batch(&state, principal, batch).await;
+            if let Some(again) = again
+                && responses(&response).any(|one| one.errors.iter().any(is_unavailable))
+                && started.elapsed() < timeout / 2
+            {
+                tracing::info!(request_id, "the database failed a read; running it once more");
+                response = run_batch(&state, principal, again).await;
+            }
+            mark_internal_errors(&mut response, &request_id);
+            if let Some(claim) = claim {
+                match serde_json::to_string(&response) {
+                    Ok(body) => claim.finish(status(&response), body).await,
+                    Err(error) => tracing::error!(%error, request_id, "a GraphQL answer did not serialize"),
+                }
+            }
+            response
         }
     };
     // Spawned, so that a mutation outlives a timed-out request.
-    let mut task = tokio::spawn(Statements::carry(run));
-    let timeout = state.options.request_timeout;
-    let mut response = match tokio::time::timeout(timeout, &mut task).await {
+    let mut task = tokio::spawn(Statements::carry(run).instrument(tracing::Span::current()));
+    let response = match tokio::time::timeout(timeout, &mut task).await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => {
             tracing::error!(%error, request_id, "a GraphQL request failed");
@@ -375,15 +396,52 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mu
             return graphql_error(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", message);
         }
     };
-    mark_internal_errors(&mut response, &request_id);
     record(&mut responses(&response).map(outcome));
-    GraphQLResponse::from(response).into_response()
+    let status = status(&response);
+    let mut answer = GraphQLResponse::from(response).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        *answer.status_mut() = status;
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(DATABASE_RETRY_AFTER));
+    }
+    answer
 }
 
-fn internal_error(request_id: &str) -> Response {
-    let body = json!({ "errors": [{ "message": "Internal server error",
-        "extensions": { "code": "INTERNAL", "requestId": request_id } }] });
-    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+/// Runs a batch once, each operation with loaders of its own.
+async fn run_batch(state: &AppState, principal: Principal, batch: BatchRequest) -> async_graphql::BatchResponse {
+    let queue = LoadQueue::default();
+    let with_context =
+        |request: async_graphql::Request| request.data(Loaders::new(&state.store, &queue)).data(principal);
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(with_context(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_context).collect()),
+    };
+    run_with_loads(queue, state.schema.execute_batch(batch)).await
+}
+
+/// The batch as the client sent it, to run again (a request's context
+/// data cannot be cloned; it is added per run).
+fn copy(batch: &BatchRequest) -> BatchRequest {
+    let one = |request: &async_graphql::Request| {
+        let mut copy = async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+        copy.operation_name.clone_from(&request.operation_name);
+        copy.extensions.clone_from(&request.extensions);
+        copy
+    };
+    match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(one(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.iter().map(one).collect()),
+    }
+}
+
+/// 503 when an operation found the database unavailable (so the client
+/// retries), else 200: GraphQL's own errors ride in the body.
+fn status(response: &async_graphql::BatchResponse) -> StatusCode {
+    match responses(response).any(|one| one.errors.iter().any(is_unavailable)) {
+        true => StatusCode::SERVICE_UNAVAILABLE,
+        false => StatusCode::OK,
+    }
 }
 
 fn responses(response: &async_graphql::BatchResponse) -> impl Iterator<Item = &async_graphql::Response> {
@@ -393,18 +451,27 @@ fn responses(response: &async_graphql::BatchResponse) -> impl Iterator<Item = &a
     }
 }
 
-fn is_internal(error: &async_graphql::ServerError) -> bool {
+fn has_code(error: &async_graphql::ServerError, code: &str) -> bool {
     error
         .extensions
         .as_ref()
         .and_then(|e| e.get("code"))
-        .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code))
+}
+
+fn is_internal(error: &async_graphql::ServerError) -> bool {
+    has_code(error, "INTERNAL")
+}
+
+fn is_unavailable(error: &async_graphql::ServerError) -> bool {
+    has_code(error, crate::graphql::errors::UNAVAILABLE)
 }
 
 fn outcome(response: &async_graphql::Response) -> Outcome {
     match () {
         _ if response.errors.is_empty() => Outcome::ok,
         _ if response.errors.iter().any(is_internal) => Outcome::internal,
+        _ if response.errors.iter().any(is_unavailable) => Outcome::unavailable,
         _ => Outcome::error,
     }
 }
@@ -417,7 +484,12 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
     };
     for one in responses {
         for error in &mut one.errors {
-            if is_internal(error) {
+            if is_unavailable(error) {
+                let detail = error
+                    .source::<crate::graphql::errors::InternalDetail>()
+                    .map_or(error.message.as_str(), |detail| detail.0.as_str());
+                tracing::warn!(request_id, error = %detail, "the database is unavailable");
+            } else if is_internal(error) {
                 // The one log line of an internal error: its detail, under
                 // the id the client sees.
                 let detail = error
