@@ -198,9 +198,11 @@ pub struct ShutdownArgs {
     #[arg(long, env = "PRICEGRAPH_SHUTDOWN_DRAIN_SECONDS")]
     pub shutdown_drain_seconds: Option<u64>,
     /// Seconds requests in flight may still run once the listener closed;
-    /// those still running then are cut.
-    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
-    pub shutdown_grace_seconds: u64,
+    /// those still running then are cut. Default: 25 less the default
+    /// drain (25 in development, 20 in production), so that by default the
+    /// worst case from the signal to the exit is 25 s in either profile.
+    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_GRACE_SECONDS")]
+    pub shutdown_grace_seconds: Option<u64>,
 }
 
 /// The drain delay when none is given, in the production profile: without
@@ -208,15 +210,22 @@ pub struct ShutdownArgs {
 /// could see `/ready` fail, and requests sent meanwhile were refused.
 pub const PRODUCTION_DRAIN_SECONDS: u64 = 5;
 
+/// Drain plus grace when neither is given: well within Kubernetes' default
+/// 30 s between SIGTERM and SIGKILL.
+const DEFAULT_STOP_SECONDS: u64 = 25;
+
 impl ShutdownArgs {
     pub fn options(&self, profile: Profile) -> crate::http::ShutdownOptions {
         let default_drain = match profile {
             Profile::Production => PRODUCTION_DRAIN_SECONDS,
             Profile::Development => 0,
         };
+        let grace = self
+            .shutdown_grace_seconds
+            .unwrap_or(DEFAULT_STOP_SECONDS - default_drain);
         crate::http::ShutdownOptions {
             drain_delay: std::time::Duration::from_secs(self.shutdown_drain_seconds.unwrap_or(default_drain)),
-            grace: std::time::Duration::from_secs(self.shutdown_grace_seconds),
+            grace: std::time::Duration::from_secs(grace),
         }
     }
 }
@@ -388,7 +397,7 @@ mod tests {
         assert_eq!(development.grace, Duration::from_secs(25));
         let production = shutdown(&["--profile", "production"]);
         assert_eq!(production.drain_delay, Duration::from_secs(5));
-        assert_eq!(production.grace, Duration::from_secs(25));
+        assert_eq!(production.grace, Duration::from_secs(20));
         assert!(production.drain_delay + production.grace < Duration::from_secs(30));
         let explicit = shutdown(&["--profile", "production", "--shutdown-drain-seconds", "0"]);
         assert_eq!(explicit.drain_delay, Duration::ZERO, "an explicit 0 wins");
