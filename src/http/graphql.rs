@@ -476,7 +476,8 @@ fn outcome(response: &async_graphql::Response) -> Outcome {
     }
 }
 
-/// Internal errors carry the request id, which the log has with the detail.
+/// Internal and database-unavailable errors carry the request id, which the
+/// log has with the detail.
 fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id: &str) {
     let responses: Vec<&mut async_graphql::Response> = match response {
         async_graphql::BatchResponse::Single(one) => vec![one],
@@ -489,6 +490,9 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
                     .source::<crate::graphql::errors::InternalDetail>()
                     .map_or(error.message.as_str(), |detail| detail.0.as_str());
                 tracing::warn!(request_id, error = %detail, "the database is unavailable");
+                if let Some(extensions) = error.extensions.as_mut() {
+                    extensions.set("requestId", request_id);
+                }
             } else if is_internal(error) {
                 // The one log line of an internal error: its detail, under
                 // the id the client sees.
