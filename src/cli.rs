@@ -180,7 +180,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = server.local_addr()?;
     let signal = shutdown_signal();
     tracing::info!("pricegraph listening on http://{addr} (GraphiQL at http://{addr}/graphql)");
-    server.run_until(signal, args.shutdown.options()).await?;
+    server
+        .run_until(signal, args.shutdown.options(security.profile))
+        .await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -193,19 +193,39 @@ impl LimitArgs {
 pub struct ShutdownArgs {
     /// Seconds the listener keeps accepting after the signal, while `/ready`
     /// answers 503, so that load balancers stop sending requests first.
-    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_DRAIN_SECONDS", default_value_t = 0)]
-    pub shutdown_drain_seconds: u64,
+    /// Default: 5 in the production profile (a few probe periods of a load
+    /// balancer), 0 in development (Ctrl-C stops at once).
+    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_DRAIN_SECONDS")]
+    pub shutdown_drain_seconds: Option<u64>,
     /// Seconds requests in flight may still run once the listener closed;
-    /// those still running then are cut.
-    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_GRACE_SECONDS", default_value_t = 25)]
-    pub shutdown_grace_seconds: u64,
+    /// those still running then are cut. Default: 25 less the default
+    /// drain (25 in development, 20 in production), so that by default the
+    /// worst case from the signal to the exit is 25 s in either profile.
+    #[arg(long, env = "PRICEGRAPH_SHUTDOWN_GRACE_SECONDS")]
+    pub shutdown_grace_seconds: Option<u64>,
 }
 
+/// The drain delay when none is given, in the production profile: without
+/// one, a stopping instance closed its listener before any load balancer
+/// could see `/ready` fail, and requests sent meanwhile were refused.
+pub const PRODUCTION_DRAIN_SECONDS: u64 = 5;
+
+/// Drain plus grace when neither is given: well within Kubernetes' default
+/// 30 s between SIGTERM and SIGKILL.
+const DEFAULT_STOP_SECONDS: u64 = 25;
+
 impl ShutdownArgs {
-    pub fn options(&self) -> crate::http::ShutdownOptions {
+    pub fn options(&self, profile: Profile) -> crate::http::ShutdownOptions {
+        let default_drain = match profile {
+            Profile::Production => PRODUCTION_DRAIN_SECONDS,
+            Profile::Development => 0,
+        };
+        let grace = self
+            .shutdown_grace_seconds
+            .unwrap_or(DEFAULT_STOP_SECONDS - default_drain);
         crate::http::ShutdownOptions {
-            drain_delay: std::time::Duration::from_secs(self.shutdown_drain_seconds),
-            grace: std::time::Duration::from_secs(self.shutdown_grace_seconds),
+            drain_delay: std::time::Duration::from_secs(self.shutdown_drain_seconds.unwrap_or(default_drain)),
+            grace: std::time::Duration::from_secs(grace),
         }
     }
 }
@@ -365,11 +385,25 @@ mod tests {
         }
     }
 
+    fn shutdown(args: &[&str]) -> crate::http::ShutdownOptions {
+        let args = serve(args);
+        args.shutdown.options(args.security.profile)
+    }
+
+    /// Drain plus grace stay under Kubernetes' 30 s before SIGKILL; in
+    /// production a load balancer sees `/ready` fail before the listener
+    /// closes, while a developer's Ctrl-C stops at once.
     #[test]
     fn shutdown_defaults_fit_kubernetes_30_seconds() {
-        let options = serve(&[]).shutdown.options();
-        assert_eq!(options.drain_delay, Duration::ZERO);
-        assert_eq!(options.grace, Duration::from_secs(25));
+        let development = shutdown(&[]);
+        assert_eq!(development.drain_delay, Duration::ZERO);
+        assert_eq!(development.grace, Duration::from_secs(25));
+        let production = shutdown(&["--profile", "production"]);
+        assert_eq!(production.drain_delay, Duration::from_secs(5));
+        assert_eq!(production.grace, Duration::from_secs(20));
+        assert!(production.drain_delay + production.grace < Duration::from_secs(30));
+        let explicit = shutdown(&["--profile", "production", "--shutdown-drain-seconds", "0"]);
+        assert_eq!(explicit.drain_delay, Duration::ZERO, "an explicit 0 wins");
     }
 
     #[test]
@@ -382,7 +416,7 @@ mod tests {
             "--graphiql-assets",
             "/opt/graphiql",
         ]);
-        let options = args.shutdown.options();
+        let options = args.shutdown.options(args.security.profile);
         assert_eq!(options.drain_delay, Duration::from_secs(5));
         assert_eq!(options.grace, Duration::from_secs(1));
         assert_eq!(

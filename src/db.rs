@@ -4,7 +4,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use migration::MigratorTrait;
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
@@ -13,6 +13,13 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 /// Rows SQLite's worker thread may hand over before the reader catches up;
 /// above the largest page (100 + 1), so a page never waits on the channel.
 const ROW_BUFFER: usize = 256;
+
+/// How long a statement waits for a pooled connection (or for the database
+/// to accept a new one) before failing with `DATABASE_UNAVAILABLE`.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// The connection pool.
 #[derive(Clone, Debug)]
@@ -25,6 +32,9 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// A PostgreSQL `search_path`, so tests can give each run its own schema.
     pub schema: Option<String>,
+    /// Open no connection before one is needed, so the pool can exist
+    /// while the database is down (tests of an unreachable database).
+    pub lazy: bool,
 }
 
 impl Default for DbOptions {
@@ -32,6 +42,7 @@ impl Default for DbOptions {
         Self {
             max_connections: 16,
             schema: None,
+            lazy: false,
         }
     }
 }
@@ -44,11 +55,18 @@ impl Db {
             .max_connections(options.max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(10))
+            // While PostgreSQL refuses connections, sqlx retries the connect
+            // until this runs out; it must run out before the request
+            // timeout (10 s by default), so the caller hears
+            // `DATABASE_UNAVAILABLE`, not a generic `TIMEOUT`.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             // sqlx pings a pooled connection on every acquire by default: a
-            // round trip per statement. Ping only connections idle long enough
-            // to have been dropped by the server.
-            .test_before_acquire_if_idle_for(Duration::from_secs(30))
+            // round trip per statement. Ping only connections that sat idle
+            // for a moment: a busy pool's connections are proven by their
+            // last use, while those of a quiet instance may have died with a
+            // database restart (a 30 s threshold let connections idle 1–30 s
+            // through dead, and the first requests after an outage failed).
+            .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
             // SeaORM would log every statement at INFO.
             .sqlx_logging(false)
             // WAL lets readers run beside the writer; the busy timeout makes
@@ -60,6 +78,25 @@ impl Db {
                     .row_buffer_size(ROW_BUFFER)
                     .foreign_keys(true)
             });
+        connect.connect_lazy(options.lazy);
+        // A connection that died within the last second fails the statement
+        // that finds it dead; the others idle across that failure are pinged
+        // before their next use, so one failure, not one per pooled
+        // connection, reveals a restart (the failed read is run again, see
+        // `http::graphql`).
+        let failures = Arc::new(Failures::default());
+        connect.map_sqlx_postgres_before_acquire({
+            let failures = failures.clone();
+            move |conn, meta| {
+                let suspect = meta.idle_for < PING_IF_IDLE_FOR && failures.while_idle_for(meta.idle_for);
+                Box::pin(async move {
+                    if suspect {
+                        sea_orm::sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            }
+        });
         if let Some(schema) = &options.schema {
             connect.set_schema_search_path(schema.clone());
         }
@@ -67,6 +104,9 @@ impl Db {
         let statements = statements.clone();
         conn.set_metric_callback(move |info| {
             statements.count();
+            if info.failed {
+                failures.record();
+            }
             tracing::trace!(
                 target: "pricegraph::sql",
                 elapsed_us = info.elapsed.as_micros() as u64,
@@ -94,6 +134,39 @@ impl Db {
 
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
+    }
+}
+
+/// When a statement last failed, to tell which pooled connections sat idle
+/// across it.
+#[derive(Debug)]
+struct Failures {
+    origin: Instant,
+    /// Milliseconds from `origin` to the last failure, plus one; 0: none yet.
+    last: AtomicU64,
+}
+
+impl Default for Failures {
+    fn default() -> Self {
+        Self {
+            origin: Instant::now(),
+            last: AtomicU64::new(0),
+        }
+    }
+}
+
+impl Failures {
+    fn record(&self) {
+        let now = self.origin.elapsed().as_millis() as u64 + 1;
+        self.last.fetch_max(now, Ordering::Relaxed);
+    }
+
+    /// Whether a statement failed during the `idle_for` a connection has
+    /// been idle (to the millisecond, erring towards yes).
+    fn while_idle_for(&self, idle_for: Duration) -> bool {
+        let last = self.last.load(Ordering::Relaxed);
+        let idle_since = self.origin.elapsed().saturating_sub(idle_for).as_millis() as u64 + 1;
+        last != 0 && last + 1 >= idle_since
     }
 }
 

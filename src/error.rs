@@ -8,8 +8,13 @@
 //!   connection string or file path ever reaches a response.
 //! - Unique and foreign-key violations that slip past validation (two writers
 //!   racing) are recognised through `DbErr::sql_err()` and become user errors.
+//! - A database that cannot be reached (refused or broken connections, a
+//!   restart, a pool that found no connection in time) is neither the
+//!   caller's fault nor a bug: it is [`is_unavailable`], answered 503
+//!   `DATABASE_UNAVAILABLE` with `Retry-After`, and logged as a warning.
 
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::sqlx::Error as SqlxError;
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum UserErrorCode {
@@ -106,6 +111,11 @@ impl From<Vec<UserError>> for ServiceError {
 }
 
 impl ServiceError {
+    /// Whether the database could not be reached (see [`is_unavailable`]).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Database(error) if is_unavailable(error))
+    }
+
     /// Turns a unique-constraint violation into the user error `on_conflict`,
     /// for the writer that lost a race the validation could not see.
     pub fn unique_violation(error: DbErr, on_conflict: impl FnOnce() -> UserError) -> Self {
@@ -160,5 +170,28 @@ impl Problems {
         } else {
             Err(ServiceError::Invalid(self.0))
         }
+    }
+}
+
+/// Whether a database error says the database could not be reached, or the
+/// connection broke under the statement, rather than that the statement was
+/// wrong: a retry may succeed. Typed, never by message: sqlx's I/O, TLS and
+/// pool errors, and PostgreSQL's connection-exception SQLSTATEs (class `08`,
+/// and `57P01`–`57P03`: the server is shutting down, crashed or starting).
+pub fn is_unavailable(error: &DbErr) -> bool {
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Exec(RuntimeErr::SqlxError(error)) | DbErr::Query(RuntimeErr::SqlxError(error)) => match &**error {
+            SqlxError::Io(_)
+            | SqlxError::Tls(_)
+            | SqlxError::PoolTimedOut
+            | SqlxError::PoolClosed
+            | SqlxError::WorkerCrashed => true,
+            SqlxError::Database(error) => error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")),
+            _ => false,
+        },
+        _ => false,
     }
 }

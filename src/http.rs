@@ -16,6 +16,7 @@ mod admin;
 mod graphiql;
 mod graphql;
 mod health;
+mod idempotency;
 mod middleware;
 mod rate;
 mod server;
@@ -23,10 +24,11 @@ mod server;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Json, Router};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
@@ -86,6 +88,8 @@ pub struct AppState {
     pub lifecycle: Arc<Lifecycle>,
     /// Each credential's request rate.
     pub rate: RateLimits,
+    /// When this server last pruned expired `Idempotency-Key`s.
+    idempotency: Arc<idempotency::Pruning>,
 }
 
 impl AppState {
@@ -109,6 +113,7 @@ impl AppState {
             auth: Arc::new(auth),
             options: Arc::new(options),
             lifecycle: Arc::default(),
+            idempotency: Arc::default(),
         }
     }
 
@@ -154,6 +159,47 @@ fn request_id(headers: &HeaderMap) -> String {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned()
+}
+
+/// A GraphQL-shaped error response: `{"errors": [{message, extensions: {code}}]}`.
+fn graphql_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
+    (status, Json(body)).into_response()
+}
+
+/// `Internal server error`, with the id the log line of its detail carries.
+fn internal_error(request_id: &str) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": "Internal server error",
+        "extensions": { "code": "INTERNAL", "requestId": request_id } }] });
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+}
+
+/// 503 `DATABASE_UNAVAILABLE` with `Retry-After`, in GraphQL's shape.
+fn database_unavailable() -> Response {
+    let mut response = graphql_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        crate::graphql::errors::UNAVAILABLE,
+        "the database is unavailable; retry after the time in `Retry-After`",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static(DATABASE_RETRY_AFTER));
+    response
+}
+
+/// Seconds a client should wait before retrying after `DATABASE_UNAVAILABLE`.
+const DATABASE_RETRY_AFTER: &str = "1";
+
+/// A database failure outside the schema, answered in GraphQL's shape:
+/// [`database_unavailable`] when it could not be reached, else internal.
+fn database_error(error: &sea_orm::DbErr, request_id: &str) -> Response {
+    if crate::error::is_unavailable(error) {
+        tracing::warn!(request_id, %error, "the database is unavailable");
+        database_unavailable()
+    } else {
+        tracing::error!(request_id, %error, "internal error");
+        internal_error(request_id)
+    }
 }
 
 /// Why a request body could not be read.

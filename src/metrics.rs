@@ -36,6 +36,8 @@ pub enum Outcome {
     error,
     /// Answered with an internal error.
     internal,
+    /// Answered `DATABASE_UNAVAILABLE`: the database could not be reached.
+    unavailable,
     /// Cut by the request timeout.
     timeout,
 }

@@ -18,6 +18,7 @@ mod m20261123_000010_create_price;
 mod m20261123_000011_create_customer_group_price_list;
 mod m20261123_000012_create_customer_group_product_line;
 mod m20261203_000013_create_change_log;
+mod m20261203_000014_create_idempotency_key;
 
 pub use m20261123_000001_create_customer_group::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_create_customer_group_price_list::Migration),
             Box::new(m20261123_000012_create_customer_group_product_line::Migration),
             Box::new(m20261203_000013_create_change_log::Migration),
+            Box::new(m20261203_000014_create_idempotency_key::Migration),
         ]
     }
 }

@@ -51,6 +51,29 @@ pub fn internal(error: impl std::fmt::Display) -> async_graphql::Error {
     masked
 }
 
+/// The database could not be reached: the caller may retry (the HTTP layer
+/// answers 503 with `Retry-After`). The detail goes to the log only, as for
+/// [`internal`].
+pub fn unavailable(error: impl std::fmt::Display) -> async_graphql::Error {
+    let mut masked = async_graphql::Error::new(UNAVAILABLE_MESSAGE).extend_with(|_, e| e.set("code", UNAVAILABLE));
+    masked.source = Some(std::sync::Arc::new(InternalDetail(error.to_string())));
+    masked
+}
+
+/// The code of [`unavailable`].
+pub const UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
+const UNAVAILABLE_MESSAGE: &str = "the database is unavailable; retry after the time in `Retry-After`";
+
+/// A database failure: [`unavailable`] when the database could not be
+/// reached, [`internal`] otherwise.
+fn database(error: &sea_orm::DbErr) -> async_graphql::Error {
+    if crate::error::is_unavailable(error) {
+        unavailable(error)
+    } else {
+        internal(error)
+    }
+}
+
 /// What went wrong inside, for the log only.
 #[derive(Debug, Clone)]
 pub struct InternalDetail(pub String);
@@ -66,8 +89,8 @@ pub fn not_found(what: &str, id: &str) -> async_graphql::Error {
 
 /// A service failure as a GraphQL error, the one place where its codes are
 /// given. The caller's mistakes become `NOT_FOUND` or `BAD_USER_INPUT`,
-/// with the precise code as `reason` and the argument path as `field`;
-/// anything else is [`internal`].
+/// with the precise code as `reason` and the argument path as `field`; a
+/// database out of reach is [`unavailable`]; anything else is [`internal`].
 impl ErrorExtensions for ServiceError {
     fn extend(&self) -> async_graphql::Error {
         match self {
@@ -88,7 +111,7 @@ impl ErrorExtensions for ServiceError {
                     }
                 })
             }
-            ServiceError::Database(error) => internal(error),
+            ServiceError::Database(error) => database(error),
             ServiceError::Timeout(message) => timeout(message),
         }
     }
@@ -111,7 +134,7 @@ pub fn query_error(error: ServiceError) -> async_graphql::Error {
 }
 
 /// Splits a mutation's service result into its object and `userErrors`;
-/// internal failures become a masked GraphQL error.
+/// other failures become a masked GraphQL error.
 pub fn mutation_result<T, U>(
     result: Result<T, ServiceError>,
     wrap: impl FnOnce(T) -> U,
@@ -119,7 +142,7 @@ pub fn mutation_result<T, U>(
     match result {
         Ok(value) => Ok((Some(wrap(value)), vec![])),
         Err(ServiceError::Invalid(errors)) => Ok((None, errors.into_iter().map(UserError::from).collect())),
-        Err(ServiceError::Database(error)) => Err(internal(error)),
+        Err(ServiceError::Database(error)) => Err(database(&error)),
         Err(ServiceError::Timeout(message)) => Err(timeout(&message)),
     }
 }

@@ -18,25 +18,18 @@ use std::time::{Duration, Instant};
 use async_graphql::BatchRequest;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql_axum::GraphQLResponse;
-use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use serde_json::json;
+use tracing::Instrument;
 
-use super::{AppState, graphiql, request_id};
+use super::{AppState, DATABASE_RETRY_AFTER, graphiql, graphql_error, idempotency, internal_error, request_id};
 use crate::auth::{AuthError, Principal};
 use crate::db::Statements;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
 use crate::graphql::loaders::Loaders;
 use crate::graphql::shape::{self, Refusal};
 use crate::metrics::Outcome;
-
-/// A GraphQL-shaped error response: `{"errors": [{message, extensions: {code}}]}`.
-fn graphql_error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    let body = json!({ "errors": [{ "message": message.into(), "extensions": { "code": code } }] });
-    (status, Json(body)).into_response()
-}
 
 /// A body over the limit, answered in GraphQL's shape; the middleware
 /// answers with it too when the declared length is already too much.
@@ -115,7 +108,7 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         return response;
     }
     let headers = request.headers().clone();
-    execute(&state, &headers, principal, BatchRequest::Single(graphql_request)).await
+    execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await
 }
 
 /// What a request would run, as far as the HTTP layer cares.
@@ -201,7 +194,7 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
             );
         }
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let mut batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(batch) => batch,
         Err(error) => {
             return graphql_error(
@@ -230,7 +223,15 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
     if let Some(error) = batch.iter().find_map(|request| shape::check(request).err()) {
         return refused(error);
     }
-    execute(&state, &parts.headers, principal, batch).await
+    let mutates = batch.iter_mut().any(is_mutation);
+    let claim = match mutates {
+        true => match idempotency::claim(&state, &parts.headers, &bytes).await {
+            Ok(claim) => claim,
+            Err(answer) => return answer,
+        },
+        false => None,
+    };
+    execute(&state, &parts.headers, principal, batch, claim).await
 }
 
 /// Names the member of a JSON body that is not a GraphQL request, where
@@ -334,8 +335,19 @@ impl<'de> serde::Deserialize<'de> for Keys {
 const MUTATION_OUTCOME_WAIT: Duration = Duration::from_secs(30);
 
 /// Runs an authenticated request (or a batch) whose shape was checked, each operation with
-/// loaders of its own, within the request timeout.
-async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mut batch: BatchRequest) -> Response {
+/// loaders of its own, within the request timeout. A read the database
+/// failed (a pooled connection that died with a database restart) runs
+/// once more while there is time; a mutation never does (it may have
+/// written), and the client retries it, with an `Idempotency-Key` to be safe.
+/// The request's `claim`, if any, gets the answer when the work ends, even
+/// after the client was answered `TIMEOUT`.
+async fn execute(
+    state: &AppState,
+    headers: &HeaderMap,
+    principal: Principal,
+    mut batch: BatchRequest,
+    claim: Option<idempotency::Claim>,
+) -> Response {
     let request_id = request_id(headers);
     let started = Instant::now();
     let operations: Vec<Operation> = batch.iter_mut().map(operation).collect();
@@ -345,32 +357,43 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mu
             state.metrics.operation(op.name.as_deref(), outcome, started.elapsed());
         }
     };
+    let timeout = state.options.request_timeout;
     let run = {
-        let state = state.clone();
+        let (state, request_id) = (state.clone(), request_id.clone());
+        let again = (!mutates).then(|| copy(&batch));
         async move {
-            let queue = LoadQueue::default();
-            let with_context =
-                |request: async_graphql::Request| request.data(Loaders::new(&state.store, &queue)).data(principal);
-            let batch = match batch {
-                BatchRequest::Single(request) => BatchRequest::Single(with_context(request)),
-                BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_context).collect()),
-            };
-            run_with_loads(queue, state.schema.execute_batch(batch)).await
+            let mut response = run_batch(&state, principal, batch).await;
+            if let Some(again) = again
+                && responses(&response).any(|one| one.errors.iter().any(is_unavailable))
+                && started.elapsed() < timeout / 2
+            {
+                tracing::info!(request_id, "the database failed a read; running it once more");
+                response = run_batch(&state, principal, again).await;
+            }
+            mark_internal_errors(&mut response, &request_id);
+            if let Some(claim) = claim {
+                match serde_json::to_string(&response) {
+                    Ok(body) => claim.finish(status(&response), body).await,
+                    Err(error) => tracing::error!(%error, request_id, "a GraphQL answer did not serialize"),
+                }
+            }
+            response
         }
     };
     // Spawned, so that a query can be stopped at its deadline, and a
     // mutation is never cut short between its commit and its answer. A
     // mutation's writes keep to the deadline themselves (rolled back past
     // it, see `store::Writing`): its answer waits for its outcome.
-    let timeout = state.options.request_timeout;
     let deadline = tokio::time::Instant::now() + timeout;
-    let mut task = tokio::spawn(Statements::carry(crate::store::with_deadline(deadline, run)));
+    let mut task = tokio::spawn(
+        Statements::carry(crate::store::with_deadline(deadline, run)).instrument(tracing::Span::current()),
+    );
     let wait = if mutates {
         timeout + MUTATION_OUTCOME_WAIT
     } else {
         timeout
     };
-    let mut response = match tokio::time::timeout(wait, &mut task).await {
+    let response = match tokio::time::timeout(wait, &mut task).await {
         Ok(Ok(response)) => response,
         Ok(Err(error)) => {
             tracing::error!(%error, request_id, "a GraphQL request failed");
@@ -401,15 +424,66 @@ async fn execute(state: &AppState, headers: &HeaderMap, principal: Principal, mu
             );
         }
     };
-    mark_internal_errors(&mut response, &request_id);
     record(&mut responses(&response).map(outcome));
-    GraphQLResponse::from(response).into_response()
+    let status = status(&response);
+    let mut answer = GraphQLResponse::from(response).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        *answer.status_mut() = status;
+        answer
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static(DATABASE_RETRY_AFTER));
+    }
+    answer
 }
 
-fn internal_error(request_id: &str) -> Response {
-    let body = json!({ "errors": [{ "message": "Internal server error",
-        "extensions": { "code": "INTERNAL", "requestId": request_id } }] });
-    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+/// Runs a batch once, each operation with loaders of its own.
+async fn run_batch(state: &AppState, principal: Principal, batch: BatchRequest) -> async_graphql::BatchResponse {
+    let queue = LoadQueue::default();
+    let with_context =
+        |request: async_graphql::Request| request.data(Loaders::new(&state.store, &queue)).data(principal);
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(with_context(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(with_context).collect()),
+    };
+    run_with_loads(queue, state.schema.execute_batch(batch)).await
+}
+
+/// The batch as the client sent it, to run again (a request's context
+/// data cannot be cloned; it is added per run).
+fn copy(batch: &BatchRequest) -> BatchRequest {
+    let one = |request: &async_graphql::Request| {
+        let mut copy = async_graphql::Request::new(request.query.clone()).variables(request.variables.clone());
+        copy.operation_name.clone_from(&request.operation_name);
+        copy.extensions.clone_from(&request.extensions);
+        copy
+    };
+    match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(one(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.iter().map(one).collect()),
+    }
+}
+
+/// 503 when an operation found the database unavailable (so the client
+/// retries), else 200: GraphQL's own errors ride in the body.
+/// 503 when the database was out of reach or a write missed its deadline
+/// and nothing came of the request (every top-level field is null): then
+/// nothing was written, and a retry (even with the same `Idempotency-Key`)
+/// runs it again. Otherwise 200, partial answers included.
+fn status(response: &async_graphql::BatchResponse) -> StatusCode {
+    let failed = responses(response).any(|one| {
+        one.errors
+            .iter()
+            .any(|error| is_unavailable(error) || has_code(error, "TIMEOUT"))
+    });
+    let nothing = responses(response).all(|one| match &one.data {
+        async_graphql::Value::Object(fields) => fields.values().all(|v| *v == async_graphql::Value::Null),
+        _ => true,
+    });
+    if failed && nothing {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    }
 }
 
 fn responses(response: &async_graphql::BatchResponse) -> impl Iterator<Item = &async_graphql::Response> {
@@ -419,23 +493,33 @@ fn responses(response: &async_graphql::BatchResponse) -> impl Iterator<Item = &a
     }
 }
 
-fn is_internal(error: &async_graphql::ServerError) -> bool {
+fn has_code(error: &async_graphql::ServerError, code: &str) -> bool {
     error
         .extensions
         .as_ref()
         .and_then(|e| e.get("code"))
-        .is_some_and(|code| *code == async_graphql::Value::from("INTERNAL"))
+        .is_some_and(|value| *value == async_graphql::Value::from(code))
+}
+
+fn is_internal(error: &async_graphql::ServerError) -> bool {
+    has_code(error, "INTERNAL")
+}
+
+fn is_unavailable(error: &async_graphql::ServerError) -> bool {
+    has_code(error, crate::graphql::errors::UNAVAILABLE)
 }
 
 fn outcome(response: &async_graphql::Response) -> Outcome {
     match () {
         _ if response.errors.is_empty() => Outcome::ok,
         _ if response.errors.iter().any(is_internal) => Outcome::internal,
+        _ if response.errors.iter().any(is_unavailable) => Outcome::unavailable,
         _ => Outcome::error,
     }
 }
 
-/// Internal errors carry the request id, which the log has with the detail.
+/// Internal and database-unavailable errors carry the request id, which the
+/// log has with the detail.
 fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id: &str) {
     let responses: Vec<&mut async_graphql::Response> = match response {
         async_graphql::BatchResponse::Single(one) => vec![one],
@@ -443,7 +527,15 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
     };
     for one in responses {
         for error in &mut one.errors {
-            if is_internal(error) {
+            if is_unavailable(error) {
+                let detail = error
+                    .source::<crate::graphql::errors::InternalDetail>()
+                    .map_or(error.message.as_str(), |detail| detail.0.as_str());
+                tracing::warn!(request_id, error = %detail, "the database is unavailable");
+                if let Some(extensions) = error.extensions.as_mut() {
+                    extensions.set("requestId", request_id);
+                }
+            } else if is_internal(error) {
                 // The one log line of an internal error: its detail, under
                 // the id the client sees.
                 let detail = error

@@ -3,6 +3,8 @@
 //! and readiness fails while the server drains, so that a balancer stops
 //! sending requests before the listener closes (see [`super::Server`]).
 
+use std::time::Duration;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -24,17 +26,33 @@ pub(super) async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             Json(serde_json::json!({ "status": "draining" })),
         );
     }
-    match state.store.db.ping().await {
-        Ok(()) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
-        Err(error) => {
+    let unavailable = || {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "status": "database unavailable" })),
+        )
+    };
+    match tokio::time::timeout(READY_PING_TIMEOUT, state.store.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, Json(serde_json::json!({ "status": "ready" }))),
+        Ok(Err(error)) => {
             tracing::warn!(%error, "database not reachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(serde_json::json!({ "status": "database unavailable" })),
-            )
+            unavailable()
+        }
+        Err(_) => {
+            tracing::warn!(
+                timeout_ms = READY_PING_TIMEOUT.as_millis() as u64,
+                "database not reachable: no answer to a ping in time"
+            );
+            unavailable()
         }
     }
 }
+
+/// How long `/ready` waits for the database. A probe must hear an answer
+/// within its own timeout (Kubernetes' default is 1 s); the pool would wait
+/// its whole acquire timeout for a database that refuses connections, and
+/// a silent one longer still.
+const READY_PING_TIMEOUT: Duration = Duration::from_millis(750);
 
 /// Prometheus's text format (OpenMetrics).
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {

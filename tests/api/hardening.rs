@@ -215,6 +215,8 @@ async fn a_slow_request_is_cut_with_timeout() {
     assert_eq!(code(&response), "TIMEOUT", "{}", response.body);
 }
 
+/// The pool is closed under the server: the database is out of reach, a
+/// retryable 503 `DATABASE_UNAVAILABLE`, with no detail but the request id.
 #[tokio::test]
 async fn a_database_failure_shows_no_detail() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -230,8 +232,9 @@ async fn a_database_failure_shows_no_detail() {
     for query in queries {
         let response = app.request(post_json(query.to_string())).await;
         let text = response.body.to_string();
-        assert!(text.contains("Internal server error"), "{text}");
-        assert_eq!(code(&response), "INTERNAL", "{text}");
+        assert_eq!(response.status, StatusCode::SERVICE_UNAVAILABLE, "{text}");
+        assert!(text.contains("the database is unavailable"), "{text}");
+        assert_eq!(code(&response), "DATABASE_UNAVAILABLE", "{text}");
         assert!(
             response.body["errors"][0]["extensions"]["requestId"]
                 .as_str()

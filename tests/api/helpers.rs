@@ -117,6 +117,7 @@ impl TestApp {
                 let options = DbOptions {
                     max_connections: 4,
                     schema: Some(schema.clone()),
+                    ..DbOptions::default()
                 };
                 let db = Db::connect(&url, &options, &statements).await.expect("postgres opens");
                 (db, place, url, Some(schema))
@@ -192,6 +193,7 @@ impl TestApp {
         let options = DbOptions {
             max_connections,
             schema: self.schema.clone(),
+            ..DbOptions::default()
         };
         let statements = Statements::default();
         let db = Db::connect(url, &options, &statements)

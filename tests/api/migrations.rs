@@ -41,6 +41,7 @@ async fn concurrent_migrations_on_postgres_apply_each_migration_once() {
     let options = DbOptions {
         max_connections: 2,
         schema: Some(schema.name.clone()),
+        ..DbOptions::default()
     };
     let statements = Statements::default();
     let (first, second) = (

@@ -868,15 +868,17 @@ async fn database_failures_are_masked() {
         ];
         for (method, uri, body) in requests {
             let reply = call(&app, method.clone(), &uri, body).await;
+            // A closed pool is a database out of reach: retryable, no detail.
             assert_eq!(
                 reply.status,
-                StatusCode::INTERNAL_SERVER_ERROR,
+                StatusCode::SERVICE_UNAVAILABLE,
                 "{method} {uri}: {}",
                 reply.body
             );
             assert_eq!(
                 reply.body,
-                json!({ "error": { "code": "INTERNAL", "message": "Internal server error", "field": null } })
+                json!({ "error": { "code": "DATABASE_UNAVAILABLE",
+                    "message": "the database is unavailable; retry after the time in `Retry-After`", "field": null } })
             );
         }
     })

@@ -138,3 +138,27 @@ fn a_signal_right_after_the_listening_line_is_handled() {
         assert_eq!(server.wait_for_exit().code(), Some(0), "{}", server.log());
     }
 }
+
+/// In the production profile, with no drain delay given, a stopping server
+/// answers `/ready` 503 while its listener still serves for a few seconds,
+/// so a load balancer sees it leave before any connection is refused.
+#[test]
+fn in_production_sigterm_drains_by_default_before_the_listener_closes() {
+    let (mut server, addr) = Process::serve(&["--profile", "production"]);
+    assert_eq!(get(addr, "/ready").status, 200);
+
+    server.terminate();
+    server.wait_for_line("draining: /ready answers 503");
+    let signalled = std::time::Instant::now();
+    let ready = get(addr, "/ready");
+    assert_eq!(ready.status, 503, "{ready:?}");
+    assert_eq!(get(addr, "/health").status, 200, "the listener serves while draining");
+    server.wait_for_line("closing the listener");
+    let drained = signalled.elapsed();
+    assert!(
+        drained >= std::time::Duration::from_secs(4),
+        "the listener closed {drained:?} after the drain began"
+    );
+    assert_eq!(server.wait_for_exit().code(), Some(0), "{}", server.log());
+    assert!(server.log().contains("drain_delay_seconds=5"), "{}", server.log());
+}

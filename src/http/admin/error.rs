@@ -14,7 +14,8 @@
 //! | `TAKEN` on a field of the resource (a name in use)       | 409    |
 //! | `STALE_VERSION`, `BUILT_IN`                              | 409    |
 //! | every other user error (blank name, bad priority, an unknown price list in the body, ...) | 422 |
-//! | the database                                             | 500    |
+//! | the database out of reach (`DATABASE_UNAVAILABLE`, with `Retry-After`) | 503 |
+//! | anything else (`INTERNAL`)                               | 500    |
 //!
 //! A `TAKEN` deeper in the body (the same price list listed twice) is the
 //! request contradicting itself, not the stored data: 422. When the service
@@ -33,7 +34,7 @@ pub struct ApiError {
     error: Problem,
     /// Every user error of a service refusal; `None` for other errors.
     errors: Option<Vec<Problem>>,
-    /// Seconds to wait, for a 429.
+    /// Seconds to wait, for a 429 or a 503.
     retry_after: Option<String>,
 }
 
@@ -142,11 +143,28 @@ impl ApiError {
         )
     }
 
+    /// A database failure: 503 `DATABASE_UNAVAILABLE` when the database
+    /// could not be reached (the caller may retry), [`Self::internal`] otherwise.
+    pub fn database(error: sea_orm::DbErr) -> Self {
+        if !crate::error::is_unavailable(&error) {
+            return Self::internal(error);
+        }
+        tracing::warn!(error = %error, "the database is unavailable to a REST request");
+        let mut unavailable = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "DATABASE_UNAVAILABLE",
+            None,
+            "the database is unavailable; retry after the time in `Retry-After`",
+        );
+        unavailable.retry_after = Some("1".to_owned());
+        unavailable
+    }
+
     /// Maps a service failure for an endpoint whose path parameters are `path`.
     pub fn service(path: PathFields) -> impl FnOnce(ServiceError) -> Self {
         move |error| match error {
             ServiceError::Invalid(errors) => Self::refused(path, errors),
-            ServiceError::Database(error) => Self::internal(error),
+            ServiceError::Database(error) => Self::database(error),
             ServiceError::Timeout(message) => Self::new(StatusCode::SERVICE_UNAVAILABLE, "TIMEOUT", None, message),
         }
     }

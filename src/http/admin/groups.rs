@@ -107,7 +107,7 @@ fn timestamp(at: DateTime<Utc>) -> String {
 async fn with_links(db: &DatabaseConnection, group: customer_group::Model) -> Result<Group, ApiError> {
     let mut links = groups::price_list_links(db, &[group.id])
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::database)?;
     let links = links.remove(&group.id).unwrap_or_default();
     Ok(Group::new(group, links))
 }
@@ -157,7 +157,7 @@ pub async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> R
         .map_err(ApiError::service(&[]))?;
     let total_count = groups::count(db, &filter).await.map_err(ApiError::service(&[]))?;
     let ids: Vec<Uuid> = page.items.iter().map(|g| g.id).collect();
-    let mut links = groups::price_list_links(db, &ids).await.map_err(ApiError::internal)?;
+    let mut links = groups::price_list_links(db, &ids).await.map_err(ApiError::database)?;
     let end_cursor = ids.last().copied().map(encode_cursor);
     let customer_groups = page
         .items
