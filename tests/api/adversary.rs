@@ -59,7 +59,22 @@ async fn refused(app: &TestApp, bearer: &str, attack: Value, expected: &str, say
     assert!(ordinary.body["errors"].is_null(), "{}", ordinary.body);
 }
 
-fn aliased(count: usize, field: impl Fn(usize) -> String) -> String {
+/// Eight levels of fragments, each spreading the next ten times: 10^8
+/// fields once expanded, from 600 bytes.
+pub(crate) fn fragment_bomb() -> String {
+    let mut bomb = String::from("{ ...F0 }");
+    for level in 0..8 {
+        bomb.push_str(&format!(
+            " fragment F{level} on QueryRoot {{ {} }}",
+            format!("...F{} ", level + 1).repeat(10)
+        ));
+    }
+    bomb.push_str(" fragment F8 on QueryRoot { __typename }");
+    bomb
+}
+
+/// `count` fields, each `field(n)`, in one selection set.
+pub(crate) fn aliased(count: usize, field: impl Fn(usize) -> String) -> String {
     let fields: Vec<String> = (0..count).map(field).collect();
     format!("{{ {} }}", fields.join(" "))
 }
@@ -114,15 +129,14 @@ async fn aliases_that_multiply_work_are_refused_before_they_run() {
     refused(&app, SHOP_KEY, attack, "QUERY_TOO_COMPLEX", "schema").await;
 
     // A fragment bomb: 10^8 fields once expanded, from 600 bytes.
-    let mut bomb = String::from("{ ...F0 }");
-    for level in 0..8 {
-        bomb.push_str(&format!(
-            " fragment F{level} on QueryRoot {{ {} }}",
-            format!("...F{} ", level + 1).repeat(10)
-        ));
-    }
-    bomb.push_str(" fragment F8 on QueryRoot { __typename }");
-    refused(&app, SHOP_KEY, json!({ "query": bomb }), "QUERY_TOO_COMPLEX", "fields").await;
+    refused(
+        &app,
+        SHOP_KEY,
+        json!({ "query": fragment_bomb() }),
+        "QUERY_TOO_COMPLEX",
+        "fields",
+    )
+    .await;
 
     // A customer token gets no more room than a storefront key.
     let me = crate::fixtures::customer(&open, "me@example.com", json!({})).await;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::adversary::{aliased, fragment_bomb};
 use crate::binary::{Process, WireResponse, connect, get, read_response};
 
 /// The server's request timeout in this test.
@@ -49,11 +50,6 @@ fn memory_kb(pid: &str, field: &str) -> u64 {
         .unwrap_or_else(|| panic!("no {field} in {status}"))
 }
 
-fn aliased(count: usize, field: impl Fn(usize) -> String) -> String {
-    let fields: Vec<String> = (0..count).map(field).collect();
-    format!("{{ {} }}", fields.join(" "))
-}
-
 /// Each attack class: its name, how it is sent, and what it must answer.
 struct Attack {
     name: &'static str,
@@ -72,14 +68,6 @@ fn attacks(product: &str) -> Vec<Attack> {
         let body = body.to_string();
         Box::new(move |addr: SocketAddr| post(addr, &body)) as Box<dyn Fn(SocketAddr) -> WireResponse + Send + Sync>
     };
-    let mut bomb = String::from("{ ...F0 }");
-    for level in 0..8 {
-        bomb.push_str(&format!(
-            " fragment F{level} on QueryRoot {{ {} }}",
-            format!("...F{} ", level + 1).repeat(10)
-        ));
-    }
-    bomb.push_str(" fragment F8 on QueryRoot { __typename }");
     let representations: Vec<_> = (0..10_000)
         .map(|_| json!({ "__typename": "Product", "id": product }))
         .collect();
@@ -124,7 +112,7 @@ fn attacks(product: &str) -> Vec<Attack> {
         },
         Attack {
             name: "a fragment bomb",
-            send: posted(json!({ "query": bomb })),
+            send: posted(json!({ "query": fragment_bomb() })),
             status: 200,
             code: Some("QUERY_TOO_COMPLEX"),
         },

@@ -38,6 +38,16 @@ enum Fault {
     Refuse = 3,
 }
 
+/// Each fault in turn, between two stretches without one (the second shows
+/// the recovery).
+const FAULTS: [Fault; 5] = [
+    Fault::None,
+    Fault::Latency500ms,
+    Fault::Blackhole,
+    Fault::Refuse,
+    Fault::None,
+];
+
 /// A TCP proxy whose fault can be changed at any moment.
 struct Proxy {
     port: u16,
@@ -216,14 +226,7 @@ async fn redis_slow_blackholed_or_refused_for_one_instance_fails_no_read_and_ser
                 ..redis.options()
             };
             shared::attach(&b.store.cache, &options).expect("a Redis URL");
-            let faults = [
-                Fault::None,
-                Fault::Latency500ms,
-                Fault::Blackhole,
-                Fault::Refuse,
-                Fault::None,
-            ];
-            let report = under_faults(&a, &b, proxy, &faults, Duration::from_secs(2)).await;
+            let report = under_faults(&a, &b, proxy, &FAULTS, Duration::from_secs(2)).await;
             for (fault, reads, failed, stalest) in &report {
                 eprintln!(
                     "[{:?}] Redis {fault:?} for B: {reads} reads, {} failed, stalest {stalest:?}",
@@ -301,14 +304,7 @@ async fn postgresql_slow_blackholed_or_refused_for_one_instance_serves_nothing_o
             },
         )
         .await;
-    let faults = [
-        Fault::None,
-        Fault::Latency500ms,
-        Fault::Blackhole,
-        Fault::Refuse,
-        Fault::None,
-    ];
-    let report = under_faults(&a, &b, &proxy, &faults, Duration::from_secs(3)).await;
+    let report = under_faults(&a, &b, &proxy, &FAULTS, Duration::from_secs(3)).await;
     for (fault, reads, failed, stalest) in &report {
         eprintln!(
             "PostgreSQL {fault:?} for B: {reads} reads, {} failed, stalest {stalest:?}",
@@ -318,6 +314,16 @@ async fn postgresql_slow_blackholed_or_refused_for_one_instance_serves_nothing_o
             eprintln!("    {error}");
         }
         assert!(*stalest <= lease, "{fault:?}: an answer {stalest:?} older than a write");
+        // A database out of reach is said so, never INTERNAL.
+        for error in failed {
+            assert!(
+                error.contains("DATABASE_UNAVAILABLE") || error.contains("TIMEOUT"),
+                "{fault:?}: {error}"
+            );
+        }
     }
+    // Once PostgreSQL is back, no read fails.
+    let (_, _, failed, _) = report.last().expect("the last phase");
+    assert!(failed.is_empty(), "after the faults: {failed:?}");
     a.cleanup().await;
 }
