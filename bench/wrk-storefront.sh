@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The storefront query (a page of 50 products with one customer's resolved
+# prices) and `{ __typename }` with wrk, against a release binary, on a copy
+# of an existing benchmark database (made by bench/storefront.sh):
+#
+#   bench/wrk-storefront.sh BIN LABEL        (needs wrk: apt-get install wrk)
+#   BENCH_DB  default /tmp/pricegraph-store.db; copied, so that binaries of
+#             different migrations can be compared on the same rows
+set -euo pipefail
+BIN=$1
+LABEL=$2
+SOURCE=${BENCH_DB:-/tmp/pricegraph-store.db}
+ADDR=127.0.0.1:18091
+WORK=$(mktemp -d)
+trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+cp "$SOURCE" "$WORK/run.db"
+"$BIN" serve --database-url "sqlite://$WORK/run.db?mode=rwc" --listen $ADDR >"$WORK/server.log" 2>&1 &
+PID=$!
+for _ in $(seq 1 100); do curl -sf "http://$ADDR/health" >/dev/null && break; sleep 0.1; done
+CUSTOMER=$(curl -s -H 'content-type: application/json' -d '{"query":"{ customers(first: 1) { edges { node { id } } } }"}' \
+    "http://$ADDR/graphql" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["customers"]["edges"][0]["node"]["id"])')
+QUERY="{ products(first: 50) { edges { node { id resolvedPrice(customerId: \\\\\"$CUSTOMER\\\\\", currency: \\\\\"USD\\\\\") { amount { amount currencyCode } source } } } } }"
+script() { # file, body
+    printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.body = %s\n' "'$2'" >"$1"
+}
+script "$WORK/store.lua" "{\"query\":\"$QUERY\"}"
+script "$WORK/typename.lua" '{"query":"{ __typename }"}'
+wrk -t2 -c64 -d3s -s "$WORK/store.lua" "http://$ADDR/graphql" >/dev/null
+measure() { # connections, script
+    local threads=$(( $1 < 2 ? 1 : 2 ))
+    wrk -t$threads -c"$1" -d6s --latency -s "$2" "http://$ADDR/graphql" | awk '/Requests\/sec/{r=$2} / 99%/{p=$2} END{print r " req/s, p99 " p}'
+}
+for connections in 64 1; do
+    echo "$LABEL c=$connections storefront: $(measure $connections "$WORK/store.lua"); typename: $(measure $connections "$WORK/typename.lua")"
+done
