@@ -135,6 +135,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         body_timeout: std::time::Duration::from_secs(args.limits.body_timeout_seconds.max(1)),
         rate_limit_per_second: args.limits.rate_limit,
         graphiql,
+        cors_origins: crate::http::cors_origins(&security.cors_origins)?,
         ..Default::default()
     };
     let store = connect(&args.database, args.cache.options()).await?;

@@ -61,6 +61,10 @@ pub struct SecurityArgs {
     /// The `aud` a customer token must carry.
     #[arg(long, env = "PRICEGRAPH_JWT_AUDIENCE", default_value = "pricegraph")]
     pub jwt_audience: String,
+    /// Origins whose browser apps may call the API (CORS), comma-separated,
+    /// e.g. `https://shop.example.com`; none when unset.
+    #[arg(long, env = "PRICEGRAPH_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     #[arg(long, env = "PRICEGRAPH_PROFILE", value_enum, default_value_t = Profile::Development)]
     pub profile: Profile,
     /// A request still running after this many milliseconds is answered `TIMEOUT`.

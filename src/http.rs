@@ -24,11 +24,13 @@ mod server;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
@@ -49,9 +51,9 @@ pub struct HttpOptions {
     pub body_limit: usize,
     /// Most operations in one batch.
     pub max_batch: usize,
-    /// A query still running after this is cut (`TIMEOUT`); a mutation is
-    /// answered `TIMEOUT` too but runs to its end, so that no write stops
-    /// between its commit and its cache invalidation.
+    /// A query still running after this is cut (`TIMEOUT`); a mutation's
+    /// writes that cannot commit by then are rolled back (`TIMEOUT`, nothing
+    /// written), and one that commits is answered with its outcome.
     pub request_timeout: Duration,
     /// A request body must arrive within this, however slowly it is sent.
     pub body_timeout: Duration,
@@ -60,6 +62,8 @@ pub struct HttpOptions {
     pub rate_limit_per_second: u32,
     /// The files the GraphiQL page loads.
     pub graphiql: GraphiqlAssets,
+    /// Origins whose browser apps may call the API (see [`cors`]).
+    pub cors_origins: Vec<HeaderValue>,
 }
 
 impl Default for HttpOptions {
@@ -72,6 +76,7 @@ impl Default for HttpOptions {
             body_timeout: Duration::from_secs(10),
             rate_limit_per_second: 0,
             graphiql: GraphiqlAssets::embedded(),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -147,8 +152,54 @@ pub fn build_app(state: AppState) -> Router {
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .layer(axum::middleware::from_fn(middleware::drop_unsafe_request_id))
+        .layer(CompressionLayer::new())
+        .layer(cors(&state.options.cors_origins))
         .layer(from_fn_with_state(state.clone(), server::count_in_flight))
         .with_state(state)
+}
+
+/// CORS for browser apps on the configured origins: a preflight from one
+/// of them is answered (methods, the headers clients send, 10 minutes);
+/// any other origin gets no CORS headers, and its browser keeps the answer
+/// from it. With no origins configured, no origin is allowed.
+fn cors(origins: &[HeaderValue]) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("x-request-id"),
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([
+            header::HeaderName::from_static("x-request-id"),
+            header::RETRY_AFTER,
+            header::ETAG,
+        ])
+        .max_age(Duration::from_secs(600))
+        .vary([header::ORIGIN])
+}
+
+/// Parses the configured origins (`scheme://host[:port]`, no path).
+pub fn cors_origins(raw: &[String]) -> anyhow::Result<Vec<HeaderValue>> {
+    raw.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|origin| {
+            let url = url::Url::parse(origin)
+                .map_err(|e| anyhow::anyhow!("PRICEGRAPH_CORS_ORIGINS: '{origin}' is not an origin ({e})"))?;
+            let serialized = url.origin().ascii_serialization();
+            if serialized == "null" || origin.trim_end_matches('/') != serialized {
+                anyhow::bail!(
+                    "PRICEGRAPH_CORS_ORIGINS: '{origin}' is not an origin: give scheme://host[:port], without a path (e.g. https://shop.example.com)"
+                );
+            }
+            Ok(HeaderValue::from_str(&serialized)?)
+        })
+        .collect()
 }
 
 /// The id [`build_app`] gives every request (the caller's `X-Request-Id`, or

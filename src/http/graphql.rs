@@ -108,7 +108,60 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         return response;
     }
     let headers = request.headers().clone();
-    execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await
+    let answer = execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await;
+    revalidated(&headers, answer).await
+}
+
+/// Caching headers on a GET query's answer: the answer is the caller's
+/// alone and may change with any write, so `private, no-cache` (a browser
+/// keeps it and asks again; a shared cache never serves it to anyone
+/// else), `Vary` on what it depends on, and an `ETag` of the body. A
+/// request whose `If-None-Match` names the same body is answered 304.
+async fn revalidated(headers: &HeaderMap, answer: Response) -> Response {
+    use sha2::Digest;
+    if answer.status() != StatusCode::OK {
+        return answer;
+    }
+    let (mut parts, body) = answer.into_parts();
+    // The body is in memory already (an answer is built whole).
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return graphql_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "the answer could not be read",
+        );
+    };
+    let digest = sha2::Sha256::digest(&bytes);
+    let tag = format!(
+        "W/\"{}\"",
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let cache = [
+        (header::CACHE_CONTROL, "private, no-cache"),
+        (header::VARY, "Authorization, Accept, Accept-Encoding, Origin"),
+    ];
+    for (name, value) in cache {
+        parts.headers.insert(name, HeaderValue::from_static(value));
+    }
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        parts.headers.insert(header::ETAG, value);
+    }
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|candidate| {
+            let candidate = candidate.trim();
+            candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/")
+        });
+    if matches {
+        parts.status = StatusCode::NOT_MODIFIED;
+        parts.headers.remove(header::CONTENT_TYPE);
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::empty());
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// What a request would run, as far as the HTTP layer cares.

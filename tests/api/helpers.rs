@@ -237,6 +237,14 @@ impl TestApp {
         self.db.conn.clone().close().await.ok();
     }
 
+    /// The answer as it goes on the wire: status, headers, body bytes.
+    pub async fn raw(&self, request: Request<Body>) -> (StatusCode, axum::http::HeaderMap, axum::body::Bytes) {
+        let response = self.router.clone().oneshot(request).await.expect("router answers");
+        let (status, headers) = (response.status(), response.headers().clone());
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes)
+    }
+
     pub async fn request(&self, request: Request<Body>) -> Response {
         let response = self.router.clone().oneshot(request).await.expect("router answers");
         let status = response.status();

@@ -11,6 +11,7 @@ mod cache_redis;
 mod catalog;
 mod concurrency;
 mod connections;
+mod conventions;
 mod customers;
 mod faults;
 mod federation;

@@ -1,0 +1,202 @@
+//! What browsers and HTTP caches rely on (issue: first-class GraphQL
+//! citizen): CORS for the configured origins only, compressed answers, and
+//! GET answers that only the caller's own browser may keep, revalidated by
+//! their `ETag`.
+
+use std::io::Read;
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use pricegraph::http::HttpOptions;
+use serde_json::{Value, json};
+
+use crate::fixtures::pricing_group;
+use crate::helpers::{TestApp, on_each_backend};
+
+const SHOP: &str = "https://shop.example.com";
+
+fn allowing_shop(app: &TestApp) -> TestApp {
+    let options = HttpOptions {
+        cors_origins: vec![HeaderValue::from_static(SHOP)],
+        ..HttpOptions::default()
+    };
+    app.served_with(pricegraph::auth::Auth::open(), options)
+}
+
+fn preflight(origin: &str) -> Request<Body> {
+    Request::builder()
+        .method(Method::OPTIONS)
+        .uri("/graphql")
+        .header(header::ORIGIN, origin)
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(
+            header::ACCESS_CONTROL_REQUEST_HEADERS,
+            "content-type,authorization,idempotency-key",
+        )
+        .body(Body::empty())
+        .expect("request")
+}
+
+fn post(origin: Option<&str>, encoding: Option<&str>, query: &str) -> Request<Body> {
+    let mut request = Request::post("/graphql").header(header::CONTENT_TYPE, "application/json");
+    if let Some(origin) = origin {
+        request = request.header(header::ORIGIN, origin);
+    }
+    if let Some(encoding) = encoding {
+        request = request.header(header::ACCEPT_ENCODING, encoding);
+    }
+    request
+        .body(Body::from(json!({ "query": query }).to_string()))
+        .expect("request")
+}
+
+#[tokio::test]
+async fn cors_answers_the_configured_origins_only() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let served = allowing_shop(&app);
+    let (status, headers, _) = served.raw(preflight(SHOP)).await;
+    assert!(status.is_success(), "{status}");
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], SHOP);
+    let methods = headers[header::ACCESS_CONTROL_ALLOW_METHODS]
+        .to_str()
+        .unwrap_or_default();
+    assert!(methods.contains("POST") && methods.contains("GET"), "{methods}");
+    let allowed = headers[header::ACCESS_CONTROL_ALLOW_HEADERS]
+        .to_str()
+        .unwrap_or_default();
+    for name in ["content-type", "authorization", "idempotency-key"] {
+        assert!(allowed.contains(name), "{name} not in {allowed}");
+    }
+    assert_eq!(headers[header::ACCESS_CONTROL_MAX_AGE], "600");
+
+    // Another origin: no CORS headers (its browser keeps the answer from
+    // it); the request itself is still answered.
+    let (_, headers, _) = served.raw(preflight("https://evil.example.com")).await;
+    assert!(
+        headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(),
+        "{headers:?}"
+    );
+    let (status, headers, body) = served
+        .raw(post(Some("https://evil.example.com"), None, "{ __typename }"))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).expect("JSON")["data"]["__typename"],
+        "QueryRoot"
+    );
+
+    // The allowed origin's actual request carries its header, and what it may read.
+    let (_, headers, _) = served.raw(post(Some(SHOP), None, "{ __typename }")).await;
+    assert_eq!(headers[header::ACCESS_CONTROL_ALLOW_ORIGIN], SHOP);
+    let exposed = headers[header::ACCESS_CONTROL_EXPOSE_HEADERS]
+        .to_str()
+        .unwrap_or_default();
+    assert!(
+        exposed.contains("x-request-id") && exposed.contains("retry-after"),
+        "{exposed}"
+    );
+
+    // Nothing configured: no origin is allowed.
+    let (_, headers, _) = app.raw(preflight(SHOP)).await;
+    assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    app.cleanup().await;
+}
+
+#[test]
+fn a_configured_origin_must_be_an_origin() {
+    let parsed = pricegraph::http::cors_origins(&["https://shop.example.com".into(), " http://localhost:5173 ".into()])
+        .expect("origins");
+    assert_eq!(
+        parsed,
+        vec![
+            HeaderValue::from_static(SHOP),
+            HeaderValue::from_static("http://localhost:5173")
+        ]
+    );
+    for bad in ["shop.example.com", "https://shop.example.com/app", "*"] {
+        let error = pricegraph::http::cors_origins(&[bad.into()])
+            .expect_err(bad)
+            .to_string();
+        assert!(
+            error.contains("PRICEGRAPH_CORS_ORIGINS") && error.contains(bad),
+            "{error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_are_compressed_when_the_client_accepts_it() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let query = "{ __schema { types { name description fields { name description } } } }";
+    let (_, headers, plain) = app.raw(post(None, None, query)).await;
+    assert!(headers.get(header::CONTENT_ENCODING).is_none());
+    let (_, headers, gzipped) = app.raw(post(None, Some("gzip"), query)).await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..])
+        .read_to_end(&mut unzipped)
+        .expect("gzip");
+    assert_eq!(unzipped, plain.to_vec());
+    assert!(
+        gzipped.len() * 4 < plain.len(),
+        "{} of {} bytes",
+        gzipped.len(),
+        plain.len()
+    );
+    for encoding in ["br", "zstd"] {
+        let (_, headers, compressed) = app.raw(post(None, Some(encoding), query)).await;
+        assert_eq!(headers[header::CONTENT_ENCODING], encoding);
+        assert!(
+            compressed.len() * 4 < plain.len(),
+            "{encoding}: {} bytes",
+            compressed.len()
+        );
+    }
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn get_answers_are_private_and_revalidated_by_their_etag() {
+    on_each_backend(|app| async move {
+        let group = pricing_group(&app, "Gold").await;
+        let uri = format!("/graphql?query=%7B%20customerGroup(id%3A%20%22{group}%22)%20%7B%20name%20%7D%20%7D");
+        let get = |tag: Option<&str>| {
+            let mut request = Request::get(&uri);
+            if let Some(tag) = tag {
+                request = request.header(header::IF_NONE_MATCH, tag);
+            }
+            request.body(Body::empty()).expect("request")
+        };
+        let (status, headers, body) = app.raw(get(None)).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).expect("JSON")["data"]["customerGroup"]["name"],
+            "Gold"
+        );
+        assert_eq!(headers[header::CACHE_CONTROL], "private, no-cache");
+        let vary = headers[header::VARY].to_str().unwrap_or_default().to_owned();
+        assert!(vary.contains("Authorization") && vary.contains("Accept"), "{vary}");
+        let tag = headers[header::ETAG].to_str().expect("an ETag").to_owned();
+
+        // The same answer: 304, no body.
+        let (status, headers, body) = app.raw(get(Some(&tag))).await;
+        assert_eq!(status, StatusCode::NOT_MODIFIED);
+        assert!(body.is_empty());
+        assert_eq!(headers[header::ETAG], tag.as_str());
+
+        // Renamed: the full answer again, under another tag.
+        crate::fixtures::write(&app, "updateCustomerGroup", json!({ "id": group, "name": "Platinum" })).await;
+        let (status, headers, body) = app.raw(get(Some(&tag))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_ne!(headers[header::ETAG], tag.as_str());
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).expect("JSON")["data"]["customerGroup"]["name"],
+            "Platinum"
+        );
+        // POST answers are not marked cacheable.
+        let (_, headers, _) = app.raw(post(None, None, "{ __typename }")).await;
+        assert!(headers.get(header::ETAG).is_none() && headers.get(header::CACHE_CONTROL).is_none());
+    })
+    .await;
+}
