@@ -81,6 +81,9 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         }
         return Html(graphiql::PAGE).into_response();
     };
+    if media_type(request.headers()).is_none() {
+        return not_acceptable();
+    }
     // Who asks comes first: nothing of an unauthenticated request is parsed.
     let principal = match state.authenticate(request.headers()) {
         Ok(principal) => principal,
@@ -171,6 +174,8 @@ struct Operation {
     mutation: bool,
     /// The operation's name, when the document gives it one.
     name: Option<String>,
+    /// Whether the document parsed.
+    parsed: bool,
 }
 
 /// Parses the request's document (once: the request keeps it for its
@@ -186,13 +191,18 @@ fn operation(request: &mut async_graphql::Request) -> Operation {
         (DocumentOperations::Single(operation), _) => Operation {
             mutation: is(operation.node.ty),
             name: None,
+            parsed: true,
         },
         (DocumentOperations::Multiple(operations), Some(name)) => match operations.get(name) {
             Some(operation) => Operation {
                 mutation: is(operation.node.ty),
                 name: Some(name.to_owned()),
+                parsed: true,
             },
-            None => Operation::default(),
+            None => Operation {
+                parsed: true,
+                ..Operation::default()
+            },
         },
         (DocumentOperations::Multiple(operations), None) => Operation {
             mutation: operations.values().any(|op| is(op.node.ty)),
@@ -200,6 +210,7 @@ fn operation(request: &mut async_graphql::Request) -> Operation {
                 1 => operations.keys().next().map(ToString::to_string),
                 _ => None,
             },
+            parsed: true,
         },
     }
 }
@@ -224,6 +235,9 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
             "BAD_REQUEST",
             "send GraphQL requests with Content-Type: application/json",
         );
+    }
+    if media_type(request.headers()).is_none() {
+        return not_acceptable();
     }
     let principal = match state.authenticate(request.headers()) {
         Ok(principal) => principal,
@@ -411,6 +425,7 @@ async fn execute(
         }
     };
     let timeout = state.options.request_timeout;
+    let parsed: Vec<bool> = operations.iter().map(|op| op.parsed).collect();
     let run = {
         let (state, request_id) = (state.clone(), request_id.clone());
         let again = (!mutates).then(|| copy(&batch));
@@ -424,6 +439,7 @@ async fn execute(
                 response = run_batch(&state, principal, again).await;
             }
             mark_internal_errors(&mut response, &request_id);
+            code_request_errors(&mut response, &parsed);
             if let Some(claim) = claim {
                 match serde_json::to_string(&response) {
                     Ok(body) => claim.finish(status(&response), body).await,
@@ -479,14 +495,102 @@ async fn execute(
     };
     record(&mut responses(&response).map(outcome));
     let status = status(&response);
+    let media = media_type(headers).unwrap_or(MediaType::Json);
+    // With the GraphQL media type, a request that never ran (it did not
+    // parse, validate or pass the limits) is the client's error.
+    let refused = responses(&response).any(|one| {
+        one.data == async_graphql::Value::Null
+            && !one.errors.is_empty()
+            && one.errors.iter().all(|error| error.path.is_empty())
+    });
     let mut answer = GraphQLResponse::from(response).into_response();
+    answer
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));
     if status == StatusCode::SERVICE_UNAVAILABLE {
         *answer.status_mut() = status;
         answer
             .headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static(DATABASE_RETRY_AFTER));
+    } else if refused && media == MediaType::GraphqlResponse {
+        *answer.status_mut() = StatusCode::BAD_REQUEST;
     }
     answer
+}
+
+/// The media type of an answer, from the request's `Accept` (GraphQL over
+/// HTTP): `application/graphql-response+json` when the client accepts it,
+/// else `application/json` (also when it sends no `Accept`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MediaType {
+    GraphqlResponse,
+    Json,
+}
+
+impl MediaType {
+    fn content_type(self) -> &'static str {
+        match self {
+            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            MediaType::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// [`MediaType`] of the request; `None` when its `Accept` allows neither.
+fn media_type(headers: &HeaderMap) -> Option<MediaType> {
+    let accepted: Vec<String> = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
+        .filter(|v| !v.is_empty())
+        .collect();
+    if accepted.is_empty() {
+        return Some(MediaType::Json);
+    }
+    if accepted.iter().any(|v| v == "application/graphql-response+json") {
+        return Some(MediaType::GraphqlResponse);
+    }
+    accepted
+        .iter()
+        .any(|v| v == "application/json" || v == "application/*" || v == "*/*")
+        .then_some(MediaType::Json)
+}
+
+/// 406: the request's `Accept` allows no media type this API answers in.
+fn not_acceptable() -> Response {
+    graphql_error(
+        StatusCode::NOT_ACCEPTABLE,
+        "NOT_ACCEPTABLE",
+        "the Accept header allows no media type this API answers in: send application/graphql-response+json or application/json",
+    )
+}
+
+/// Gives the errors of a request that never ran their code: it did not
+/// parse (`GRAPHQL_PARSE_FAILED`) or did not validate
+/// (`GRAPHQL_VALIDATION_FAILED`); and drops locations that point nowhere
+/// (line 0, from checks of the whole document).
+fn code_request_errors(response: &mut async_graphql::BatchResponse, parsed: &[bool]) {
+    let responses: Vec<&mut async_graphql::Response> = match response {
+        async_graphql::BatchResponse::Single(one) => vec![one],
+        async_graphql::BatchResponse::Batch(many) => many.iter_mut().collect(),
+    };
+    for (one, parsed) in responses.into_iter().zip(parsed.iter().copied()) {
+        let never_ran = one.data == async_graphql::Value::Null;
+        for error in &mut one.errors {
+            error.locations.retain(|at| at.line > 0 && at.column > 0);
+            let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
+            if never_ran && !coded && error.path.is_empty() {
+                let code = if parsed {
+                    "GRAPHQL_VALIDATION_FAILED"
+                } else {
+                    "GRAPHQL_PARSE_FAILED"
+                };
+                error.extensions.get_or_insert_with(Default::default).set("code", code);
+            }
+        }
+    }
 }
 
 /// Runs a batch once, each operation with loaders of its own.

@@ -200,3 +200,76 @@ async fn get_answers_are_private_and_revalidated_by_their_etag() {
     })
     .await;
 }
+
+fn accepting(accept: &str, query: &str) -> Request<Body> {
+    Request::post("/graphql")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, accept)
+        .body(Body::from(json!({ "query": query }).to_string()))
+        .expect("request")
+}
+
+/// GraphQL over HTTP: the media type follows `Accept`; a request that
+/// never ran answers 4xx with the GraphQL media type and 200 with JSON;
+/// every error has a code and only real locations.
+#[tokio::test]
+async fn the_answer_follows_accept_and_request_errors_are_coded() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    const GRAPHQL: &str = "application/graphql-response+json";
+    let content_type =
+        |headers: &axum::http::HeaderMap| headers[header::CONTENT_TYPE].to_str().unwrap_or_default().to_owned();
+    let (status, headers, _) = app.raw(accepting("application/json", "{ __typename }")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type(&headers).starts_with("application/json"), "{headers:?}");
+    let (status, headers, _) = app.raw(accepting(GRAPHQL, "{ __typename }")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(content_type(&headers).starts_with(GRAPHQL), "{headers:?}");
+    let (_, headers, _) = app.raw(post(None, None, "{ __typename }")).await;
+    assert!(
+        content_type(&headers).starts_with("application/json"),
+        "no Accept: {headers:?}"
+    );
+
+    for (query, code) in [
+        ("{ __typename", "GRAPHQL_PARSE_FAILED"),
+        ("{ noSuchField }", "GRAPHQL_VALIDATION_FAILED"),
+    ] {
+        for (accept, expected) in [(GRAPHQL, StatusCode::BAD_REQUEST), ("application/json", StatusCode::OK)] {
+            let (status, _, body) = app.raw(accepting(accept, query)).await;
+            let body: Value = serde_json::from_slice(&body).expect("JSON");
+            assert_eq!(status, expected, "{accept} {query}: {body}");
+            let error = &body["errors"][0];
+            assert_eq!(error["extensions"]["code"], code, "{body}");
+            for at in error["locations"].as_array().into_iter().flatten() {
+                assert!(
+                    at["line"].as_u64() >= Some(1) && at["column"].as_u64() >= Some(1),
+                    "{body}"
+                );
+            }
+        }
+    }
+    // A limit's refusal: coded, and no location that points nowhere.
+    let (status, _, body) = app.raw(accepting(GRAPHQL, &crate::adversary::fragment_bomb())).await;
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX");
+    assert!(body["errors"][0].get("locations").is_none(), "{body}");
+
+    // Nothing this API can answer in.
+    let (status, _, body) = app.raw(accepting("text/html", "{ __typename }")).await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    assert_eq!(
+        serde_json::from_slice::<Value>(&body).expect("JSON")["errors"][0]["extensions"]["code"],
+        "NOT_ACCEPTABLE"
+    );
+    let (status, _, _) = app
+        .raw(
+            Request::get("/graphql?query=%7B__typename%7D")
+                .header(header::ACCEPT, "image/png")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
+    app.cleanup().await;
+}
