@@ -92,9 +92,9 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
     if let Err(wait) = state.rate.check(principal, request.headers()) {
         return rate_limited(wait);
     }
-    let mut graphql_request = match async_graphql::http::parse_query_string(query_string) {
+    let mut graphql_request = match parse_get(query_string) {
         Ok(parsed) => parsed,
-        Err(error) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", error.to_string()),
+        Err(message) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
     if let Err(error) = shape::check(&graphql_request) {
         return refused(error);
@@ -113,6 +113,45 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
     let headers = request.headers().clone();
     let answer = execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await;
     revalidated(&headers, answer).await
+}
+
+/// A GET request's parameters (GraphQL over HTTP): `query`, and optionally
+/// `operationName`, `variables` and `extensions` (JSON). async-graphql's
+/// own parser reads `operation_name` instead, so it is not used.
+fn parse_get(query_string: &str) -> Result<async_graphql::Request, String> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    let mut extensions = None;
+    for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
+        let slot = match &*key {
+            "query" => &mut query,
+            "operationName" => &mut operation_name,
+            "variables" => &mut variables,
+            "extensions" => &mut extensions,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(format!("the parameter `{key}` is given twice"));
+        }
+    }
+    let json = |name: &str, raw: Option<String>| -> Result<Option<serde_json::Value>, String> {
+        raw.filter(|raw| !raw.is_empty())
+            .map(|raw| serde_json::from_str(&raw).map_err(|e| format!("`{name}` is not JSON: {e}")))
+            .transpose()
+    };
+    let mut request = async_graphql::Request::new(query.unwrap_or_default());
+    request.operation_name = operation_name.filter(|name| !name.is_empty());
+    if let Some(variables) = json("variables", variables)? {
+        request.variables = async_graphql::Variables::from_json(variables);
+    }
+    if let Some(serde_json::Value::Object(fields)) = json("extensions", extensions)? {
+        for (name, value) in fields {
+            let value = async_graphql::Value::from_json(value).map_err(|e| format!("`extensions`: {e}"))?;
+            request.extensions.insert(name, value);
+        }
+    }
+    Ok(request)
 }
 
 /// Caching headers on a GET query's answer: the answer is the caller's

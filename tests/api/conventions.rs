@@ -273,3 +273,24 @@ async fn the_answer_follows_accept_and_request_errors_are_coded() {
     assert_eq!(status, StatusCode::NOT_ACCEPTABLE);
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn get_honours_operation_name() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let query = "query A { a: __typename } query B { b: __typename }";
+    let encoded: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("query", query)
+        .append_pair("operationName", "B")
+        .finish();
+    let (status, _, body) = app
+        .raw(
+            Request::get(format!("/graphql?{encoded}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["data"], json!({ "b": "QueryRoot" }), "{body}");
+    app.cleanup().await;
+}
