@@ -47,6 +47,9 @@ pub enum PriceListStatus {
 
 /// An exact amount in a currency.
 #[derive(SimpleObject, Clone, Debug)]
+// `@shareable` in the subgraph SDL: other subgraphs of a federated graph
+// may define `Money` too (composition fails otherwise).
+#[graphql(shareable)]
 pub struct Money {
     /// Exact decimal string with the currency's minor-unit digits: "10.50", "1050" (JPY), "1.050" (KWD).
     pub amount: Decimal,

@@ -90,6 +90,12 @@ async fn the_service_sdl_links_federation_v2_and_keys_the_four_entities() {
     );
     // Without a `schema { … }` block, composition finds the roots by name.
     assert!(sdl.contains("type Query {") && sdl.contains("type Mutation {"), "{sdl}");
+    // A value type other subgraphs define too.
+    assert!(
+        sdl.contains("type Money @shareable {"),
+        "Money is not shareable:\n{sdl}"
+    );
+    assert!(sdl.contains("\"@shareable\""), "@shareable is not imported:\n{sdl}");
     assert!(!sdl.contains("QueryRoot") && !sdl.contains("schema {"), "{sdl}");
     assert!(sdl.contains("\tproducts("), "the API's queries are in the subgraph SDL");
 }
