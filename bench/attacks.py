@@ -59,8 +59,8 @@ def aliased(count, field):
 def attacks(product):
     items = [{"productId": product} for _ in range(1000)]
     bomb = "{ ...F0 }" + "".join(
-        f" fragment F{l} on QueryRoot {{ {' '.join([f'...F{l + 1}'] * 10)} }}" for l in range(8)
-    ) + " fragment F8 on QueryRoot { __typename }"
+        f" fragment F{l} on Query {{ {' '.join([f'...F{l + 1}'] * 10)} }}" for l in range(8)
+    ) + " fragment F8 on Query { __typename }"
     nested = "{ a(b: " + "[" * 2000 + "1" + "]" * 2000 + ") }"
     return [
         ("nested lists, 2,000 levels", {"query": nested}),

@@ -39,7 +39,9 @@ pub struct Queries(
     pricing::PricingQuery,
 );
 
+// Named `Query`, as GraphQL clients and SPEC §11 expect.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(Queries);
 
 // The federation subgraph's roots: the same queries plus the entity
@@ -67,6 +69,7 @@ pub struct Mutations(
 );
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(Mutations);
 
 /// The served schema: the API, or the same API as a federation subgraph.

@@ -65,11 +65,11 @@ pub(crate) fn fragment_bomb() -> String {
     let mut bomb = String::from("{ ...F0 }");
     for level in 0..8 {
         bomb.push_str(&format!(
-            " fragment F{level} on QueryRoot {{ {} }}",
+            " fragment F{level} on Query {{ {} }}",
             format!("...F{} ", level + 1).repeat(10)
         ));
     }
-    bomb.push_str(" fragment F8 on QueryRoot { __typename }");
+    bomb.push_str(" fragment F8 on Query { __typename }");
     bomb
 }
 

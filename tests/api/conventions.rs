@@ -83,7 +83,7 @@ async fn cors_answers_the_configured_origins_only() {
     assert!(headers.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
     assert_eq!(
         serde_json::from_slice::<Value>(&body).expect("JSON")["data"]["__typename"],
-        "QueryRoot"
+        "Query"
     );
 
     // The allowed origin's actual request carries its header, and what it may read.
@@ -291,6 +291,6 @@ async fn get_honours_operation_name() {
         .await;
     let body: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body["data"], json!({ "b": "QueryRoot" }), "{body}");
+    assert_eq!(body["data"], json!({ "b": "Query" }), "{body}");
     app.cleanup().await;
 }
