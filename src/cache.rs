@@ -6,7 +6,7 @@
 //! The rules that keep it correct:
 //!
 //! - Every service write that changes cached data names what it changed
-//!   to its [`crate::store::Writing`], which logs it in the write's own
+//!   to the store's `Writing`, which logs it in the write's own
 //!   transaction and applies it here after the commit. Other instances
 //!   apply it when they read the change log ([`followed`]). Nothing else evicts.
 //! - Nothing is served while this instance is behind the change log by

@@ -3,7 +3,7 @@
 //! shared-cache keys changed lately and at which position.
 //!
 //! Every write that changes what pricing reads appends to the log in its
-//! own transaction ([`crate::store::changes`]); a background task reads the
+//! own transaction (the store's `changes`); a background task reads the
 //! log every few milliseconds and applies what other instances wrote. From
 //! that follow the two rules that bound staleness:
 //!

@@ -24,6 +24,9 @@ use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument;
 
 use super::{AppState, DATABASE_RETRY_AFTER, graphiql, graphql_error, idempotency, internal_error, request_id};
+use wire::{MediaType, code_request_errors, media_type, not_acceptable, parse_get, revalidated};
+
+mod wire;
 use crate::auth::{AuthError, Principal};
 use crate::db::Statements;
 use crate::graphql::batching::{LoadQueue, run_with_loads};
@@ -113,97 +116,6 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
     let headers = request.headers().clone();
     let answer = execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await;
     revalidated(&headers, answer).await
-}
-
-/// A GET request's parameters (GraphQL over HTTP): `query`, and optionally
-/// `operationName`, `variables` and `extensions` (JSON). async-graphql's
-/// own parser reads `operation_name` instead, so it is not used.
-fn parse_get(query_string: &str) -> Result<async_graphql::Request, String> {
-    let mut query = None;
-    let mut operation_name = None;
-    let mut variables = None;
-    let mut extensions = None;
-    for (key, value) in url::form_urlencoded::parse(query_string.as_bytes()) {
-        let slot = match &*key {
-            "query" => &mut query,
-            "operationName" => &mut operation_name,
-            "variables" => &mut variables,
-            "extensions" => &mut extensions,
-            _ => continue,
-        };
-        if slot.replace(value.into_owned()).is_some() {
-            return Err(format!("the parameter `{key}` is given twice"));
-        }
-    }
-    let json = |name: &str, raw: Option<String>| -> Result<Option<serde_json::Value>, String> {
-        raw.filter(|raw| !raw.is_empty())
-            .map(|raw| serde_json::from_str(&raw).map_err(|e| format!("`{name}` is not JSON: {e}")))
-            .transpose()
-    };
-    let mut request = async_graphql::Request::new(query.unwrap_or_default());
-    request.operation_name = operation_name.filter(|name| !name.is_empty());
-    if let Some(variables) = json("variables", variables)? {
-        request.variables = async_graphql::Variables::from_json(variables);
-    }
-    if let Some(serde_json::Value::Object(fields)) = json("extensions", extensions)? {
-        for (name, value) in fields {
-            let value = async_graphql::Value::from_json(value).map_err(|e| format!("`extensions`: {e}"))?;
-            request.extensions.insert(name, value);
-        }
-    }
-    Ok(request)
-}
-
-/// Caching headers on a GET query's answer: the answer is the caller's
-/// alone and may change with any write, so `private, no-cache` (a browser
-/// keeps it and asks again; a shared cache never serves it to anyone
-/// else), `Vary` on what it depends on, and an `ETag` of the body. A
-/// request whose `If-None-Match` names the same body is answered 304.
-async fn revalidated(headers: &HeaderMap, answer: Response) -> Response {
-    use sha2::Digest;
-    if answer.status() != StatusCode::OK {
-        return answer;
-    }
-    let (mut parts, body) = answer.into_parts();
-    // The body is in memory already (an answer is built whole).
-    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
-        return graphql_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "the answer could not be read",
-        );
-    };
-    let digest = sha2::Sha256::digest(&bytes);
-    let tag = format!(
-        "W/\"{}\"",
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
-    let cache = [
-        (header::CACHE_CONTROL, "private, no-cache"),
-        (header::VARY, "Authorization, Accept, Accept-Encoding, Origin"),
-    ];
-    for (name, value) in cache {
-        parts.headers.insert(name, HeaderValue::from_static(value));
-    }
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        parts.headers.insert(header::ETAG, value);
-    }
-    let matches = headers
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|candidate| {
-            let candidate = candidate.trim();
-            candidate == "*" || candidate.trim_start_matches("W/") == tag.trim_start_matches("W/")
-        });
-    if matches {
-        parts.status = StatusCode::NOT_MODIFIED;
-        parts.headers.remove(header::CONTENT_TYPE);
-        parts.headers.remove(header::CONTENT_LENGTH);
-        return Response::from_parts(parts, axum::body::Body::empty());
-    }
-    Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// What a request would run, as far as the HTTP layer cares.
@@ -557,81 +469,6 @@ async fn execute(
     answer
 }
 
-/// The media type of an answer, from the request's `Accept` (GraphQL over
-/// HTTP): `application/graphql-response+json` when the client accepts it,
-/// else `application/json` (also when it sends no `Accept`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum MediaType {
-    GraphqlResponse,
-    Json,
-}
-
-impl MediaType {
-    fn content_type(self) -> &'static str {
-        match self {
-            MediaType::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
-            MediaType::Json => "application/json; charset=utf-8",
-        }
-    }
-}
-
-/// [`MediaType`] of the request; `None` when its `Accept` allows neither.
-fn media_type(headers: &HeaderMap) -> Option<MediaType> {
-    let accepted: Vec<String> = headers
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|v| v.split(';').next().unwrap_or_default().trim().to_ascii_lowercase())
-        .filter(|v| !v.is_empty())
-        .collect();
-    if accepted.is_empty() {
-        return Some(MediaType::Json);
-    }
-    if accepted.iter().any(|v| v == "application/graphql-response+json") {
-        return Some(MediaType::GraphqlResponse);
-    }
-    accepted
-        .iter()
-        .any(|v| v == "application/json" || v == "application/*" || v == "*/*")
-        .then_some(MediaType::Json)
-}
-
-/// 406: the request's `Accept` allows no media type this API answers in.
-fn not_acceptable() -> Response {
-    graphql_error(
-        StatusCode::NOT_ACCEPTABLE,
-        "NOT_ACCEPTABLE",
-        "the Accept header allows no media type this API answers in: send application/graphql-response+json or application/json",
-    )
-}
-
-/// Gives the errors of a request that never ran their code: it did not
-/// parse (`GRAPHQL_PARSE_FAILED`) or did not validate
-/// (`GRAPHQL_VALIDATION_FAILED`); and drops locations that point nowhere
-/// (line 0, from checks of the whole document).
-fn code_request_errors(response: &mut async_graphql::BatchResponse, parsed: &[bool]) {
-    let responses: Vec<&mut async_graphql::Response> = match response {
-        async_graphql::BatchResponse::Single(one) => vec![one],
-        async_graphql::BatchResponse::Batch(many) => many.iter_mut().collect(),
-    };
-    for (one, parsed) in responses.into_iter().zip(parsed.iter().copied()) {
-        let never_ran = one.data == async_graphql::Value::Null;
-        for error in &mut one.errors {
-            error.locations.retain(|at| at.line > 0 && at.column > 0);
-            let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-            if never_ran && !coded && error.path.is_empty() {
-                let code = if parsed {
-                    "GRAPHQL_VALIDATION_FAILED"
-                } else {
-                    "GRAPHQL_PARSE_FAILED"
-                };
-                error.extensions.get_or_insert_with(Default::default).set("code", code);
-            }
-        }
-    }
-}
-
 /// Runs a batch once, each operation with loaders of its own.
 async fn run_batch(state: &AppState, principal: Principal, batch: BatchRequest) -> async_graphql::BatchResponse {
     let queue = LoadQueue::default();
@@ -723,24 +560,22 @@ fn mark_internal_errors(response: &mut async_graphql::BatchResponse, request_id:
     };
     for one in responses {
         for error in &mut one.errors {
-            if is_unavailable(error) {
-                let detail = error
-                    .source::<crate::graphql::errors::InternalDetail>()
-                    .map_or(error.message.as_str(), |detail| detail.0.as_str());
+            let (unavailable, internal) = (is_unavailable(error), is_internal(error));
+            if !unavailable && !internal {
+                continue;
+            }
+            // The one log line of such an error: its detail, under the id
+            // the client sees.
+            let detail = error
+                .source::<crate::graphql::errors::InternalDetail>()
+                .map_or(error.message.as_str(), |detail| detail.0.as_str());
+            if unavailable {
                 tracing::warn!(request_id, error = %detail, "the database is unavailable");
-                if let Some(extensions) = error.extensions.as_mut() {
-                    extensions.set("requestId", request_id);
-                }
-            } else if is_internal(error) {
-                // The one log line of an internal error: its detail, under
-                // the id the client sees.
-                let detail = error
-                    .source::<crate::graphql::errors::InternalDetail>()
-                    .map_or(error.message.as_str(), |detail| detail.0.as_str());
+            } else {
                 tracing::error!(request_id, error = %detail, "internal error");
-                if let Some(extensions) = error.extensions.as_mut() {
-                    extensions.set("requestId", request_id);
-                }
+            }
+            if let Some(extensions) = error.extensions.as_mut() {
+                extensions.set("requestId", request_id);
             }
         }
     }
