@@ -11,6 +11,8 @@ pub mod errors;
 pub mod federation;
 pub mod groups;
 pub mod loaders;
+pub mod node;
+pub mod nulls;
 pub mod order;
 pub mod organizations;
 pub mod price_lists;
@@ -37,6 +39,7 @@ pub struct Queries(
     products::ProductQuery,
     price_lists::PriceListQuery,
     pricing::PricingQuery,
+    node::NodeQuery,
 );
 
 // Named `Query`, as GraphQL clients and SPEC §11 expect.
@@ -134,6 +137,8 @@ fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
     let mut schema = builder
         .data(store)
         .data(metrics)
+        // First, so that it sees every other extension's refusals too.
+        .extension(nulls::SpecNulls)
         .extension(access::Access(options.limits))
         .extension(order::FieldOrder)
         .extension(cost::Limits);

@@ -12,9 +12,11 @@
 //! - [`products`]: products by id, and cached pages of the catalog.
 //! - [`profiles`]: customers' effective groups as rows, with exemptions.
 //! - [`page`]: keyset pagination in SQL, for every connection.
+//! - [`kinds`]: what kind of object each id names.
 
 pub mod changes;
 pub mod flights;
+pub mod kinds;
 mod offers;
 pub mod page;
 pub mod products;

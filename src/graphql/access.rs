@@ -13,12 +13,13 @@
 //! - Nobody but `admin` follows a relation to other customers
 //!   (`CustomerGroup.customers`, `Organization.customers`) or from a price
 //!   list to the groups that use it.
-//! - A federation subgraph's `_entities` is open to every role; each
-//!   representation then passes the rules of the root field that looks its
-//!   type up (see [`check_entity`]). `_service` (the whole SDL) is `admin`'s.
+//! - A federation subgraph's `_entities`, and `node`/`nodes`, are open to
+//!   every role; each object then passes the rules of the root field that
+//!   looks its type up (see [`check_entity`]). `_service` (the whole SDL) is
+//!   `admin`'s.
 //!
-//! Refusals are errors with `extensions.code` `FORBIDDEN`; the field
-//! resolves to nothing and its resolver never runs.
+//! Refusals are errors with `extensions.code` `FORBIDDEN`; the field is
+//! `null` (see [`super::nulls`]) and its resolver never runs.
 
 use std::sync::Arc;
 
@@ -63,6 +64,10 @@ const MUTATION: &str = "Mutation";
 /// The federation root field that resolves representations.
 const ENTITIES: &str = "_entities";
 
+/// Root fields open to every credential because each object they return
+/// passes its own type's rules (see `graphql::node`).
+const BY_ANY_ID: &[&str] = &[ENTITIES, "node", "nodes"];
+
 const CATALOG_AND_PRICES: &[&str] = &[
     "product",
     "products",
@@ -85,12 +90,12 @@ pub fn may_resolve(principal: Principal, parent: &str, field: &str) -> bool {
         Principal::Admin => true,
         _ if field.starts_with("__") => true,
         Principal::Storefront => match parent {
-            QUERY => field == ENTITIES || CATALOG_AND_PRICES.contains(&field),
+            QUERY => BY_ANY_ID.contains(&field) || CATALOG_AND_PRICES.contains(&field),
             MUTATION => false,
             _ => !leads_to_others(parent, field),
         },
         Principal::Customer(_) => match parent {
-            QUERY => field == ENTITIES || field == "customer" || CATALOG_AND_PRICES.contains(&field),
+            QUERY => BY_ANY_ID.contains(&field) || field == "customer" || CATALOG_AND_PRICES.contains(&field),
             MUTATION => false,
             _ => !leads_to_others(parent, field),
         },

@@ -1,5 +1,7 @@
 //! Customers: queries and mutations.
 
+use super::loaders::loaders;
+use super::node::look_up;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use serde_json::Value as JsonValue;
 
@@ -28,8 +30,7 @@ pub struct CustomerQuery;
 impl CustomerQuery {
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
         crate::graphql::access::check_customer(ctx, Some(id.as_str()))?;
-        let found = customers::get(store(ctx).conn(), &id).await;
-        Ok(Some(Customer(found.map_err(query_error)?)))
+        Ok(look_up(&loaders(ctx).customers, "id", &id).await?.map(Customer))
     }
 
     /// Customers in creation order.
@@ -42,7 +43,7 @@ impl CustomerQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<CountedConnection<Customer>> {
+    ) -> Result<Option<CountedConnection<Customer>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let conn = store(ctx).conn();
@@ -58,7 +59,7 @@ impl CustomerQuery {
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             customers::count(store.conn(), &filter).await
         });
-        Ok(connection(page, |c| c.id, Customer, total))
+        Ok(Some(connection(page, |c| c.id, Customer, total)))
     }
 }
 

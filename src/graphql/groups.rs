@@ -1,6 +1,8 @@
 //! Customer groups: queries and mutations, including memberships, price-list
 //! links and product-line access.
 
+use super::loaders::loaders;
+use super::node::look_up;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use serde_json::Value as JsonValue;
 
@@ -40,8 +42,7 @@ pub struct GroupQuery;
 #[Object]
 impl GroupQuery {
     async fn customer_group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerGroup>> {
-        let found = groups::get(store(ctx).conn(), &id).await;
-        Ok(Some(CustomerGroup(found.map_err(query_error)?)))
+        Ok(look_up(&loaders(ctx).groups, "id", &id).await?.map(CustomerGroup))
     }
 
     /// Groups in creation order.
@@ -54,7 +55,7 @@ impl GroupQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<CountedConnection<CustomerGroup>> {
+    ) -> Result<Option<CountedConnection<CustomerGroup>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default().parse()?;
         let conn = store(ctx).conn();
@@ -62,7 +63,7 @@ impl GroupQuery {
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             groups::count(store.conn(), &filter).await
         });
-        Ok(connection(page, |g| g.id, CustomerGroup, total))
+        Ok(Some(connection(page, |g| g.id, CustomerGroup, total)))
     }
 }
 

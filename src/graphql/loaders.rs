@@ -63,7 +63,9 @@ id_entities!(
     organization,
     product,
     product_line,
-    price_list
+    price_list,
+    price,
+    base_price
 );
 
 /// Loads rows of `E` by id.
@@ -419,6 +421,8 @@ pub struct Loaders {
     pub products: DataLoader<ProductsLoader>,
     pub product_lines: DataLoader<ById<product_line::Entity>>,
     pub price_lists: DataLoader<ById<price_list::Entity>>,
+    pub prices: DataLoader<ById<price::Entity>>,
+    pub base_prices: DataLoader<ById<base_price::Entity>>,
     pub groups_by_customer: DataLoader<GroupsByCustomerLoader>,
     pub groups_by_organization: DataLoader<GroupsByOrganizationLoader>,
     pub price_list_links_by_group: DataLoader<PriceListLinksByGroupLoader>,
@@ -446,6 +450,8 @@ impl Loaders {
             products: loader(ProductsLoader(by_id(conn)), queue),
             product_lines: loader(by_id(conn), queue),
             price_lists: loader(by_id(conn), queue),
+            prices: loader(by_id(conn), queue),
+            base_prices: loader(by_id(conn), queue),
             groups_by_customer: loader(through(conn), queue),
             groups_by_organization: loader(through(conn), queue),
             price_list_links_by_group: loader(PriceListLinksByGroupLoader(conn.clone()), queue),

@@ -1,5 +1,7 @@
 //! Organizations: queries and mutations, including their pricing groups.
 
+use super::loaders::loaders;
+use super::node::look_up;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result};
 use serde_json::Value as JsonValue;
 
@@ -25,8 +27,7 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
-        let found = organizations::get(store(ctx).conn(), &id).await;
-        Ok(Some(Organization(found.map_err(query_error)?)))
+        Ok(look_up(&loaders(ctx).organizations, "id", &id).await?.map(Organization))
     }
 
     /// Organizations in creation order.
@@ -39,7 +40,7 @@ impl OrganizationQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<CountedConnection<Organization>> {
+    ) -> Result<Option<CountedConnection<Organization>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = organizations::OrganizationFilter {
@@ -51,7 +52,7 @@ impl OrganizationQuery {
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             organizations::count(store.conn(), &filter).await
         });
-        Ok(connection(page, |o| o.id, Organization, total))
+        Ok(Some(connection(page, |o| o.id, Organization, total)))
     }
 }
 

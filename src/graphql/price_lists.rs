@@ -1,5 +1,7 @@
 //! Price lists and their prices.
 
+use super::loaders::loaders;
+use super::node::look_up;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value as JsonValue;
@@ -28,8 +30,7 @@ pub struct PriceListQuery;
 #[Object]
 impl PriceListQuery {
     async fn price_list(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PriceList>> {
-        let found = price_lists::get(store(ctx).conn(), &id).await;
-        Ok(Some(PriceList(found.map_err(query_error)?)))
+        Ok(look_up(&loaders(ctx).price_lists, "id", &id).await?.map(PriceList))
     }
 
     /// Price lists in creation order.
@@ -42,7 +43,7 @@ impl PriceListQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<CountedConnection<PriceList>> {
+    ) -> Result<Option<CountedConnection<PriceList>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = price_lists::PriceListFilter {
@@ -55,7 +56,7 @@ impl PriceListQuery {
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             price_lists::count(store.conn(), &filter).await
         });
-        Ok(connection(page, |l| l.id, PriceList, total))
+        Ok(Some(connection(page, |l| l.id, PriceList, total)))
     }
 }
 

@@ -53,7 +53,7 @@ impl PricingQuery {
         #[graphql(default = 1)] quantity: i64,
         at: Option<DateTime<Utc>>,
         #[graphql(default)] strategy: PricingStrategy,
-    ) -> Result<ResolvedPrice> {
+    ) -> Result<Option<ResolvedPrice>> {
         let (question, quantity) = question(ctx, customer_id, &currency, quantity, at, strategy)?;
         let product_id = parse_id(&["productId"], "product", &product_id).map_err(|e| query_error(e.into()))?;
         let item = PriceItem { product_id, quantity };
@@ -61,13 +61,13 @@ impl PricingQuery {
             .await
             .map_err(|e| query_error(at_argument(e)))?;
         let answer = answers.pop().ok_or_else(|| internal("no answer for the one item"))?;
-        Ok(ResolvedPrice::answers(ctx, vec![answer]).remove(0))
+        Ok(Some(ResolvedPrice::answers(ctx, vec![answer]).remove(0)))
     }
 
     /// Prices for many products and quantities at once, in input order, in a
     /// fixed number of SQL statements.
     #[graphql(complexity = "1 + input.items.len().max(1) * child_complexity")]
-    async fn resolve_prices(&self, ctx: &Context<'_>, input: ResolvePricesInput) -> Result<Vec<ResolvedPrice>> {
+    async fn resolve_prices(&self, ctx: &Context<'_>, input: ResolvePricesInput) -> Result<Option<Vec<ResolvedPrice>>> {
         let customer_id = input.customer_id.as_deref().map(String::as_str);
         access::check_customer(ctx, customer_id)?;
         let raw: Vec<(String, i64)> = input.items.into_iter().map(|i| (i.product_id.0, i.quantity)).collect();
@@ -90,7 +90,7 @@ impl PricingQuery {
         let answers = resolution::resolve(store(ctx), &question, &items)
             .await
             .map_err(query_error)?;
-        Ok(ResolvedPrice::answers(ctx, answers))
+        Ok(Some(ResolvedPrice::answers(ctx, answers)))
     }
 }
 

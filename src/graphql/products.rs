@@ -1,5 +1,7 @@
 //! The catalog: product lines, products and their base prices.
 
+use super::loaders::loaders;
+use super::node::look_up;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use serde_json::Value as JsonValue;
 
@@ -31,8 +33,7 @@ pub struct ProductQuery;
 #[Object]
 impl ProductQuery {
     async fn product_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductLine>> {
-        let found = catalog::get_line(store(ctx).conn(), &id).await;
-        Ok(Some(ProductLine(found.map_err(query_error)?)))
+        Ok(look_up(&loaders(ctx).product_lines, "id", &id).await?.map(ProductLine))
     }
 
     /// Product lines in creation order.
@@ -45,7 +46,7 @@ impl ProductQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<CountedConnection<ProductLine>> {
+    ) -> Result<Option<CountedConnection<ProductLine>>> {
         let request = page_request(first, after, last, before)?;
         let filter = catalog::ProductLineFilter {
             name_contains: search_text("nameContains", filter.unwrap_or_default().name_contains.as_deref())?,
@@ -55,12 +56,11 @@ impl ProductQuery {
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             catalog::count_lines(store.conn(), &filter).await
         });
-        Ok(connection(page, |l| l.id, ProductLine, total))
+        Ok(Some(connection(page, |l| l.id, ProductLine, total)))
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
-        let found = catalog::get_product(store(ctx).conn(), &id).await;
-        Ok(Some(Product::from(found.map_err(query_error)?)))
+        Ok(look_up(&loaders(ctx).products, "id", &id).await?.map(Product::from))
     }
 
     /// Products in creation order.
@@ -73,7 +73,7 @@ impl ProductQuery {
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> Result<CountedConnection<Product>> {
+    ) -> Result<Option<CountedConnection<Product>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
         let filter = catalog::ProductFilter {
@@ -90,12 +90,12 @@ impl ProductQuery {
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             catalog::count_products(store.conn(), &filter).await
         });
-        Ok(connection(
+        Ok(Some(connection(
             crate::page::Page::clone(&page),
             |p| p.id,
             |p| Product::read_with(p, &together),
             total,
-        ))
+        )))
     }
 }
 

@@ -79,7 +79,7 @@ async fn the_service_sdl_links_federation_v2_and_keys_the_four_entities() {
     assert!(sdl.contains("\"@key\""), "@key is not imported:\n{sdl}");
     for entity in ["Customer", "CustomerGroup", "PriceList", "Product"] {
         assert!(
-            sdl.contains(&format!("type {entity} @key(fields: \"id\")")),
+            sdl.contains(&format!("type {entity} implements Node @key(fields: \"id\")")),
             "{entity} is not keyed by id:\n{sdl}"
         );
     }

@@ -25,6 +25,7 @@ mod idempotency;
 mod metrics;
 mod migrations;
 mod money;
+mod nodes;
 mod order;
 mod organizations;
 mod outages;

@@ -14,11 +14,12 @@ use crate::service::customers::Owner;
 use crate::store::profiles::Profile;
 
 /// A shopper or buyer, with one type group and any number of pricing groups.
+#[derive(Clone)]
 pub struct Customer(pub customer::Model);
 
 #[Object]
 impl Customer {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     /// Stored lower-cased; unique.

@@ -12,11 +12,12 @@ use crate::service::customers::Owner;
 
 /// A segment of customers. `TYPE` groups classify (one per customer);
 /// `PRICING` groups carry price lists and product-line access.
+#[derive(Clone)]
 pub struct CustomerGroup(pub customer_group::Model);
 
 #[Object]
 impl CustomerGroup {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     async fn name(&self) -> &str {

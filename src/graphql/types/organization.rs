@@ -11,11 +11,12 @@ use crate::service::customers::Owner;
 
 /// A company that customers belong to. When it has pricing groups, they are
 /// its customers' effective groups (seed 004); its parent's never are.
+#[derive(Clone)]
 pub struct Organization(pub organization::Model);
 
 #[Object]
 impl Organization {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     async fn name(&self) -> &str {

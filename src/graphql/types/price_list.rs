@@ -14,11 +14,12 @@ use crate::service::prices;
 
 /// A set of prices that applies to the pricing groups it is linked to, while
 /// `ACTIVE` and inside its window.
+#[derive(Clone)]
 pub struct PriceList(pub price_list::Model);
 
 #[Object]
 impl PriceList {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     async fn name(&self) -> &str {
@@ -111,11 +112,12 @@ impl PriceList {
 
 /// A price list's price for one product and currency, for quantities from
 /// `minQuantity` to `maxQuantity` (null: no upper bound).
+#[derive(Clone)]
 pub struct Price(pub price::Model);
 
 #[Object]
 impl Price {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     async fn amount(&self) -> Result<Money> {

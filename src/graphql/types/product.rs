@@ -12,11 +12,12 @@ use crate::graphql::pricing::{answered, question};
 use crate::graphql::store;
 
 /// A group of products; pricing groups may restrict ordering to some lines.
+#[derive(Clone)]
 pub struct ProductLine(pub product_line::Model);
 
 #[Object]
 impl ProductLine {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     async fn name(&self) -> &str {
@@ -33,6 +34,7 @@ impl ProductLine {
     }
 }
 
+#[derive(Clone)]
 pub struct Product {
     pub model: Arc<product::Model>,
     /// The products this one was read with, priced together.
@@ -71,7 +73,7 @@ impl From<ReadProduct> for Product {
 
 #[Object]
 impl Product {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.model.id.to_string())
     }
     /// Unique.
@@ -103,7 +105,10 @@ impl Product {
     }
 
     /// What `customerId` (or an anonymous shopper) pays for this product,
-    /// and why. Batched: a page of products resolves together.
+    /// and why. Batched: a page of products resolves together. `null`, with
+    /// an error at this field, when the question cannot be answered (an
+    /// unknown customer or currency, a quantity below 1…): the rest of the
+    /// page stands.
     async fn resolved_price(
         &self,
         ctx: &Context<'_>,
@@ -112,16 +117,17 @@ impl Product {
         #[graphql(default = 1)] quantity: i64,
         at: Option<DateTime<Utc>>,
         #[graphql(default)] strategy: PricingStrategy,
-    ) -> Result<ResolvedPrice> {
+    ) -> Result<Option<ResolvedPrice>> {
         let (question, quantity) = question(ctx, customer_id, &currency, quantity, at, strategy)?;
         let answer = self
             .together
             .answer(store(ctx), question, quantity, self.model.id)
             .await
             .map_err(load_failed)?;
-        answer
+        let answer = answer
             .map(|item| answered(ctx, item))
-            .ok_or_else(|| crate::graphql::errors::internal("no answer for a loaded product"))
+            .ok_or_else(|| crate::graphql::errors::internal("no answer for a loaded product"))?;
+        Ok(Some(answer))
     }
 
     /// Prices without any list, by currency then tier.
@@ -137,11 +143,12 @@ impl Product {
 
 /// A product's price without any list, for quantities from `minQuantity` up
 /// to the next tier.
+#[derive(Clone)]
 pub struct BasePrice(pub base_price::Model);
 
 #[Object]
 impl BasePrice {
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
     async fn amount(&self) -> Result<Money> {
