@@ -136,6 +136,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         rate_limit_per_second: args.limits.rate_limit,
         graphiql,
         cors_origins: crate::http::cors_origins(&security.cors_origins)?,
+        redis: args.redis.options(),
         ..Default::default()
     };
     let store = connect(&args.database, args.cache.options()).await?;

@@ -64,6 +64,9 @@ pub struct HttpOptions {
     pub graphiql: GraphiqlAssets,
     /// Origins whose browser apps may call the API (see [`cors`]).
     pub cors_origins: Vec<HeaderValue>,
+    /// Redis, where persisted queries are shared between instances; `None`
+    /// keeps them in the process.
+    pub redis: Option<crate::cache::shared::RedisOptions>,
 }
 
 impl Default for HttpOptions {
@@ -77,6 +80,7 @@ impl Default for HttpOptions {
             rate_limit_per_second: 0,
             graphiql: GraphiqlAssets::embedded(),
             cors_origins: Vec::new(),
+            redis: None,
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct AppState {
     pub rate: RateLimits,
     /// When this server last pruned expired `Idempotency-Key`s.
     idempotency: Arc<idempotency::Pruning>,
+    /// Automatic persisted queries (see [`graphql::persisted`]).
+    persisted: Arc<graphql::persisted::PersistedQueries>,
 }
 
 impl AppState {
@@ -106,6 +112,7 @@ impl AppState {
     pub fn with(store: Store, auth: Auth, options: HttpOptions) -> Self {
         let metrics = Arc::new(Metrics::new(store.cache.clone()));
         let schema = build_schema(store.clone(), metrics.clone(), options.schema);
+        let persisted = Arc::new(persisted_queries(options.redis.as_ref()));
         let rate = match auth.is_open() {
             true => RateLimits::default(),
             false => RateLimits::new(options.rate_limit_per_second),
@@ -119,6 +126,7 @@ impl AppState {
             options: Arc::new(options),
             lifecycle: Arc::default(),
             idempotency: Arc::default(),
+            persisted,
         }
     }
 
@@ -127,6 +135,20 @@ impl AppState {
     fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
         let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         self.auth.authenticate(authorization)
+    }
+}
+
+pub use graphql::persisted::sha256_hex as persisted_query_hash;
+
+/// Persisted queries in Redis when it is configured, else in the process.
+fn persisted_queries(redis: Option<&crate::cache::shared::RedisOptions>) -> graphql::persisted::PersistedQueries {
+    match redis.map(graphql::persisted::PersistedQueries::shared) {
+        Some(Ok(shared)) => shared,
+        Some(Err(error)) => {
+            tracing::error!(%error, "persisted queries stay in this process: the Redis URL is not usable");
+            graphql::persisted::PersistedQueries::default()
+        }
+        None => graphql::persisted::PersistedQueries::default(),
     }
 }
 

@@ -26,6 +26,7 @@ use tracing::Instrument;
 use super::{AppState, DATABASE_RETRY_AFTER, graphiql, graphql_error, idempotency, internal_error, request_id};
 use wire::{MediaType, code_request_errors, media_type, not_acceptable, parse_get, revalidated};
 
+pub mod persisted;
 mod wire;
 use crate::auth::{AuthError, Principal};
 use crate::db::Statements;
@@ -99,6 +100,10 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Ok(parsed) => parsed,
         Err(message) => return graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
+    let registration = match state.persisted.apply(&mut graphql_request).await {
+        Ok(registration) => registration,
+        Err(refusal) => return persisted_refused(refusal),
+    };
     if let Err(error) = shape::check(&graphql_request) {
         return refused(error);
     }
@@ -113,6 +118,7 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
+    register(&state, [(&mut graphql_request, registration)]).await;
     let headers = request.headers().clone();
     let answer = execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await;
     revalidated(&headers, answer).await
@@ -163,6 +169,45 @@ fn operation(request: &mut async_graphql::Request) -> Operation {
             },
             parsed: true,
         },
+    }
+}
+
+/// Registers the persisted queries of requests whose documents passed the
+/// shape check and parsed (a document that does not parse is not kept).
+async fn register<'a>(
+    state: &AppState,
+    requests: impl IntoIterator<Item = (&'a mut async_graphql::Request, Option<persisted::Registration>)>,
+) {
+    for (request, registration) in requests {
+        if let Some(registration) = registration
+            && request.parsed_query().is_ok()
+        {
+            state.persisted.register(registration).await;
+        }
+    }
+}
+
+/// A persisted-query request that cannot run, answered as Apollo's clients
+/// expect: an unknown hash is 200 `PersistedQueryNotFound` (the client then
+/// sends the query), never cached; the others are the client's mistakes.
+fn persisted_refused(refusal: persisted::Refusal) -> Response {
+    match refusal {
+        persisted::Refusal::NotFound => {
+            let mut response = graphql_error(StatusCode::OK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound");
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-cache, must-revalidate"),
+            );
+            response
+        }
+        persisted::Refusal::HashMismatch { hash, actual } => graphql_error(
+            StatusCode::BAD_REQUEST,
+            "PERSISTED_QUERY_HASH_MISMATCH",
+            format!(
+                "the query's SHA-256 is {actual}, not the `extensions.persistedQuery.sha256Hash` {hash} it came with; nothing was run or stored"
+            ),
+        ),
+        persisted::Refusal::Malformed(message) => graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     }
 }
 
@@ -238,10 +283,20 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
             ),
         );
     }
+    let mut registrations = Vec::new();
+    let requests: Vec<&mut async_graphql::Request> = batch.iter_mut().collect();
+    for request in requests {
+        match state.persisted.apply(request).await {
+            Ok(registration) => registrations.push(registration),
+            Err(refusal) => return persisted_refused(refusal),
+        }
+    }
     if let Some(error) = batch.iter().find_map(|request| shape::check(request).err()) {
         return refused(error);
     }
     let mutates = batch.iter_mut().any(is_mutation);
+    let requests: Vec<_> = batch.iter_mut().zip(registrations).collect();
+    register(&state, requests).await;
     let claim = match mutates {
         true => match idempotency::claim(&state, &parts.headers, &bytes).await {
             Ok(claim) => claim,

@@ -29,6 +29,7 @@ mod nodes;
 mod order;
 mod organizations;
 mod outages;
+mod persisted;
 mod price_lists;
 mod pricing;
 mod pricing_model;

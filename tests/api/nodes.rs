@@ -135,7 +135,10 @@ async fn bad_ids_are_coded_errors_naming_the_argument() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], field, "{body}");
         assert!(
-            body["errors"][0]["message"].as_str().unwrap().contains("must be an id"),
+            body["errors"][0]["message"]
+                .as_str()
+                .expect("a string")
+                .contains("must be an id"),
             "{body}"
         );
     }
@@ -157,7 +160,10 @@ async fn bad_ids_are_coded_errors_naming_the_argument() {
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
     assert!(
-        body["errors"][0]["message"].as_str().unwrap().contains("at most 100"),
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("a string")
+            .contains("at most 100"),
         "{body}"
     );
 }
@@ -173,7 +179,7 @@ async fn node_opens_nothing_the_root_fields_keep_closed() {
             .iter()
             .find(|(t, _)| *t == typename)
             .map(|(_, id)| id.clone())
-            .unwrap()
+            .expect("one of each")
     };
     let ann = id_of("Customer");
     let query = "query($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }";
