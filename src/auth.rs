@@ -1,4 +1,4 @@
-//! Who is asking (README: Security): bearer API keys with a role, or a signed
+//! Who is asking (docs/api.md#authentication): bearer API keys with a role, or a signed
 //! customer token bound to one customer; with nothing configured, an open
 //! development mode that only a loopback listener may use.
 //!

@@ -1,4 +1,4 @@
-//! The read cache in front of the database (README: Configuration, caching): what every storefront
+//! The read cache in front of the database (docs/operations.md#caching): what every storefront
 //! request reads — who a customer is for pricing, groups with their links,
 //! price lists, each product's prices, pages of the catalog — kept in
 //! process, bounded in size, with a short TTL as a safety net.

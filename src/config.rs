@@ -104,7 +104,7 @@ pub struct ServeArgs {
     pub listen: SocketAddr,
     #[command(flatten)]
     pub redis: RedisArgs,
-    /// Load the demo data set first if the database has no customers.
+    /// Load the demo data set first if the database has no customers and no products.
     #[arg(long, env = "PRICEGRAPH_DEMO", default_value_t = false)]
     pub demo: bool,
     /// Serve GraphiQL's files from this directory instead of the copies in

@@ -43,7 +43,7 @@ pub use graphiql::{GraphiqlAssets, GraphiqlAssetsError};
 pub use rate::RateLimits;
 pub use server::{ConnectionOptions, Lifecycle, Server, ShutdownOptions, shutdown_signal};
 
-/// How requests are served (README: Security).
+/// How requests are served (docs/api.md#limits).
 #[derive(Clone, Debug)]
 pub struct HttpOptions {
     pub schema: SchemaOptions,

@@ -1,4 +1,4 @@
-//! Prometheus metrics (README: Commands), served at `/metrics` in the text format.
+//! Prometheus metrics (docs/operations.md#metrics), served at `/metrics` in the text format.
 //!
 //! Every label takes a bounded set of values: routes are a fixed list,
 //! operation names are the first [`MAX_OPERATION_NAMES`] distinct names

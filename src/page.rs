@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use uuid::Uuid;
 
-/// The largest page anyone may ask for (README: Security).
+/// The largest page anyone may ask for (docs/api.md#connections).
 pub const MAX_PAGE_SIZE: u64 = 100;
 
 /// A validated page request: exactly one of `first`/`last`, 1..=100.

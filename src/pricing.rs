@@ -253,7 +253,7 @@ pub struct Resolved {
     pub explanation: Vec<Explanation>,
 }
 
-/// Effective pricing groups (docs/pricing.md#effective-groups, seed 004): the organization's groups
+/// Effective pricing groups (docs/pricing.md#effective-groups): the organization's groups
 /// when it has an active one (inactive groups are absent everywhere, so an
 /// organization with only inactive groups has none), else the customer's
 /// own; then `Everyone`, whom every shopper belongs to. Only the direct
@@ -277,7 +277,7 @@ pub fn effective_groups<G>(
 }
 
 impl Shopper {
-    /// Product access (seed 003): unrestricted unless an active group lists
+    /// Product access (docs/pricing.md#product-access): unrestricted unless an active group lists
     /// product lines; then the union of those, plus products without a line.
     pub fn may_order(&self, product_line: Option<Uuid>) -> bool {
         Access::of(self).allows(product_line)

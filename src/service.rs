@@ -98,7 +98,7 @@ pub fn description(field: &str, raw: Option<String>) -> Result<Option<String>, U
     Ok((!value.is_empty()).then(|| value.to_owned()))
 }
 
-/// `metadata` is a JSON object that clients use freely (seed 000).
+/// `metadata` is a JSON object that clients use freely.
 pub fn metadata(raw: Option<JsonValue>) -> Result<JsonValue, UserError> {
     match raw {
         None | Some(JsonValue::Null) => Ok(JsonValue::Object(Default::default())),

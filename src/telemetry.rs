@@ -1,4 +1,4 @@
-//! Logs and traces (README: Commands): `tracing` to standard error as text or JSON,
+//! Logs and traces (docs/operations.md#metrics): `tracing` to standard error as text or JSON,
 //! and, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, every span exported over
 //! OTLP/HTTP as well. Unset, no OpenTelemetry layer exists at all: nothing
 //! is recorded or sent.

@@ -1,4 +1,4 @@
-//! A product line a `PRICING` group may order from (seed 003).
+//! A product line a `PRICING` group may order from (docs/pricing.md#product-access).
 
 use sea_orm::entity::prelude::*;
 

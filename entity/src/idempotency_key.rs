@@ -1,5 +1,5 @@
 //! An `Idempotency-Key` a client sent with a mutation, and the answer it got
-//! (README: Idempotent retries). Keyed by the credential's scope and the key.
+//! (docs/api.md#idempotency). Keyed by the credential's scope and the key.
 
 use sea_orm::entity::prelude::*;
 

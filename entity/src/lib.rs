@@ -1,4 +1,4 @@
-//! SeaORM entities for every table of SPEC §2, and nothing else: no GraphQL,
+//! SeaORM entities for every table, and nothing else: no GraphQL,
 //! no validation. The API wraps these models in types of its own.
 
 pub mod base_price;

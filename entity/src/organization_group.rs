@@ -1,4 +1,4 @@
-//! The `PRICING` groups of an organization (seed 004: they win over the
+//! The `PRICING` groups of an organization (docs/pricing.md#effective-groups: they win over the
 //! customer's own groups).
 
 use sea_orm::entity::prelude::*;

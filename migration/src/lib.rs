@@ -1,4 +1,4 @@
-//! Migrations for every table of SPEC §2, one file per table, applied in order.
+//! Migrations for every table, one file per table, applied in order.
 //! Constraints live in the database as well as in the service layer: the
 //! service gives the friendly error, the database makes sure nothing slips by.
 

@@ -1,5 +1,5 @@
 //! The `Idempotency-Key`s of mutations and the answers they got, so a client
-//! can retry a mutation safely (README: Idempotent retries). Rows expire
+//! can retry a mutation safely (docs/api.md#idempotency). Rows expire
 //! after a day and are pruned by the server; nothing references them.
 
 use sea_orm_migration::prelude::*;

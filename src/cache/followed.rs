@@ -1,5 +1,5 @@
-//! What this instance knows of the change log (README: Configuration,
-//! caching): how far it has read it, when it last caught up, and which
+//! What this instance knows of the change log (docs/operations.md#caching):
+//! how far it has read it, when it last caught up, and which
 //! shared-cache keys changed lately and at which position.
 //!
 //! Every write that changes what pricing reads appends to the log in its

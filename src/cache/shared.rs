@@ -1,4 +1,4 @@
-//! The shared layer (README: Configuration, caching): Redis, between every instance's in-process
+//! The shared layer (docs/operations.md#caching): Redis, between every instance's in-process
 //! layers and the database, so that an instance that starts cold or has
 //! just been invalidated reads from Redis, not from SQL.
 //!

@@ -1,4 +1,4 @@
-//! The REST admin endpoints of seed 002 (README: REST admin endpoints), over the same service layer
+//! The REST admin endpoints (docs/api.md#rest), over the same service layer
 //! as GraphQL: a handler reads its input, calls the service, and shapes the
 //! answer. Validation, transactions and cache invalidation happen in the service.
 //!

@@ -1,4 +1,4 @@
-//! Idempotent retries of mutations (README: Idempotent retries).
+//! Idempotent retries of mutations (docs/api.md#idempotency).
 //!
 //! A client that sends a mutation by POST with an `Idempotency-Key` header
 //! may send it again, after a timeout or a dropped connection, without

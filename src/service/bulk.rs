@@ -1,4 +1,4 @@
-//! Bulk import and export of prices and base prices as CSV (README: Commands), for
+//! Bulk import and export of prices and base prices as CSV (docs/operations.md#bulk), for
 //! the `import` and `export` subcommands.
 //!
 //! One format both ways: `sku,currency,min_quantity,max_quantity,amount`,

@@ -1,4 +1,4 @@
-//! Customer groups: `TYPE` groups classify, `PRICING` groups price (seed 003).
+//! Customer groups: `TYPE` groups classify, `PRICING` groups price (docs/pricing.md#effective-groups).
 //! Also the group's links: memberships, price lists and product lines.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -42,7 +42,7 @@ pub struct NewGroup {
     pub commission_exempt: Option<bool>,
     pub free_freight: Option<bool>,
     pub metadata: Option<JsonValue>,
-    /// Price lists to link at creation (seed 002's REST body).
+    /// Price lists to link at creation (the REST body, docs/api.md#rest).
     pub price_lists: Vec<NewLink>,
 }
 

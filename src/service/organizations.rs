@@ -1,5 +1,5 @@
 //! Organizations: companies that customers belong to. An organization's
-//! pricing groups, when it has any, replace its customers' own (seed 004).
+//! pricing groups, when it has any, replace its customers' own (docs/pricing.md#effective-groups).
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! The change log (README: Configuration, caching): what each committed
+//! The change log (docs/operations.md#caching): what each committed
 //! write changed, appended in the write's own transaction, and the task
 //! that follows it so that every instance applies every other instance's
 //! writes to its caches (see [`crate::cache::followed`] for the rules that

@@ -44,7 +44,8 @@ pub enum ExemptionSource {
 
 impl Profile {
     /// Where `flag` comes from: the customer, its active type group and its
-    /// active effective pricing groups (seed 003: the OR of all of them).
+    /// active effective pricing groups: the OR of all of them
+    /// (docs/pricing.md#exemptions).
     pub fn exemption_sources(&self, flag: impl Fn(bool, bool) -> bool) -> Vec<ExemptionSource> {
         let mut sources = Vec::new();
         if let Some(customer) = &self.customer
@@ -84,10 +85,10 @@ pub async fn profiles(
     anonymous: bool,
     with_type_groups: bool,
 ) -> ServiceResult<HashMap<Option<Uuid>, Profile>> {
-    // The organization's groups replace the customer's own (seed 004); only
-    // the direct organization counts. Inactive groups are absent everywhere
-    // (seed 002), so an organization whose groups are all inactive has none,
-    // and its customers keep their own.
+    // The organization's groups replace the customer's own; only the direct
+    // organization counts. Inactive groups are absent everywhere, so an
+    // organization whose groups are all inactive has none, and its customers
+    // keep their own (docs/pricing.md#effective-groups).
     let organizations: BTreeSet<Uuid> = customers.iter().filter_map(|c| c.organization_id).collect();
     let reachable = reachable_groups(db, customers, &organizations).await?;
     let mut everyone = None;

@@ -13,6 +13,7 @@ mod concurrency;
 mod connections;
 mod conventions;
 mod customers;
+mod docs_examples;
 mod faults;
 mod federation;
 mod fixtures;

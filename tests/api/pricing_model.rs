@@ -1,4 +1,4 @@
-//! Price resolution (SPEC §3–§4) against a reference model written here from
+//! Price resolution (docs/pricing.md) against a reference model written here from
 //! the spec alone, on a thousand small random worlds per run and backend.
 //!
 //! The model shares no code with `pricegraph::pricing`: it reads the spec's
@@ -70,7 +70,7 @@ struct Group {
 #[derive(Clone, Debug)]
 struct Organization {
     id: Uuid,
-    /// Always an earlier organization; parents must not matter (seed 004).
+    /// Always an earlier organization; parents must not matter (docs/pricing.md#effective-groups).
     parent: Option<usize>,
     groups: BTreeSet<usize>,
 }
@@ -295,7 +295,7 @@ fn world() -> impl Strategy<Value = World> {
 }
 
 // ---------------------------------------------------------------------------
-// The reference model (SPEC §3 and §4, step by step)
+// The reference model (docs/pricing.md, step by step)
 // ---------------------------------------------------------------------------
 
 /// What one question should be answered, in the API's terms.

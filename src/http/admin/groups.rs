@@ -1,4 +1,4 @@
-//! `/admin/pricing/customer-groups`: the seed 002 endpoints, each a call of
+//! `/admin/pricing/customer-groups` (docs/api.md#rest), each a call of
 //! [`crate::service::groups`], as the GraphQL mutations make them.
 
 use axum::Json;
@@ -127,7 +127,7 @@ fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
     })
 }
 
-/// `?first=N&after=CURSOR`: `first` from 1 to 100 (README: Security), 50 when left out.
+/// `?first=N&after=CURSOR`: `first` from 1 to 100 (docs/api.md#rest), 50 when left out.
 fn page_request(query: Option<&str>) -> Result<PageRequest, ApiError> {
     let params = QueryParams::parse(query, &["first", "after"])?;
     let expected = format!("an integer from 1 to {MAX_PAGE_SIZE}");

@@ -18,7 +18,7 @@ use crate::http::AppState;
 use crate::service::Patch;
 
 /// A JSON request body, sent as `application/json` (or a `+json` type), of
-/// at most the server's body limit (README: Security).
+/// at most the server's body limit (docs/api.md#limits).
 pub struct JsonBody(pub Value);
 
 impl FromRequest<AppState> for JsonBody {

@@ -85,7 +85,7 @@ pub(super) const DEMO_LINES: [LineSpec; 6] = [
     },
 ];
 
-/// Products outside every line (always orderable, docs/pricing.md#effective-groups): sku, name, price
+/// Products outside every line (always orderable, docs/pricing.md#product-access): sku, name, price
 /// in US cents, sold in every currency. Gift cards are dollars only; the
 /// sample box is free.
 #[rustfmt::skip]
@@ -288,7 +288,7 @@ const fn customer(name: &'static str, email: &'static str, type_group: &'static 
 }
 
 /// James Carter at Acme Hospitality is a VIP member, but his organization's
-/// groups replace his own (seed 004); Jenny Park at Bluebird likewise.
+/// groups replace his own (docs/pricing.md#effective-groups); Jenny Park at Bluebird likewise.
 #[rustfmt::skip]
 pub(super) const DEMO_CUSTOMERS: [CustomerSpec; 36] = [
     customer("Olivia Martin", "olivia.martin@example.com", "Retail").groups(&["VIP"]),

@@ -190,7 +190,7 @@ pub async fn remove_price_list(store: &Store, raw_group_id: &str, raw_price_list
     Ok(Unlinked { group, removed })
 }
 
-/// Replaces the product lines a `PRICING` group may order from (seed 003).
+/// Replaces the product lines a `PRICING` group may order from (docs/pricing.md#product-access).
 /// An empty list lifts the group's restriction.
 pub async fn set_product_lines(
     store: &Store,
