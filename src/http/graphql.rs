@@ -24,7 +24,9 @@ use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument;
 
 use super::{AppState, DATABASE_RETRY_AFTER, graphiql, graphql_error, idempotency, internal_error, request_id};
-use wire::{MediaType, code_request_errors, media_type, not_acceptable, parse_get, revalidated};
+use wire::{
+    MediaType, code_request_errors, explain_bad_request, json_error, media_type, not_acceptable, parse_get, revalidated,
+};
 
 pub mod persisted;
 mod wire;
@@ -102,7 +104,7 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
     };
     let registration = match state.persisted.apply(&mut graphql_request).await {
         Ok(registration) => registration,
-        Err(refusal) => return persisted_refused(refusal),
+        Err(refusal) => return refusal.into_response(),
     };
     if let Err(error) = shape::check(&graphql_request) {
         return refused(error);
@@ -118,7 +120,10 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    register(&state, [(&mut graphql_request, registration)]).await;
+    state
+        .persisted
+        .register_parsed([(&mut graphql_request, registration)])
+        .await;
     let headers = request.headers().clone();
     let answer = execute(&state, &headers, principal, BatchRequest::Single(graphql_request), None).await;
     revalidated(&headers, answer).await
@@ -169,45 +174,6 @@ fn operation(request: &mut async_graphql::Request) -> Operation {
             },
             parsed: true,
         },
-    }
-}
-
-/// Registers the persisted queries of requests whose documents passed the
-/// shape check and parsed (a document that does not parse is not kept).
-async fn register<'a>(
-    state: &AppState,
-    requests: impl IntoIterator<Item = (&'a mut async_graphql::Request, Option<persisted::Registration>)>,
-) {
-    for (request, registration) in requests {
-        if let Some(registration) = registration
-            && request.parsed_query().is_ok()
-        {
-            state.persisted.register(registration).await;
-        }
-    }
-}
-
-/// A persisted-query request that cannot run, answered as Apollo's clients
-/// expect: an unknown hash is 200 `PersistedQueryNotFound` (the client then
-/// sends the query), never cached; the others are the client's mistakes.
-fn persisted_refused(refusal: persisted::Refusal) -> Response {
-    match refusal {
-        persisted::Refusal::NotFound => {
-            let mut response = graphql_error(StatusCode::OK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound");
-            response.headers_mut().insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("private, no-cache, must-revalidate"),
-            );
-            response
-        }
-        persisted::Refusal::HashMismatch { hash, actual } => graphql_error(
-            StatusCode::BAD_REQUEST,
-            "PERSISTED_QUERY_HASH_MISMATCH",
-            format!(
-                "the query's SHA-256 is {actual}, not the `extensions.persistedQuery.sha256Hash` {hash} it came with; nothing was run or stored"
-            ),
-        ),
-        persisted::Refusal::Malformed(message) => graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     }
 }
 
@@ -288,7 +254,7 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
     for request in requests {
         match state.persisted.apply(request).await {
             Ok(registration) => registrations.push(registration),
-            Err(refusal) => return persisted_refused(refusal),
+            Err(refusal) => return refusal.into_response(),
         }
     }
     if let Some(error) = batch.iter().find_map(|request| shape::check(request).err()) {
@@ -296,7 +262,7 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
     }
     let mutates = batch.iter_mut().any(is_mutation);
     let requests: Vec<_> = batch.iter_mut().zip(registrations).collect();
-    register(&state, requests).await;
+    state.persisted.register_parsed(requests).await;
     let claim = match mutates {
         true => match idempotency::claim(&state, &parts.headers, &bytes).await {
             Ok(claim) => claim,
@@ -305,101 +271,6 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
         false => None,
     };
     execute(&state, &parts.headers, principal, batch, claim).await
-}
-
-/// Names the member of a JSON body that is not a GraphQL request, where
-/// serde's untagged error ("data did not match any variant") would not.
-fn explain_bad_request(bytes: &[u8]) -> Option<String> {
-    fn member(request: &serde_json::Value, at: &str) -> Option<String> {
-        let Some(object) = request.as_object() else {
-            return Some(format!("{at}must be an object with a `query` string"));
-        };
-        let wrong = |key: &str, ok: fn(&serde_json::Value) -> bool| object.get(key).is_some_and(|v| !ok(v));
-        match () {
-            _ if !object.get("query").is_some_and(|q| q.is_string()) => Some(format!("{at}`query` must be a string")),
-            _ if wrong("variables", |v| v.is_object() || v.is_null()) => {
-                Some(format!("{at}`variables` must be an object"))
-            }
-            _ if wrong("operationName", |v| v.is_string() || v.is_null()) => {
-                Some(format!("{at}`operationName` must be a string"))
-            }
-            _ if wrong("extensions", |v| v.is_object() || v.is_null()) => {
-                Some(format!("{at}`extensions` must be an object"))
-            }
-            _ => None,
-        }
-    }
-    if let Some(repeated) = repeated_member(bytes) {
-        return Some(repeated);
-    }
-    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
-        serde_json::Value::Array(requests) if requests.is_empty() => {
-            Some("a batch must hold at least one operation".into())
-        }
-        serde_json::Value::Array(requests) => requests
-            .iter()
-            .enumerate()
-            .find_map(|(index, request)| member(request, &format!("operation {index}: "))),
-        request => member(&request, ""),
-    }
-}
-
-/// serde's words for a body that is not JSON at all ("expected value at
-/// line 1 column 1"); never the name of a Rust type, which its error for an
-/// untagged enum would give.
-fn json_error(error: &serde_json::Error) -> String {
-    if error.is_syntax() || error.is_eof() {
-        error.to_string()
-    } else {
-        "it is not an object with a `query` string, nor a list of them".to_owned()
-    }
-}
-
-/// A member named twice in one operation (`{"query": …, "query": …}`):
-/// which one was meant cannot be known, so it is refused by name.
-fn repeated_member(bytes: &[u8]) -> Option<String> {
-    let repeated = |keys: &Keys| {
-        keys.0
-            .iter()
-            .enumerate()
-            .find(|(i, key)| keys.0[..*i].contains(key))
-            .map(|(_, key)| key.clone())
-    };
-    if let Ok(keys) = serde_json::from_slice::<Keys>(bytes) {
-        return repeated(&keys).map(|key| format!("`{key}` appears more than once"));
-    }
-    let batch = serde_json::from_slice::<Vec<Keys>>(bytes).ok()?;
-    batch.iter().enumerate().find_map(|(index, keys)| {
-        Some(format!(
-            "operation {index}: `{}` appears more than once",
-            repeated(keys)?
-        ))
-    })
-}
-
-/// The member names of a JSON object, in order, repeats included (a map
-/// keeps only the last of a repeated member).
-struct Keys(Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for Keys {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = Keys;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("an object")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
-                let mut keys = Vec::new();
-                while let Some(key) = map.next_key::<String>()? {
-                    map.next_value::<serde::de::IgnoredAny>()?;
-                    keys.push(key);
-                }
-                Ok(Keys(keys))
-            }
-        }
-        deserializer.deserialize_map(Visitor)
-    }
 }
 
 /// How long past its deadline a mutation's answer waits for its outcome:

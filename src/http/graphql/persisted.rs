@@ -22,10 +22,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_graphql::Value;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use sha2::{Digest, Sha256};
 
 use crate::cache::shared::{Outage, RedisOptions};
+use crate::http::graphql_error;
 
 /// The largest query that is registered.
 pub const MAX_REGISTERED_QUERY: usize = 100 * 1024;
@@ -122,8 +125,23 @@ impl PersistedQueries {
         )
     }
 
+    /// Registers the queries of requests whose documents passed the shape
+    /// check and parsed (a document that does not parse is not kept).
+    pub async fn register_parsed<'a>(
+        &self,
+        requests: impl IntoIterator<Item = (&'a mut async_graphql::Request, Option<Registration>)>,
+    ) {
+        for (request, registration) in requests {
+            if let Some(registration) = registration
+                && request.parsed_query().is_ok()
+            {
+                self.register(registration).await;
+            }
+        }
+    }
+
     /// Registers a query that passed the document checks.
-    pub async fn register(&self, registration: Registration) {
+    async fn register(&self, registration: Registration) {
         let Registration { hash, query } = registration;
         if let Some(redis) = &self.redis {
             let mut set = redis::cmd("SET");
@@ -172,6 +190,32 @@ impl SharedQueries {
                     .record(what, &format_args!("no answer within {:?}", self.timeout));
                 None
             }
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    /// Answered as Apollo's clients expect: an unknown hash is 200
+    /// `PersistedQueryNotFound` (the client then sends the query), never
+    /// cached; the others are the client's mistakes.
+    fn into_response(self) -> Response {
+        match self {
+            Refusal::NotFound => {
+                let mut response = graphql_error(StatusCode::OK, "PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound");
+                response.headers_mut().insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("private, no-cache, must-revalidate"),
+                );
+                response
+            }
+            Refusal::HashMismatch { hash, actual } => graphql_error(
+                StatusCode::BAD_REQUEST,
+                "PERSISTED_QUERY_HASH_MISMATCH",
+                format!(
+                    "the query's SHA-256 is {actual}, not the `extensions.persistedQuery.sha256Hash` {hash} it came with; nothing was run or stored"
+                ),
+            ),
+            Refusal::Malformed(message) => graphql_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
         }
     }
 }

@@ -172,3 +172,98 @@ pub(super) fn code_request_errors(response: &mut async_graphql::BatchResponse, p
         }
     }
 }
+
+/// Names the member of a JSON body that is not a GraphQL request, where
+/// serde's untagged error ("data did not match any variant") would not.
+pub(super) fn explain_bad_request(bytes: &[u8]) -> Option<String> {
+    fn member(request: &serde_json::Value, at: &str) -> Option<String> {
+        let Some(object) = request.as_object() else {
+            return Some(format!("{at}must be an object with a `query` string"));
+        };
+        let wrong = |key: &str, ok: fn(&serde_json::Value) -> bool| object.get(key).is_some_and(|v| !ok(v));
+        match () {
+            _ if !object.get("query").is_some_and(|q| q.is_string()) => Some(format!("{at}`query` must be a string")),
+            _ if wrong("variables", |v| v.is_object() || v.is_null()) => {
+                Some(format!("{at}`variables` must be an object"))
+            }
+            _ if wrong("operationName", |v| v.is_string() || v.is_null()) => {
+                Some(format!("{at}`operationName` must be a string"))
+            }
+            _ if wrong("extensions", |v| v.is_object() || v.is_null()) => {
+                Some(format!("{at}`extensions` must be an object"))
+            }
+            _ => None,
+        }
+    }
+    if let Some(repeated) = repeated_member(bytes) {
+        return Some(repeated);
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes).ok()? {
+        serde_json::Value::Array(requests) if requests.is_empty() => {
+            Some("a batch must hold at least one operation".into())
+        }
+        serde_json::Value::Array(requests) => requests
+            .iter()
+            .enumerate()
+            .find_map(|(index, request)| member(request, &format!("operation {index}: "))),
+        request => member(&request, ""),
+    }
+}
+
+/// serde's words for a body that is not JSON at all ("expected value at
+/// line 1 column 1"); never the name of a Rust type, which its error for an
+/// untagged enum would give.
+pub(super) fn json_error(error: &serde_json::Error) -> String {
+    if error.is_syntax() || error.is_eof() {
+        error.to_string()
+    } else {
+        "it is not an object with a `query` string, nor a list of them".to_owned()
+    }
+}
+
+/// A member named twice in one operation (`{"query": …, "query": …}`):
+/// which one was meant cannot be known, so it is refused by name.
+fn repeated_member(bytes: &[u8]) -> Option<String> {
+    let repeated = |keys: &Keys| {
+        keys.0
+            .iter()
+            .enumerate()
+            .find(|(i, key)| keys.0[..*i].contains(key))
+            .map(|(_, key)| key.clone())
+    };
+    if let Ok(keys) = serde_json::from_slice::<Keys>(bytes) {
+        return repeated(&keys).map(|key| format!("`{key}` appears more than once"));
+    }
+    let batch = serde_json::from_slice::<Vec<Keys>>(bytes).ok()?;
+    batch.iter().enumerate().find_map(|(index, keys)| {
+        Some(format!(
+            "operation {index}: `{}` appears more than once",
+            repeated(keys)?
+        ))
+    })
+}
+
+/// The member names of a JSON object, in order, repeats included (a map
+/// keeps only the last of a repeated member).
+struct Keys(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Keys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Keys;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Keys, A::Error> {
+                let mut keys = Vec::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                    keys.push(key);
+                }
+                Ok(Keys(keys))
+            }
+        }
+        deserializer.deserialize_map(Visitor)
+    }
+}
