@@ -266,7 +266,8 @@ mod tests {
     #[tokio::test]
     async fn a_hash_runs_its_query_once_registered_and_no_other() {
         let store = PersistedQueries::default();
-        let query = "{ __typename }";
+        // As `printf '%s' '{__typename}' | sha256sum` gives it (Apollo's docs use this example).
+        let query = "{__typename}";
         let hash = sha256_hex(query);
         assert_eq!(hash, "ecf4edb46db40b5132295c0291d62fb65d6759a9eedfa4d5d612dd5ec54a6b38");
         let ext = serde_json::json!({ "version": 1, "sha256Hash": hash });
