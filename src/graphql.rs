@@ -33,9 +33,9 @@ macro_rules! query_description {
     () => {
         "Everything you can read. The catalog (`product`, `products`, `productLine`, `productLines`) and \
          prices (`resolvedPrice`, `resolvePrices`) are open to every credential: admin and storefront keys, \
-         and customer tokens, which may price only their own customer. `customer` is also open to a customer \
-         token, for its own customer; everything else is for admins. Lists are cursor connections: ask for \
-         `first` or `last`, 1 to 100 items at a time."
+         and customer tokens, which may price only for their own customer or as an anonymous shopper. \
+         `customer` is also open to a customer token, for its own customer; everything else is for \
+         admins. Lists are cursor connections: ask for `first` or `last`, 1 to 100 items at a time."
     };
 }
 

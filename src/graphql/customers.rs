@@ -105,7 +105,8 @@ pub struct CreateCustomerInput {
 pub struct UpdateCustomerInput {
     /// The customer to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
     /// A new email address: unique ignoring case, stored lower-cased.
     pub email: Option<String>,

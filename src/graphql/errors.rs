@@ -25,8 +25,8 @@ pub enum UserErrorCode {
     Invalid,
     /// Not an ISO 4217 currency code with a minor unit (`USD`, `EUR`, `JPY`…).
     InvalidCurrency,
-    /// Not a decimal string such as `"12.50"`, negative, too large, or with
-    /// more decimals than the currency has.
+    /// Not a decimal string such as `"12.50"`, negative, too large, or with a
+    /// digit finer than the currency's minor unit.
     InvalidAmount,
     /// A quantity or tier bound below 1 or too large, a `maxQuantity` below
     /// its `minQuantity`, or a `maxQuantity` on a base price.
@@ -43,8 +43,8 @@ pub enum UserErrorCode {
     /// The `version` sent is not the stored one: someone changed the record
     /// since you read it. Read it again, then retry.
     StaleVersion,
-    /// The built-in groups `Default` and `Everyone` cannot be deleted, and
-    /// nobody is added to, removed from or given `Everyone`.
+    /// The built-in groups `Default` and `Everyone` cannot be deleted;
+    /// nobody is added to `Everyone`, and no organization is given it.
     BuiltIn,
     /// More items than one call takes (1,000 ids, prices or price items).
     TooMany,

@@ -119,7 +119,8 @@ pub struct CreateCustomerGroupInput {
 pub struct UpdateCustomerGroupInput {
     /// The group to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
     /// A new name: up to 255 characters, unique ignoring case.
     pub name: Option<String>,
@@ -140,7 +141,8 @@ pub struct UpdateCustomerGroupInput {
 pub struct DeleteInput {
     /// The id of the record to delete.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
 }
 

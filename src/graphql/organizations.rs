@@ -87,7 +87,8 @@ pub struct CreateOrganizationInput {
 pub struct UpdateOrganizationInput {
     /// The organization to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
     /// A new name, up to 255 characters.
     pub name: Option<String>,

@@ -104,7 +104,8 @@ pub struct CreatePriceListInput {
 pub struct UpdatePriceListInput {
     /// The list to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
     /// A new name, up to 255 characters.
     pub name: Option<String>,

@@ -30,7 +30,8 @@ pub struct PriceItemInput {
 #[derive(InputObject)]
 pub struct ResolvePricesInput {
     /// The customer who buys; omitted: an anonymous shopper, whose only group
-    /// is `Everyone`. A customer token may name only its own customer (or none).
+    /// is `Everyone`. A customer token may name only its own customer (or
+    /// none): another is a `FORBIDDEN` error.
     pub customer_id: Option<ID>,
     /// ISO 4217 code, e.g. "USD", in any case.
     pub currency: String,

@@ -140,7 +140,8 @@ pub struct CreateProductLineInput {
 pub struct UpdateProductLineInput {
     /// The line to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
     /// A new name, up to 255 characters.
     pub name: Option<String>,
@@ -166,7 +167,8 @@ pub struct CreateProductInput {
 pub struct UpdateProductInput {
     /// The product to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
     /// A new sku: without spaces, unique.
     pub sku: Option<String>,

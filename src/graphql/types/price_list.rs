@@ -94,8 +94,7 @@ impl PriceList {
     async fn prices(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Only this product's prices. An id that is not an id is a `NOT_FOUND` error.")]
-        product_id: Option<ID>,
+        #[graphql(desc = "Only this product's prices. A malformed id is a `NOT_FOUND` error.")] product_id: Option<ID>,
         #[graphql(
             desc = "Only prices in this currency: an ISO 4217 code such as \"USD\", in any case. \
                           An unknown code is a `BAD_USER_INPUT` error."
