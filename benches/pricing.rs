@@ -1,6 +1,6 @@
 //! The pure resolution core at storefront scale: 10,000 items for a customer
 //! with 10 effective groups × 20 price lists each, over 1,000,000 list price
-//! rows held in memory (SPEC §4; the price-resolution issue's goal is at most
+//! rows held in memory (docs/pricing.md#the-walk; the price-resolution issue's goal is at most
 //! 1 µs per item). Run with `cargo bench --bench pricing`.
 
 use std::num::NonZeroI32;

@@ -1,4 +1,4 @@
-//! Apollo Federation v2 (SPEC §10): with `federation` on, the schema is a
+//! Apollo Federation v2 (README: Federation): with `federation` on, the schema is a
 //! subgraph whose entities a router resolves through `_entities`; off (the
 //! default), nothing of it shows.
 

@@ -1,5 +1,5 @@
 //! Request shapes that must not take the server down or change anything
-//! (SPEC §8): each refused before it executes, with nothing written.
+//! (README: Security): each refused before it executes, with nothing written.
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! The rules of SPEC §3 and §4, one table or scenario per rule, through the API.
+//! The rules of docs/pricing.md, one table or scenario per rule, through the API.
 
 use serde_json::{Value, json};
 

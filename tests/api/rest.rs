@@ -1,4 +1,4 @@
-//! The REST admin endpoints of seed 002 (SPEC §6): what a client sends, the
+//! The REST admin endpoints of seed 002 (README: REST admin endpoints): what a client sends, the
 //! status and JSON it gets back, and that a refused request changed nothing.
 
 use axum::body::Body;

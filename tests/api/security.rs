@@ -1,4 +1,4 @@
-//! Who may do what (SPEC §8): each role against each class of operation,
+//! Who may do what (README: Security): each role against each class of operation,
 //! customer tokens that must be refused, and the open development mode.
 
 use axum::body::Body;
