@@ -35,7 +35,8 @@ macro_rules! query_description {
          prices (`resolvedPrice`, `resolvePrices`) are open to every credential: admin and storefront keys, \
          and customer tokens, which may price only for their own customer or as an anonymous shopper. \
          `customer` is also open to a customer token, for its own customer; everything else is for \
-         admins. Lists are cursor connections: ask for `first` or `last`, 1 to 100 items at a time."
+         admins. The plural fields (`customers`, `products`…) are cursor connections: ask for `first` or \
+         `last`, 1 to 100 items at a time."
     };
 }
 
@@ -196,7 +197,8 @@ pub fn sdl() -> String {
 /// The subgraph SDL, exactly as `_service { sdl }` answers it: the schema
 /// without `_entities` and `_service`, its entities marked `@key`, under the
 /// federation v2 `@link`. What a router's composition (e.g. `rover
-/// supergraph compose`) reads.
+/// supergraph compose`) reads. Unlike [`sdl`], it writes no `@specifiedBy`:
+/// async-graphql answers `_service` with export options of its own.
 pub fn subgraph_sdl() -> String {
     subgraph_builder().finish().sdl_with_options(federation::sdl_options())
 }
