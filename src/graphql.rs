@@ -22,12 +22,36 @@ pub mod scalars;
 pub mod shape;
 pub mod types;
 
+use async_graphql::registry::SDLExportOptions;
 use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, MergedObject, ObjectType, Schema, SchemaBuilder};
 
 use std::sync::Arc;
 
 use crate::metrics::Metrics;
 use crate::store::Store;
+
+/// The `Query` type's description, in both schemas.
+macro_rules! query_description {
+    () => {
+        "Everything you can read. The catalog (`product`, `products`, `productLine`, `productLines`) and \
+         prices (`resolvedPrice`, `resolvePrices`) are open to every credential: admin and storefront keys, \
+         and customer tokens, which may price only for their own customer or as an anonymous shopper. \
+         `customer` is also open to a customer token, for its own customer; everything else is for \
+         admins. The plural fields (`customers`, `products`…) are cursor connections: ask for `first` or \
+         `last`, 1 to 100 items at a time."
+    };
+}
+
+/// The `Mutation` type's description, in both schemas.
+macro_rules! mutation_description {
+    () => {
+        "Everything you can change: for admins only. Each mutation takes one `input` and answers a payload \
+         with what it did and `userErrors`. When `userErrors` is not empty, nothing was written and the \
+         payload's other fields are null; each entry names the offending `input` field, says what is wrong \
+         and has a stable `code`. Failures that are not the input's fault (a timeout, the database out of \
+         reach) are errors with an `extensions.code` instead."
+    };
+}
 
 /// The API's queries, merged once for both query roots below. Never a root
 /// itself, so its name appears in no schema.
@@ -42,7 +66,9 @@ pub struct Queries(
     node::NodeQuery,
 );
 
-// Named `Query`, as GraphQL clients and SPEC §11 expect.
+// Named `Query`, as GraphQL clients expect (docs/api.md). Its doc comment
+// is the root type's description.
+#[doc = query_description!()]
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(Queries);
@@ -51,12 +77,14 @@ pub struct QueryRoot(Queries);
 // resolvers, and the same mutations, under the root names Apollo composition
 // expects (a federation SDL has no `schema { query: … }` to rename them).
 // A merged object asks its members for entities last to first, so the
-// catch-all comes first. (Plain comments: a doc comment here would become
-// the root type's description.)
+// catch-all comes first. (A doc comment here becomes the root type's
+// description: the same as the plain schema's.)
+#[doc = query_description!()]
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct SubgraphQueryRoot(federation::UnresolvedRepresentation, Queries, federation::EntityQuery);
 
+#[doc = mutation_description!()]
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct SubgraphMutationRoot(Mutations);
@@ -71,6 +99,7 @@ pub struct Mutations(
     price_lists::PriceListMutation,
 );
 
+#[doc = mutation_description!()]
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(Mutations);
@@ -110,22 +139,37 @@ pub fn build_schema(store: Store, metrics: Arc<Metrics>, options: SchemaOptions)
     if options.federation {
         PricegraphSchema::Subgraph(configured(subgraph_builder(), store, metrics, options))
     } else {
-        PricegraphSchema::Plain(configured(
-            Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription),
-            store,
-            metrics,
-            options,
-        ))
+        PricegraphSchema::Plain(configured(plain_builder(), store, metrics, options))
     }
 }
 
-fn subgraph_builder() -> SchemaBuilder<SubgraphQueryRoot, SubgraphMutationRoot, EmptySubscription> {
-    Schema::build(
-        SubgraphQueryRoot::default(),
-        SubgraphMutationRoot::default(),
+fn plain_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    described(Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
         EmptySubscription,
+    ))
+}
+
+fn subgraph_builder() -> SchemaBuilder<SubgraphQueryRoot, SubgraphMutationRoot, EmptySubscription> {
+    described(
+        Schema::build(
+            SubgraphQueryRoot::default(),
+            SubgraphMutationRoot::default(),
+            EmptySubscription,
+        )
+        .enable_federation(),
     )
-    .enable_federation()
+}
+
+/// The scalars async-graphql defines describe themselves in Rust terms;
+/// the schema says what they hold instead.
+fn described<Q: ObjectType + 'static, M: ObjectType + 'static>(
+    builder: SchemaBuilder<Q, M, EmptySubscription>,
+) -> SchemaBuilder<Q, M, EmptySubscription> {
+    builder
+        .override_output_type_description::<chrono::DateTime<chrono::Utc>>(scalars::DATE_TIME_DESCRIPTION)
+        .override_output_type_description::<serde_json::Value>(scalars::JSON_DESCRIPTION)
 }
 
 fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
@@ -148,17 +192,18 @@ fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
     schema.finish()
 }
 
-/// The SDL as `schema.graphql` holds it.
+/// The SDL as `schema.graphql` holds it, with each scalar's `@specifiedBy`.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+    plain_builder()
         .finish()
-        .sdl()
+        .sdl_with_options(SDLExportOptions::new().include_specified_by())
 }
 
 /// The subgraph SDL, exactly as `_service { sdl }` answers it: the schema
 /// without `_entities` and `_service`, its entities marked `@key`, under the
 /// federation v2 `@link`. What a router's composition (e.g. `rover
-/// supergraph compose`) reads.
+/// supergraph compose`) reads. Unlike [`sdl`], it writes no `@specifiedBy`:
+/// async-graphql answers `_service` with export options of its own.
 pub fn subgraph_sdl() -> String {
     subgraph_builder().finish().sdl_with_options(federation::sdl_options())
 }

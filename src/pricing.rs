@@ -6,7 +6,7 @@
 //! order); [`Offer`] is what it needs to know about one product in one
 //! currency (its base tiers and every list's tiers; the product's line is
 //! passed beside it). [`Candidates`] works out a shopper's lists at one
-//! instant once, then prices each product by the numbered steps of §4
+//! instant once, then prices each product by the numbered steps of the walk
 //! ([`Candidates::price`], or [`Candidates::price_and_explain`] with every
 //! decision explained). The rules, with worked examples, are in
 //! `docs/pricing.md`.
@@ -192,11 +192,11 @@ impl FromIterator<(Uuid, Tier)> for ListTiers {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Strategy {
-    /// The first candidate with an applicable price wins (§4 steps 4–6).
+    /// The first candidate with an applicable price wins (docs/pricing.md#the-walk, steps 4–6).
     #[default]
     Priority,
     /// An `OVERRIDE` price still wins; otherwise the lowest of the base price
-    /// and every applicable `SALE` price (§4 step 7).
+    /// and every applicable `SALE` price (docs/pricing.md#step-7-lowest-price).
     LowestPrice,
 }
 

@@ -1,7 +1,10 @@
-//! Relay cursor connections over the service's keyset pages.
+//! Relay cursor connections over the service's keyset pages. The types are
+//! our own rather than async-graphql's, so that every field can say what it
+//! means to the API's users; the wire shape is Relay's.
 
-use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Object, OutputType};
+use std::borrow::Cow;
+
+use async_graphql::{Object, OutputType, SimpleObject, TypeName};
 use futures_util::future::BoxFuture;
 use uuid::Uuid;
 
@@ -10,8 +13,97 @@ use crate::error::ServiceResult;
 use crate::page::{Direction, MAX_PAGE_SIZE, Page, PageRequest, encode_cursor};
 use crate::store::Store;
 
-/// A connection of `T` with a lazily counted `totalCount`.
-pub type CountedConnection<T> = Connection<String, T, TotalCount, EmptyFields>;
+/// A page of `T` (the type `TConnection`), with a lazily counted `totalCount`.
+pub struct CountedConnection<T> {
+    edges: Vec<Edge<T>>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    total: TotalCount,
+}
+
+impl<T: OutputType> TypeName for CountedConnection<T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", T::type_name()).into()
+    }
+}
+
+/// One page of a list, in the list's order (a Relay cursor connection).
+/// Page forwards with `first` and `after`, or backwards with `last` and
+/// `before`: 1 to 100 items at a time.
+#[Object(name_type, shareable)]
+impl<T: OutputType> CountedConnection<T> {
+    /// Whether there are items before or after this page, and the cursors
+    /// to reach them.
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|edge| edge.cursor.clone()),
+            end_cursor: self.edges.last().map(|edge| edge.cursor.clone()),
+        }
+    }
+
+    /// The page's items, each with its cursor.
+    async fn edges(&self) -> &[Edge<T>] {
+        &self.edges
+    }
+
+    /// The page's items without their cursors (the same as `edges { node }`).
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
+    /// How many items the list holds across all its pages (with the same
+    /// filter). Counted only when asked for: ask only when you show it.
+    async fn total_count(&self) -> async_graphql::Result<u64> {
+        (self.total.0)().await
+    }
+}
+
+/// One item of a page (the type `TEdge`) and the cursor that names its place.
+pub struct Edge<T> {
+    cursor: String,
+    node: T,
+}
+
+impl<T: OutputType> TypeName for Edge<T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Edge", T::type_name()).into()
+    }
+}
+
+/// One item of a page, with its cursor.
+#[Object(name_type, shareable)]
+impl<T: OutputType> Edge<T> {
+    /// The item.
+    async fn node(&self) -> &T {
+        &self.node
+    }
+
+    /// Names this item's place in the list: pass it as `after` to continue
+    /// after it, or as `before` to go back from it. Opaque; use it as it is.
+    async fn cursor(&self) -> &str {
+        &self.cursor
+    }
+}
+
+/// Where a page lies in its list.
+#[derive(SimpleObject)]
+#[graphql(shareable)]
+pub struct PageInfo {
+    /// Whether items come before this page: paging backwards (`last`),
+    /// whether more remain; paging forwards, true when `after` was given.
+    pub has_previous_page: bool,
+    /// Whether items come after this page: paging forwards (`first`),
+    /// whether more remain; paging backwards, true when `before` was given.
+    pub has_next_page: bool,
+    /// The cursor of the page's first item; null when the page is empty.
+    /// Pass it as `before` for the page before.
+    pub start_cursor: Option<String>,
+    /// The cursor of the page's last item; null when the page is empty.
+    /// Pass it as `after` for the page after.
+    pub end_cursor: Option<String>,
+}
 
 /// `totalCount`, counted only when the client asks for it.
 pub struct TotalCount(Box<dyn Fn() -> BoxFuture<'static, async_graphql::Result<u64>> + Send + Sync>);
@@ -35,14 +127,6 @@ impl TotalCount {
             let counted = count(store.clone(), filter.clone());
             Box::pin(async move { counted.await.map_err(query_error) })
         })
-    }
-}
-
-#[Object]
-impl TotalCount {
-    /// How many items match, across all pages.
-    async fn total_count(&self) -> async_graphql::Result<u64> {
-        (self.0)().await
     }
 }
 
@@ -99,11 +183,17 @@ pub fn connection<M, T: OutputType>(
     node: impl Fn(M) -> T,
     total: TotalCount,
 ) -> CountedConnection<T> {
-    let mut connection = Connection::with_additional_fields(page.has_previous_page, page.has_next_page, total);
-    connection.edges = page
-        .items
-        .into_iter()
-        .map(|item| Edge::new(encode_cursor(id(&item)), node(item)))
-        .collect();
-    connection
+    CountedConnection {
+        edges: page
+            .items
+            .into_iter()
+            .map(|item| Edge {
+                cursor: encode_cursor(id(&item)),
+                node: node(item),
+            })
+            .collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+        total,
+    }
 }

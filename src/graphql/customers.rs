@@ -13,13 +13,16 @@ use super::store;
 use super::types::Customer;
 use crate::service::customers;
 
+/// Narrows `customers`: a customer must match every condition given.
 #[derive(InputObject, Default)]
 pub struct CustomerFilter {
     /// Customers of this group: its members (PRICING), its customers (TYPE),
-    /// or everyone (`Everyone`).
+    /// or everyone (`Everyone`). An id that names no group is a `NOT_FOUND` error.
     pub group_id: Option<ID>,
-    /// Case-insensitive substring of the email.
+    /// Only customers whose email contains this text, ignoring case; at most 100 characters.
     pub email_contains: Option<String>,
+    /// Only the customers of this organization (not of its child
+    /// organizations). An id that names no organization is a `NOT_FOUND` error.
     pub organization_id: Option<ID>,
 }
 
@@ -28,21 +31,37 @@ pub struct CustomerQuery;
 
 #[Object]
 impl CustomerQuery {
-    async fn customer(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Customer>> {
+    /// The customer with this id, or `null` (and no error) when there is
+    /// none; an id that is not a UUID is `BAD_USER_INPUT`. Admins may read
+    /// any customer; a customer token only its own (another id is a
+    /// `FORBIDDEN` error).
+    async fn customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer's id.")] id: ID,
+    ) -> Result<Option<Customer>> {
         crate::graphql::access::check_customer(ctx, Some(id.as_str()))?;
         Ok(look_up(&loaders(ctx).customers, "id", &id).await?.map(Customer))
     }
 
-    /// Customers in creation order.
+    /// Customers, in creation order. Admin only.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
-        filter: Option<CustomerFilter>,
+        #[graphql(desc = "Only the customers that match; all when omitted.")] filter: Option<CustomerFilter>,
+        #[graphql(
+            desc = "Page forwards: this many customers from the start, or after `after`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only customers after that one.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: this many customers from the end, or before `before`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only customers before that one.")] before: Option<String>,
     ) -> Result<Option<CountedConnection<Customer>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
@@ -63,44 +82,75 @@ impl CustomerQuery {
     }
 }
 
+/// A new customer.
 #[derive(InputObject)]
 pub struct CreateCustomerInput {
-    /// Unique, ignoring case; stored lower-cased.
+    /// An email address such as name@example.com: unique ignoring case,
+    /// stored lower-cased.
     pub email: String,
+    /// The customer's name, up to 255 characters.
     pub name: String,
+    /// The organization the customer belongs to; none when omitted.
     pub organization_id: Option<ID>,
     /// A TYPE group; the built-in `Default` when omitted.
     pub type_group_id: Option<ID>,
+    /// The customer's own commission exemption; `false` when omitted.
     pub commission_exempt: Option<bool>,
+    /// The customer's own free-freight flag; `false` when omitted.
     pub free_freight: Option<bool>,
-    /// A JSON object.
+    /// Your own data: a JSON object; `{}` when omitted.
     pub metadata: Option<JsonValue>,
 }
 
+/// Changes to a customer: what is left out stays as it is. Group
+/// memberships change with `addCustomersToGroup` and `removeCustomersFromGroup`.
 #[derive(InputObject)]
 pub struct UpdateCustomerInput {
+    /// The customer to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
+    /// A new email address: unique ignoring case, stored lower-cased.
     pub email: Option<String>,
+    /// A new name, up to 255 characters.
     pub name: Option<String>,
-    /// `null` takes the customer out of its organization.
+    /// Another organization; `null` takes the customer out of its organization.
     pub organization_id: MaybeUndefined<ID>,
+    /// Another TYPE group.
     pub type_group_id: Option<ID>,
+    /// The customer's own commission exemption.
     pub commission_exempt: Option<bool>,
+    /// The customer's own free-freight flag.
     pub free_freight: Option<bool>,
+    /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
 }
 
-payload!(CreateCustomerPayload, customer: Customer);
-payload!(UpdateCustomerPayload, customer: Customer);
+payload!(
+    CreateCustomerPayload,
+    customer: Customer,
+    "createCustomer",
+    "The new customer"
+);
+payload!(
+    UpdateCustomerPayload,
+    customer: Customer,
+    "updateCustomer",
+    "The customer as updated"
+);
 
 #[derive(Default)]
 pub struct CustomerMutation;
 
 #[Object]
 impl CustomerMutation {
-    async fn create_customer(&self, ctx: &Context<'_>, input: CreateCustomerInput) -> Result<CreateCustomerPayload> {
+    /// Creates a customer, in the `Default` type group unless told otherwise.
+    async fn create_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new customer.")] input: CreateCustomerInput,
+    ) -> Result<CreateCustomerPayload> {
         let input = customers::NewCustomer {
             email: input.email,
             name: input.name,
@@ -113,7 +163,12 @@ impl CustomerMutation {
         CreateCustomerPayload::from_result(customers::create(store(ctx), input).await, Customer)
     }
 
-    async fn update_customer(&self, ctx: &Context<'_>, input: UpdateCustomerInput) -> Result<UpdateCustomerPayload> {
+    /// Changes a customer's email, name, organization, type group, flags or metadata.
+    async fn update_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer and its changes.")] input: UpdateCustomerInput,
+    ) -> Result<UpdateCustomerPayload> {
         let input = customers::CustomerChanges {
             id: input.id.0,
             version: input.version,
@@ -129,7 +184,11 @@ impl CustomerMutation {
     }
 
     /// Deletes the customer with its memberships.
-    async fn delete_customer(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    async fn delete_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer to delete.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         DeletePayload::from_result(customers::delete(store(ctx), &input.id, input.version).await)
     }
 }

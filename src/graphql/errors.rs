@@ -4,31 +4,61 @@ use async_graphql::{Enum, ErrorExtensions, SimpleObject};
 
 use crate::error::{ServiceError, UserError as ServiceUserError};
 
-/// Codes of `userErrors` and of query errors' `extensions.code`.
+/// Why an input was refused: the `code` of a `userErrors` entry, and the
+/// `extensions.reason` of a query error caused by an argument (whose
+/// `extensions.code` is then `BAD_USER_INPUT` or `NOT_FOUND`).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::error::UserErrorCode")]
 pub enum UserErrorCode {
+    /// An id that names nothing, or that is not an id at all.
     NotFound,
+    /// A value that must be unique is already someone else's (a group's
+    /// name, a customer's email, a product's sku), or the input lists the
+    /// same thing twice.
     Taken,
+    /// A required text is empty or only spaces.
     Blank,
+    /// A value that is malformed or not allowed: too long, a control
+    /// character, an email or sku of the wrong shape, `metadata` that is not
+    /// a JSON object, an organization under its own descendant, the same
+    /// tier twice in a batch.
     Invalid,
+    /// Not an ISO 4217 currency code with a minor unit (`USD`, `EUR`, `JPY`…).
     InvalidCurrency,
+    /// Not a decimal string such as `"12.50"`, negative, too large, or with a
+    /// digit finer than the currency's minor unit.
     InvalidAmount,
+    /// A quantity or tier bound below 1 or too large, a `maxQuantity` below
+    /// its `minQuantity`, or a `maxQuantity` on a base price.
     InvalidQuantity,
+    /// A price list's `endsAt` not after its `startsAt`, or a date outside
+    /// the years 1 to 9999.
     InvalidWindow,
+    /// A priority below 0 or too large.
     InvalidPriority,
+    /// A group of the wrong kind: only `PRICING` groups have members, price
+    /// lists, product lines and organizations; only `TYPE` groups classify
+    /// customers.
     WrongGroupKind,
+    /// The `version` sent is not the stored one: someone changed the record
+    /// since you read it. Read it again, then retry.
     StaleVersion,
+    /// The built-in groups `Default` and `Everyone` cannot be deleted;
+    /// nobody is added to `Everyone`, and no organization is given it.
     BuiltIn,
+    /// More items than one call takes (1,000 ids, prices or price items).
     TooMany,
 }
 
 /// Something the caller got wrong: which `input` field, what, and a stable code.
 #[derive(SimpleObject, Clone, Debug)]
 pub struct UserError {
-    /// Path of the offending field inside `input`, e.g. `["prices", "3", "amount"]`.
+    /// Path of the offending field inside `input`, e.g. `["prices", "3", "amount"]`;
+    /// null when the error is about the input as a whole.
     pub field: Option<Vec<String>>,
+    /// What is wrong, in English, for people. Match on `code`, not on the message.
     pub message: String,
+    /// What is wrong, as a stable code.
     pub code: UserErrorCode,
 }
 
@@ -147,12 +177,17 @@ pub fn mutation_result<T, U>(
     }
 }
 
-/// Declares a mutation payload: the object (named after its type) and `userErrors`.
+/// Declares a mutation payload: the object (named after its type) and
+/// `userErrors`, described as the result of `$mutation`, with `$object`
+/// saying what the object is.
 macro_rules! payload {
-    ($name:ident, $field:ident: $ty:ty) => {
+    ($name:ident, $field:ident: $ty:ty, $mutation:literal, $object:literal) => {
+        #[doc = concat!("The result of `", $mutation, "`.")]
         #[derive(async_graphql::SimpleObject)]
         pub struct $name {
+            #[doc = concat!($object, "; null when `userErrors` is not empty.")]
             pub $field: Option<$ty>,
+            /// What was wrong with the input, if anything; when not empty, nothing was written.
             pub user_errors: Vec<$crate::graphql::errors::UserError>,
         }
 
@@ -169,10 +204,12 @@ macro_rules! payload {
 }
 pub(crate) use payload;
 
-/// The payload of every delete: the id that was deleted.
+/// The result of every delete: the id that was deleted.
 #[derive(SimpleObject)]
 pub struct DeletePayload {
+    /// The id of the deleted record; null when `userErrors` is not empty.
     pub deleted_id: Option<async_graphql::ID>,
+    /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
 }
 

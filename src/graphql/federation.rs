@@ -158,13 +158,38 @@ mod tests {
     /// Every entity's root field exists, so the access rules it borrows do.
     #[test]
     fn each_entity_borrows_an_existing_root_field() {
+        use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
         let sdl = crate::graphql::sdl();
+        let document = async_graphql::parser::parse_schema(&sdl).expect("the SDL parses");
+        let query = document
+            .definitions
+            .iter()
+            .find_map(|definition| match definition {
+                TypeSystemDefinition::Type(ty) if ty.node.name.node == "Query" => match &ty.node.kind {
+                    TypeKind::Object(object) => Some(object),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .expect("a Query type");
         for (entity, field) in ENTITIES {
-            assert!(sdl.contains(&format!("type {entity} {{")), "no type {entity}");
             assert!(
-                sdl.contains(&format!("\t{field}(id: ID!): {entity}")),
-                "no root field {field}"
+                sdl.contains(&format!("type {entity} {{")) || sdl.contains(&format!("type {entity} implements")),
+                "no type {entity}"
             );
+            let root = query
+                .fields
+                .iter()
+                .find(|f| f.node.name.node == *field)
+                .unwrap_or_else(|| panic!("no root field {field}"));
+            let arguments: Vec<String> = root
+                .node
+                .arguments
+                .iter()
+                .map(|a| format!("{}: {}", a.node.name.node, a.node.ty.node))
+                .collect();
+            assert_eq!(arguments, ["id: ID!"], "{field} takes the id alone");
+            assert_eq!(root.node.ty.node.to_string(), *entity, "{field} answers a {entity}");
         }
     }
 }

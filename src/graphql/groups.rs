@@ -13,11 +13,14 @@ use super::store;
 use super::types::{CustomerGroup, CustomerGroupPriceList, GroupKind};
 use crate::service::{Patch, groups};
 
+/// Narrows `customerGroups`: a group must match every condition given.
 #[derive(InputObject, Default)]
 pub struct CustomerGroupFilter {
+    /// Only groups of this kind.
     pub kind: Option<GroupKind>,
+    /// Only active (true) or only inactive (false) groups.
     pub is_active: Option<bool>,
-    /// Case-insensitive substring of the name.
+    /// Only groups whose name contains this text, ignoring case; at most 100 characters.
     pub name_contains: Option<String>,
 }
 
@@ -41,20 +44,34 @@ pub struct GroupQuery;
 
 #[Object]
 impl GroupQuery {
-    async fn customer_group(&self, ctx: &Context<'_>, id: ID) -> Result<Option<CustomerGroup>> {
+    /// The customer group with this id, or `null` (and no error) when there is none; an id that is not a UUID is `BAD_USER_INPUT`. Admin only.
+    async fn customer_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group's id.")] id: ID,
+    ) -> Result<Option<CustomerGroup>> {
         Ok(look_up(&loaders(ctx).groups, "id", &id).await?.map(CustomerGroup))
     }
 
-    /// Groups in creation order.
+    /// Customer groups of both kinds, the built-in ones included, in creation
+    /// order. Admin only.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn customer_groups(
         &self,
         ctx: &Context<'_>,
-        filter: Option<CustomerGroupFilter>,
+        #[graphql(desc = "Only the groups that match; all when omitted.")] filter: Option<CustomerGroupFilter>,
+        #[graphql(
+            desc = "Page forwards: this many groups from the start, or after `after`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only groups after that one.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: this many groups from the end, or before `before`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only groups before that one.")] before: Option<String>,
     ) -> Result<Option<CountedConnection<CustomerGroup>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default().parse()?;
@@ -67,85 +84,150 @@ impl GroupQuery {
     }
 }
 
+/// A price list to link to a new group, at a priority.
 #[derive(InputObject)]
 pub struct PriceListLinkInput {
+    /// The list to link; each list at most once.
     pub price_list_id: ID,
     /// Lower wins; 0 or more.
     pub priority: i32,
 }
 
+/// A new customer group.
 #[derive(InputObject)]
 pub struct CreateCustomerGroupInput {
-    /// Unique, ignoring case.
+    /// The group's name: up to 255 characters, unique ignoring case.
     pub name: String,
+    /// A description for admins, up to 4,096 characters; blank means none.
     pub description: Option<String>,
-    /// `PRICING` when omitted.
+    /// `PRICING` when omitted. It cannot change later.
     pub kind: Option<GroupKind>,
     /// `true` when omitted.
     pub is_active: Option<bool>,
+    /// Whether the group exempts its customers from commission; `false` when omitted.
     pub commission_exempt: Option<bool>,
+    /// Whether the group's customers ship free; `false` when omitted.
     pub free_freight: Option<bool>,
-    /// A JSON object.
+    /// Your own data: a JSON object; `{}` when omitted.
     pub metadata: Option<JsonValue>,
     /// Price lists to link right away (PRICING groups only).
     pub price_lists: Option<Vec<PriceListLinkInput>>,
 }
 
+/// Changes to a customer group: what is left out stays as it is. A group's
+/// kind never changes.
 #[derive(InputObject)]
 pub struct UpdateCustomerGroupInput {
+    /// The group to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
+    /// A new name: up to 255 characters, unique ignoring case.
     pub name: Option<String>,
-    /// `null` clears it.
+    /// A new description, up to 4,096 characters; `null` clears it.
     pub description: MaybeUndefined<String>,
+    /// Activate (true) or deactivate (false) the group.
     pub is_active: Option<bool>,
+    /// Whether the group exempts its customers from commission.
     pub commission_exempt: Option<bool>,
+    /// Whether the group's customers ship free.
     pub free_freight: Option<bool>,
+    /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
 }
 
+/// Names the record a delete mutation deletes.
 #[derive(InputObject)]
 pub struct DeleteInput {
+    /// The id of the record to delete.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
 }
 
+/// A pricing group and customers to add to it or remove from it.
 #[derive(InputObject)]
 pub struct GroupCustomersInput {
+    /// A `PRICING` group other than `Everyone` (every shopper is in it already).
     pub group_id: ID,
+    /// The customers, at most 1,000; repeats are ignored. Adding refuses ids
+    /// that name no customer (`NOT_FOUND`).
     pub customer_ids: Vec<ID>,
 }
 
+/// A price list to link to a pricing group, and at which priority.
 #[derive(InputObject)]
 pub struct AddPriceListToGroupInput {
+    /// The `PRICING` group.
     pub group_id: ID,
+    /// The price list.
     pub price_list_id: ID,
     /// Lower wins; 0 or more. Adding a linked pair again changes its priority.
     pub priority: i32,
 }
 
+/// A price list to unlink from a group.
 #[derive(InputObject)]
 pub struct RemovePriceListFromGroupInput {
+    /// The group.
     pub group_id: ID,
+    /// The price list.
     pub price_list_id: ID,
 }
 
+/// The product lines a pricing group's customers may order from.
 #[derive(InputObject)]
 pub struct SetGroupProductLinesInput {
+    /// The `PRICING` group.
     pub group_id: ID,
-    /// Replaces the group's product lines; empty lifts the restriction.
+    /// Replaces the group's product lines (at most 1,000); empty lifts the restriction.
     pub product_line_ids: Vec<ID>,
 }
 
-payload!(CreateCustomerGroupPayload, customer_group: CustomerGroup);
-payload!(UpdateCustomerGroupPayload, customer_group: CustomerGroup);
-payload!(AddCustomersToGroupPayload, customer_group: CustomerGroup);
-payload!(RemoveCustomersFromGroupPayload, customer_group: CustomerGroup);
-payload!(AddPriceListToGroupPayload, customer_group_price_list: CustomerGroupPriceList);
-payload!(RemovePriceListFromGroupPayload, customer_group: CustomerGroup);
-payload!(SetGroupProductLinesPayload, customer_group: CustomerGroup);
+payload!(
+    CreateCustomerGroupPayload,
+    customer_group: CustomerGroup,
+    "createCustomerGroup",
+    "The new group"
+);
+payload!(
+    UpdateCustomerGroupPayload,
+    customer_group: CustomerGroup,
+    "updateCustomerGroup",
+    "The group as updated"
+);
+payload!(
+    AddCustomersToGroupPayload,
+    customer_group: CustomerGroup,
+    "addCustomersToGroup",
+    "The group the customers were added to"
+);
+payload!(
+    RemoveCustomersFromGroupPayload,
+    customer_group: CustomerGroup,
+    "removeCustomersFromGroup",
+    "The group the customers were removed from"
+);
+payload!(
+    AddPriceListToGroupPayload,
+    customer_group_price_list: CustomerGroupPriceList,
+    "addPriceListToGroup",
+    "The link as it now is, with its priority"
+);
+payload!(
+    RemovePriceListFromGroupPayload,
+    customer_group: CustomerGroup,
+    "removePriceListFromGroup",
+    "The group the list was unlinked from"
+);
+payload!(
+    SetGroupProductLinesPayload,
+    customer_group: CustomerGroup,
+    "setGroupProductLines",
+    "The group, with its new product lines"
+);
 
 pub fn ids(ids: Vec<ID>) -> Vec<String> {
     ids.into_iter().map(|id| id.0).collect()
@@ -164,10 +246,11 @@ pub struct GroupMutation;
 
 #[Object]
 impl GroupMutation {
+    /// Creates a customer group, and links it to price lists if asked.
     async fn create_customer_group(
         &self,
         ctx: &Context<'_>,
-        input: CreateCustomerGroupInput,
+        #[graphql(desc = "The new group.")] input: CreateCustomerGroupInput,
     ) -> Result<CreateCustomerGroupPayload> {
         let input = groups::NewGroup {
             name: input.name,
@@ -190,10 +273,11 @@ impl GroupMutation {
         CreateCustomerGroupPayload::from_result(groups::create(store(ctx), input).await, CustomerGroup)
     }
 
+    /// Changes a group's name, description, flags or metadata.
     async fn update_customer_group(
         &self,
         ctx: &Context<'_>,
-        input: UpdateCustomerGroupInput,
+        #[graphql(desc = "The group and its changes.")] input: UpdateCustomerGroupInput,
     ) -> Result<UpdateCustomerGroupPayload> {
         let input = groups::GroupChanges {
             id: input.id.0,
@@ -209,34 +293,45 @@ impl GroupMutation {
     }
 
     /// Deletes the group with its memberships and links; customers of a
-    /// deleted TYPE group move to `Default`.
-    async fn delete_customer_group(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    /// deleted TYPE group move to `Default`. The built-in groups cannot be
+    /// deleted (`BUILT_IN`).
+    async fn delete_customer_group(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The group to delete.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         DeletePayload::from_result(groups::delete(store(ctx), &input.id, input.version).await)
     }
 
-    /// Adding a customer that is already a member is a no-op.
+    /// Makes customers direct members of a `PRICING` group. Adding a
+    /// customer that is already a member does nothing.
     async fn add_customers_to_group(
         &self,
         ctx: &Context<'_>,
-        input: GroupCustomersInput,
+        #[graphql(desc = "The group and the customers to add.")] input: GroupCustomersInput,
     ) -> Result<AddCustomersToGroupPayload> {
         let result = groups::add_customers(store(ctx), &input.group_id, &ids(input.customer_ids)).await;
         AddCustomersToGroupPayload::from_result(result, CustomerGroup)
     }
 
+    /// Ends customers' direct membership of a group; customers that are not
+    /// members are skipped.
     async fn remove_customers_from_group(
         &self,
         ctx: &Context<'_>,
-        input: GroupCustomersInput,
+        #[graphql(desc = "The group and the customers to remove.")] input: GroupCustomersInput,
     ) -> Result<RemoveCustomersFromGroupPayload> {
         let result = groups::remove_customers(store(ctx), &input.group_id, &ids(input.customer_ids)).await;
         RemoveCustomersFromGroupPayload::from_result(result, CustomerGroup)
     }
 
+    /// Links a price list to a `PRICING` group at a priority, so that it
+    /// prices the group's customers. Linking a linked pair again changes its
+    /// priority.
     async fn add_price_list_to_group(
         &self,
         ctx: &Context<'_>,
-        input: AddPriceListToGroupInput,
+        #[graphql(desc = "The group, the list and the priority.")] input: AddPriceListToGroupInput,
     ) -> Result<AddPriceListToGroupPayload> {
         let result =
             groups::add_price_list(store(ctx), &input.group_id, &input.price_list_id, input.priority.into()).await;
@@ -247,19 +342,23 @@ impl GroupMutation {
         })
     }
 
+    /// Unlinks a price list from a group; a pair that is not linked is left
+    /// as it is.
     async fn remove_price_list_from_group(
         &self,
         ctx: &Context<'_>,
-        input: RemovePriceListFromGroupInput,
+        #[graphql(desc = "The group and the list.")] input: RemovePriceListFromGroupInput,
     ) -> Result<RemovePriceListFromGroupPayload> {
         let result = groups::remove_price_list(store(ctx), &input.group_id, &input.price_list_id).await;
         RemovePriceListFromGroupPayload::from_result(result, |unlinked| CustomerGroup(unlinked.group))
     }
 
+    /// Replaces the product lines a `PRICING` group's customers may order
+    /// from (docs/pricing.md#product-access).
     async fn set_group_product_lines(
         &self,
         ctx: &Context<'_>,
-        input: SetGroupProductLinesInput,
+        #[graphql(desc = "The group and its product lines.")] input: SetGroupProductLinesInput,
     ) -> Result<SetGroupProductLinesPayload> {
         let result = groups::set_product_lines(store(ctx), &input.group_id, &ids(input.product_line_ids)).await;
         SetGroupProductLinesPayload::from_result(result, CustomerGroup)

@@ -13,9 +13,10 @@ use super::store;
 use super::types::Organization;
 use crate::service::organizations;
 
+/// Narrows `organizations`: an organization must match every condition given.
 #[derive(InputObject, Default)]
 pub struct OrganizationFilter {
-    /// Case-insensitive substring of the name.
+    /// Only organizations whose name contains this text, ignoring case; at most 100 characters.
     pub name_contains: Option<String>,
     /// Only the direct children of this organization.
     pub parent_id: Option<ID>,
@@ -26,20 +27,33 @@ pub struct OrganizationQuery;
 
 #[Object]
 impl OrganizationQuery {
-    async fn organization(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Organization>> {
+    /// The organization with this id, or `null` (and no error) when there is none; an id that is not a UUID is `BAD_USER_INPUT`. Admin only.
+    async fn organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization's id.")] id: ID,
+    ) -> Result<Option<Organization>> {
         Ok(look_up(&loaders(ctx).organizations, "id", &id).await?.map(Organization))
     }
 
-    /// Organizations in creation order.
+    /// Organizations, in creation order. Admin only.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn organizations(
         &self,
         ctx: &Context<'_>,
-        filter: Option<OrganizationFilter>,
+        #[graphql(desc = "Only the organizations that match; all when omitted.")] filter: Option<OrganizationFilter>,
+        #[graphql(
+            desc = "Page forwards: this many organizations from the start, or after `after`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only organizations after that one.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: this many organizations from the end, or before `before`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only organizations before that one.")] before: Option<String>,
     ) -> Result<Option<CountedConnection<Organization>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
@@ -56,46 +70,76 @@ impl OrganizationQuery {
     }
 }
 
+/// A new organization.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
+    /// The organization's name, up to 255 characters.
     pub name: String,
+    /// The organization above this one; a top-level organization when omitted.
+    /// Organizations nest at most 32 levels deep.
     pub parent_id: Option<ID>,
-    /// A JSON object.
+    /// Your own data: a JSON object; `{}` when omitted.
     pub metadata: Option<JsonValue>,
 }
 
+/// Changes to an organization: what is left out stays as it is. Its
+/// pricing groups change with `setOrganizationGroups`.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
+    /// The organization to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
+    /// A new name, up to 255 characters.
     pub name: Option<String>,
-    /// `null` makes it a top-level organization.
+    /// Another parent, which must not be this organization or one of its
+    /// descendants; `null` makes it a top-level organization.
     pub parent_id: MaybeUndefined<ID>,
+    /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
 }
 
+/// The pricing groups of an organization.
 #[derive(InputObject)]
 pub struct SetOrganizationGroupsInput {
+    /// The organization.
     pub organization_id: ID,
-    /// PRICING groups; replaces the organization's groups. Empty: its
-    /// customers are priced by their own groups again.
+    /// PRICING groups other than `Everyone`, at most 1,000; they replace the
+    /// organization's groups. Empty: its customers are priced by their own
+    /// groups again.
     pub group_ids: Vec<ID>,
 }
 
-payload!(CreateOrganizationPayload, organization: Organization);
-payload!(UpdateOrganizationPayload, organization: Organization);
-payload!(SetOrganizationGroupsPayload, organization: Organization);
+payload!(
+    CreateOrganizationPayload,
+    organization: Organization,
+    "createOrganization",
+    "The new organization"
+);
+payload!(
+    UpdateOrganizationPayload,
+    organization: Organization,
+    "updateOrganization",
+    "The organization as updated"
+);
+payload!(
+    SetOrganizationGroupsPayload,
+    organization: Organization,
+    "setOrganizationGroups",
+    "The organization, with its new groups"
+);
 
 #[derive(Default)]
 pub struct OrganizationMutation;
 
 #[Object]
 impl OrganizationMutation {
+    /// Creates an organization, under a parent if asked.
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrganizationInput,
+        #[graphql(desc = "The new organization.")] input: CreateOrganizationInput,
     ) -> Result<CreateOrganizationPayload> {
         let input = organizations::NewOrganization {
             name: input.name,
@@ -105,10 +149,11 @@ impl OrganizationMutation {
         CreateOrganizationPayload::from_result(organizations::create(store(ctx), input).await, Organization)
     }
 
+    /// Changes an organization's name, parent or metadata.
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
-        input: UpdateOrganizationInput,
+        #[graphql(desc = "The organization and its changes.")] input: UpdateOrganizationInput,
     ) -> Result<UpdateOrganizationPayload> {
         let input = organizations::OrganizationChanges {
             id: input.id.0,
@@ -121,14 +166,21 @@ impl OrganizationMutation {
     }
 
     /// Deletes the organization: its customers and child organizations stay, without it.
-    async fn delete_organization(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    async fn delete_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization to delete.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         DeletePayload::from_result(organizations::delete(store(ctx), &input.id, input.version).await)
     }
 
+    /// Replaces an organization's pricing groups. While one of them is
+    /// active, they price the organization's customers instead of the
+    /// customers' own groups (docs/pricing.md#effective-groups).
     async fn set_organization_groups(
         &self,
         ctx: &Context<'_>,
-        input: SetOrganizationGroupsInput,
+        #[graphql(desc = "The organization and its groups.")] input: SetOrganizationGroupsInput,
     ) -> Result<SetOrganizationGroupsPayload> {
         let result = organizations::set_groups(store(ctx), &input.organization_id, &ids(input.group_ids)).await;
         SetOrganizationGroupsPayload::from_result(result, Organization)

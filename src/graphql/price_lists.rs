@@ -15,12 +15,15 @@ use super::store;
 use super::types::{Price, PriceList, PriceListStatus, PriceListType};
 use crate::service::{price_lists, prices};
 
+/// Narrows `priceLists`: a list must match every condition given.
 #[derive(InputObject, Default)]
 pub struct PriceListFilter {
+    /// Only lists with this status.
     pub status: Option<PriceListStatus>,
+    /// Only lists of this type.
     #[graphql(name = "type")]
     pub list_type: Option<PriceListType>,
-    /// Case-insensitive substring of the name.
+    /// Only lists whose name contains this text, ignoring case; at most 100 characters.
     pub name_contains: Option<String>,
 }
 
@@ -29,20 +32,33 @@ pub struct PriceListQuery;
 
 #[Object]
 impl PriceListQuery {
-    async fn price_list(&self, ctx: &Context<'_>, id: ID) -> Result<Option<PriceList>> {
+    /// The price list with this id, or `null` (and no error) when there is none; an id that is not a UUID is `BAD_USER_INPUT`. Admin only.
+    async fn price_list(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The list's id.")] id: ID,
+    ) -> Result<Option<PriceList>> {
         Ok(look_up(&loaders(ctx).price_lists, "id", &id).await?.map(PriceList))
     }
 
-    /// Price lists in creation order.
+    /// Price lists, in creation order. Admin only.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn price_lists(
         &self,
         ctx: &Context<'_>,
-        filter: Option<PriceListFilter>,
+        #[graphql(desc = "Only the lists that match; all when omitted.")] filter: Option<PriceListFilter>,
+        #[graphql(
+            desc = "Page forwards: this many price lists from the start, or after `after`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only price lists after that one.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: this many price lists from the end, or before `before`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only price lists before that one.")] before: Option<String>,
     ) -> Result<Option<CountedConnection<PriceList>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
@@ -60,79 +76,115 @@ impl PriceListQuery {
     }
 }
 
+/// A new price list, without prices: add them with `upsertPrices`, and
+/// link the list to groups with `addPriceListToGroup`.
 #[derive(InputObject)]
 pub struct CreatePriceListInput {
+    /// The list's name, up to 255 characters.
     pub name: String,
+    /// A description for admins, up to 4,096 characters; blank means none.
     pub description: Option<String>,
     /// `SALE` when omitted.
     #[graphql(name = "type")]
     pub list_type: Option<PriceListType>,
     /// `ACTIVE` when omitted.
     pub status: Option<PriceListStatus>,
-    /// Inclusive; RFC 3339. Open when omitted.
+    /// The first instant the list applies (inclusive), in the years 1 to
+    /// 9999; no start when omitted.
     pub starts_at: Option<DateTime<Utc>>,
-    /// Exclusive; RFC 3339; after `startsAt`. Open when omitted.
+    /// The instant the list stops applying (exclusive), after `startsAt`,
+    /// in the years 1 to 9999; no end when omitted.
     pub ends_at: Option<DateTime<Utc>>,
-    /// A JSON object.
+    /// Your own data: a JSON object; `{}` when omitted.
     pub metadata: Option<JsonValue>,
 }
 
+/// Changes to a price list: what is left out stays as it is. Its prices
+/// change with `upsertPrices` and `deletePrices`.
 #[derive(InputObject)]
 pub struct UpdatePriceListInput {
+    /// The list to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
+    /// A new name, up to 255 characters.
     pub name: Option<String>,
-    /// `null` clears it.
+    /// A new description, up to 4,096 characters; `null` clears it.
     pub description: MaybeUndefined<String>,
+    /// A new type.
     #[graphql(name = "type")]
     pub list_type: Option<PriceListType>,
+    /// A new status: `DRAFT` takes the list out of pricing, `ACTIVE` puts it back.
     pub status: Option<PriceListStatus>,
-    /// `null` opens the window's start.
+    /// A new start (inclusive); `null` opens the window's start. The window
+    /// as changed must end after it starts.
     pub starts_at: MaybeUndefined<DateTime<Utc>>,
-    /// `null` opens the window's end.
+    /// A new end (exclusive); `null` opens the window's end.
     pub ends_at: MaybeUndefined<DateTime<Utc>>,
+    /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
 }
 
 /// A price to write: the tier is (product, currency, minQuantity).
 #[derive(InputObject)]
 pub struct PriceInput {
+    /// The product.
     pub product_id: ID,
-    /// ISO 4217 code, e.g. "USD".
+    /// ISO 4217 code, e.g. "USD", in any case.
     pub currency: String,
     /// First quantity of the tier; 1 when omitted.
     pub min_quantity: Option<i32>,
-    /// Last quantity of the tier (inclusive); open-ended when omitted.
+    /// Last quantity of the tier (inclusive), not below `minQuantity`;
+    /// open-ended when omitted.
     pub max_quantity: Option<i32>,
-    /// Exact decimal string with at most the currency's minor-unit digits, e.g. "12.50".
+    /// The price per unit as an exact decimal string, e.g. "12.50": not
+    /// negative, and no digit finer than the currency's minor unit (nothing
+    /// is rounded).
     pub amount: String,
 }
 
+/// A price list's prices to write, in one batch.
 #[derive(InputObject)]
 pub struct UpsertPricesInput {
+    /// The list.
     pub price_list_id: ID,
     /// At most 1,000. Existing tiers get the new amount and maxQuantity; all or nothing.
     pub prices: Vec<PriceInput>,
 }
 
+/// A price list's prices to delete, in one batch.
 #[derive(InputObject)]
 pub struct DeletePricesInput {
+    /// The list.
     pub price_list_id: ID,
     /// At most 1,000; tiers that do not exist are skipped.
     pub prices: Vec<PriceKeyInput>,
 }
 
-payload!(CreatePriceListPayload, price_list: PriceList);
-payload!(UpdatePriceListPayload, price_list: PriceList);
+payload!(
+    CreatePriceListPayload,
+    price_list: PriceList,
+    "createPriceList",
+    "The new list"
+);
+payload!(
+    UpdatePriceListPayload,
+    price_list: PriceList,
+    "updatePriceList",
+    "The list as updated"
+);
 
+/// The result of `upsertPrices`.
 #[derive(SimpleObject)]
 pub struct UpsertPricesPayload {
+    /// The list written to; null when `userErrors` is not empty.
     pub price_list: Option<PriceList>,
     /// The prices as stored now, in input order.
     pub prices: Option<Vec<Price>>,
     /// How many given tiers were new, changed, or already as given.
     pub summary: Option<UpsertSummary>,
+    /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
 }
 
@@ -141,10 +193,12 @@ pub struct PriceListMutation;
 
 #[Object]
 impl PriceListMutation {
+    /// Creates a price list, `ACTIVE` and `SALE` unless told otherwise. It
+    /// prices nobody until it is linked to a group.
     async fn create_price_list(
         &self,
         ctx: &Context<'_>,
-        input: CreatePriceListInput,
+        #[graphql(desc = "The new list.")] input: CreatePriceListInput,
     ) -> Result<CreatePriceListPayload> {
         let input = price_lists::NewPriceList {
             name: input.name,
@@ -158,10 +212,11 @@ impl PriceListMutation {
         CreatePriceListPayload::from_result(price_lists::create(store(ctx), input).await, PriceList)
     }
 
+    /// Changes a list's name, description, type, status, window or metadata.
     async fn update_price_list(
         &self,
         ctx: &Context<'_>,
-        input: UpdatePriceListInput,
+        #[graphql(desc = "The list and its changes.")] input: UpdatePriceListInput,
     ) -> Result<UpdatePriceListPayload> {
         let input = price_lists::PriceListChanges {
             id: input.id.0,
@@ -178,11 +233,22 @@ impl PriceListMutation {
     }
 
     /// Deletes the list with its prices and its links to groups.
-    async fn delete_price_list(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    async fn delete_price_list(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The list to delete.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         DeletePayload::from_result(price_lists::delete(store(ctx), &input.id, input.version).await)
     }
 
-    async fn upsert_prices(&self, ctx: &Context<'_>, input: UpsertPricesInput) -> Result<UpsertPricesPayload> {
+    /// Writes a list's prices in one batch: new tiers are added, existing
+    /// tiers (same product, currency and `minQuantity`) get the new amount
+    /// and `maxQuantity`. All or nothing.
+    async fn upsert_prices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The list and the prices to write.")] input: UpsertPricesInput,
+    ) -> Result<UpsertPricesPayload> {
         let inputs: Vec<prices::PriceInput> = input
             .prices
             .into_iter()
@@ -211,7 +277,13 @@ impl PriceListMutation {
         })
     }
 
-    async fn delete_prices(&self, ctx: &Context<'_>, input: DeletePricesInput) -> Result<DeletePricesPayload> {
+    /// Deletes a list's prices by tier, in one batch; tiers that do not exist
+    /// are skipped.
+    async fn delete_prices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The list and the tiers to delete.")] input: DeletePricesInput,
+    ) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
         let result = prices::delete_prices(store(ctx), &input.price_list_id, &keys).await;
         let (deleted_count, user_errors) = mutation_result(result, |(_, n)| n)?;

@@ -14,22 +14,30 @@ use crate::error::{Problems, ServiceError};
 use crate::service::parse_id;
 use crate::service::resolution::{self, PriceItem, PriceQuestion, PricedItem};
 
+/// One product to price, at one quantity.
 #[derive(InputObject)]
 pub struct PriceItemInput {
+    /// The product. An id that names no product is a `NOT_FOUND` error.
     pub product_id: ID,
-    /// 1 or more; 1 when omitted.
+    /// How many units are bought, 1 or more; 1 when omitted. It picks the
+    /// quantity tier; the answer is the price per unit.
     #[graphql(default = 1)]
     pub quantity: i64,
 }
 
+/// A price question about many products: one shopper, currency, instant
+/// and strategy for all of them.
 #[derive(InputObject)]
 pub struct ResolvePricesInput {
-    /// Omitted: an anonymous shopper, whose only group is `Everyone`.
+    /// The customer who buys; omitted: an anonymous shopper, whose only group
+    /// is `Everyone`. A customer token may name only its own customer (or
+    /// none): another is a `FORBIDDEN` error.
     pub customer_id: Option<ID>,
-    /// ISO 4217 code, e.g. "USD".
+    /// ISO 4217 code, e.g. "USD", in any case.
     pub currency: String,
-    /// RFC 3339; now when omitted.
+    /// The instant to price at; now when omitted.
     pub at: Option<DateTime<Utc>>,
+    /// How to choose among the lists that have a price; `PRIORITY` when omitted.
     #[graphql(default)]
     pub strategy: PricingStrategy,
     /// At most 1,000; answered in the same order.
@@ -41,18 +49,32 @@ pub struct PricingQuery;
 
 #[Object]
 impl PricingQuery {
-    /// What `customerId` pays for `productId`, and why. Without a
-    /// customer: what an anonymous shopper pays.
+    /// What `customerId` pays for `productId`, and why (docs/pricing.md#the-walk).
+    /// Without a customer: what an anonymous shopper pays. Open to every
+    /// credential. `null`, with an error naming the argument, when the
+    /// question cannot be answered: bad arguments are `BAD_USER_INPUT`, an
+    /// unknown customer or product `NOT_FOUND`.
     #[allow(clippy::too_many_arguments)]
     async fn resolved_price(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The customer who buys; omitted: an anonymous shopper, whose only group is `Everyone`. \
+                          A customer token may name only its own customer (or none): another is a `FORBIDDEN` error."
+        )]
         customer_id: Option<ID>,
-        product_id: ID,
-        currency: String,
-        #[graphql(default = 1)] quantity: i64,
+        #[graphql(desc = "The product bought.")] product_id: ID,
+        #[graphql(desc = "An ISO 4217 code such as \"USD\", in any case.")] currency: String,
+        #[graphql(
+            default = 1,
+            desc = "How many units are bought, 1 or more: it picks the quantity tier. \
+                                       The answer is the price per unit."
+        )]
+        quantity: i64,
+        #[graphql(desc = "The instant to price at; now when omitted. Every price of one request \
+                          uses the same now.")]
         at: Option<DateTime<Utc>>,
-        #[graphql(default)] strategy: PricingStrategy,
+        #[graphql(default, desc = "How to choose among the lists that have a price.")] strategy: PricingStrategy,
     ) -> Result<Option<ResolvedPrice>> {
         let (question, quantity) = question(ctx, customer_id, &currency, quantity, at, strategy)?;
         let product_id = parse_id(&["productId"], "product", &product_id).map_err(|e| query_error(e.into()))?;
@@ -64,10 +86,19 @@ impl PricingQuery {
         Ok(Some(ResolvedPrice::answers(ctx, vec![answer]).remove(0)))
     }
 
-    /// Prices for many products and quantities at once, in input order, in a
-    /// fixed number of SQL statements.
+    /// Prices for many products and quantities at once: one answer per item,
+    /// in input order, for the same shopper at the same instant, in a fixed
+    /// number of database reads however many items. Open to every
+    /// credential. A bad item is an error (`BAD_USER_INPUT`, or `NOT_FOUND`
+    /// for an unknown product) whose `extensions.field` names it, such as
+    /// `items.3.quantity`; then no item is answered (`null`).
     #[graphql(complexity = "1 + input.items.len().max(1) * child_complexity")]
-    async fn resolve_prices(&self, ctx: &Context<'_>, input: ResolvePricesInput) -> Result<Option<Vec<ResolvedPrice>>> {
+    async fn resolve_prices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The shopper, currency, instant and strategy, and the items to price.")]
+        input: ResolvePricesInput,
+    ) -> Result<Option<Vec<ResolvedPrice>>> {
         let customer_id = input.customer_id.as_deref().map(String::as_str);
         access::check_customer(ctx, customer_id)?;
         let raw: Vec<(String, i64)> = input.items.into_iter().map(|i| (i.product_id.0, i.quantity)).collect();

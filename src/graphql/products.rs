@@ -14,16 +14,19 @@ use super::store;
 use super::types::{BasePrice, Product, ProductLine};
 use crate::service::{catalog, prices};
 
+/// Narrows `productLines`.
 #[derive(InputObject, Default)]
 pub struct ProductLineFilter {
-    /// Case-insensitive substring of the name.
+    /// Only lines whose name contains this text, ignoring case; at most 100 characters.
     pub name_contains: Option<String>,
 }
 
+/// Narrows `products`: a product must match every condition given.
 #[derive(InputObject, Default)]
 pub struct ProductFilter {
+    /// Only the products of this line.
     pub product_line_id: Option<ID>,
-    /// Case-insensitive substring of the sku or the name.
+    /// Only products whose sku or name contains this text, ignoring case; at most 100 characters.
     pub search: Option<String>,
 }
 
@@ -32,20 +35,33 @@ pub struct ProductQuery;
 
 #[Object]
 impl ProductQuery {
-    async fn product_line(&self, ctx: &Context<'_>, id: ID) -> Result<Option<ProductLine>> {
+    /// The product line with this id, or `null` (and no error) when there is none; an id that is not a UUID is `BAD_USER_INPUT`. Open to every credential.
+    async fn product_line(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The line's id.")] id: ID,
+    ) -> Result<Option<ProductLine>> {
         Ok(look_up(&loaders(ctx).product_lines, "id", &id).await?.map(ProductLine))
     }
 
-    /// Product lines in creation order.
+    /// Product lines, in creation order. Open to every credential.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn product_lines(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ProductLineFilter>,
+        #[graphql(desc = "Only the lines that match; all when omitted.")] filter: Option<ProductLineFilter>,
+        #[graphql(
+            desc = "Page forwards: this many product lines from the start, or after `after`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only product lines after that one.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: this many product lines from the end, or before `before`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only product lines before that one.")] before: Option<String>,
     ) -> Result<Option<CountedConnection<ProductLine>>> {
         let request = page_request(first, after, last, before)?;
         let filter = catalog::ProductLineFilter {
@@ -59,20 +75,33 @@ impl ProductQuery {
         Ok(Some(connection(page, |l| l.id, ProductLine, total)))
     }
 
-    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Product>> {
+    /// The product with this id, or `null` (and no error) when there is none; an id that is not a UUID is `BAD_USER_INPUT`. Open to every credential.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product's id.")] id: ID,
+    ) -> Result<Option<Product>> {
         Ok(look_up(&loaders(ctx).products, "id", &id).await?.map(Product::from))
     }
 
-    /// Products in creation order.
+    /// Products, in creation order. Open to every credential.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ProductFilter>,
+        #[graphql(desc = "Only the products that match; all when omitted.")] filter: Option<ProductFilter>,
+        #[graphql(
+            desc = "Page forwards: this many products from the start, or after `after`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only products after that one.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: this many products from the end, or before `before`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only products before that one.")] before: Option<String>,
     ) -> Result<Option<CountedConnection<Product>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
@@ -99,53 +128,74 @@ impl ProductQuery {
     }
 }
 
+/// A new product line.
 #[derive(InputObject)]
 pub struct CreateProductLineInput {
+    /// The line's name, up to 255 characters.
     pub name: String,
 }
 
+/// Changes to a product line: what is left out stays as it is.
 #[derive(InputObject)]
 pub struct UpdateProductLineInput {
+    /// The line to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
+    /// A new name, up to 255 characters.
     pub name: Option<String>,
 }
 
+/// A new product.
 #[derive(InputObject)]
 pub struct CreateProductInput {
-    /// Unique; no spaces.
+    /// The stock-keeping unit: up to 255 characters without spaces; unique
+    /// (case counts).
     pub sku: String,
+    /// The product's name, up to 255 characters.
     pub name: String,
+    /// The product's line; none when omitted.
     pub product_line_id: Option<ID>,
-    /// A JSON object.
+    /// Your own data: a JSON object; `{}` when omitted.
     pub metadata: Option<JsonValue>,
 }
 
+/// Changes to a product: what is left out stays as it is. Its prices
+/// change with `upsertBasePrices` and `upsertPrices`.
 #[derive(InputObject)]
 pub struct UpdateProductInput {
+    /// The product to change.
     pub id: ID,
-    /// The version you read; a stale one is refused (`STALE_VERSION`).
+    /// The `version` you read: if the record has changed since, nothing is written
+    /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
+    /// A new sku: without spaces, unique.
     pub sku: Option<String>,
+    /// A new name, up to 255 characters.
     pub name: Option<String>,
-    /// `null` takes the product out of its line.
+    /// Another line; `null` takes the product out of its line.
     pub product_line_id: MaybeUndefined<ID>,
+    /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
 }
 
 /// A base price to write: the tier is (product, currency, minQuantity).
 #[derive(InputObject)]
 pub struct BasePriceInput {
+    /// The product.
     pub product_id: ID,
-    /// ISO 4217 code, e.g. "USD".
+    /// ISO 4217 code, e.g. "USD", in any case.
     pub currency: String,
     /// First quantity of the tier; 1 when omitted.
     pub min_quantity: Option<i32>,
-    /// Exact decimal string with at most the currency's minor-unit digits, e.g. "12.50".
+    /// The price per unit as an exact decimal string, e.g. "12.50": not
+    /// negative, and no digit finer than the currency's minor unit (nothing
+    /// is rounded).
     pub amount: String,
 }
 
+/// Base prices to write, in one batch.
 #[derive(InputObject)]
 pub struct UpsertBasePricesInput {
     /// At most 1,000. Existing tiers get the new amount; all or nothing.
@@ -155,9 +205,11 @@ pub struct UpsertBasePricesInput {
 /// Names a tier: (product, currency, minQuantity).
 #[derive(InputObject)]
 pub struct PriceKeyInput {
+    /// The product.
     pub product_id: ID,
+    /// ISO 4217 code, e.g. "USD", in any case.
     pub currency: String,
-    /// 1 when omitted.
+    /// The tier's first quantity; 1 when omitted.
     pub min_quantity: Option<i32>,
 }
 
@@ -171,23 +223,46 @@ impl From<PriceKeyInput> for prices::PriceKeyInput {
     }
 }
 
+/// Base prices to delete, in one batch.
 #[derive(InputObject)]
 pub struct DeleteBasePricesInput {
     /// At most 1,000; tiers that do not exist are skipped.
     pub prices: Vec<PriceKeyInput>,
 }
 
-payload!(CreateProductLinePayload, product_line: ProductLine);
-payload!(UpdateProductLinePayload, product_line: ProductLine);
-payload!(CreateProductPayload, product: Product);
-payload!(UpdateProductPayload, product: Product);
+payload!(
+    CreateProductLinePayload,
+    product_line: ProductLine,
+    "createProductLine",
+    "The new line"
+);
+payload!(
+    UpdateProductLinePayload,
+    product_line: ProductLine,
+    "updateProductLine",
+    "The line as updated"
+);
+payload!(
+    CreateProductPayload,
+    product: Product,
+    "createProduct",
+    "The new product"
+);
+payload!(
+    UpdateProductPayload,
+    product: Product,
+    "updateProduct",
+    "The product as updated"
+);
 
+/// The result of `upsertBasePrices`.
 #[derive(SimpleObject)]
 pub struct UpsertBasePricesPayload {
     /// The base prices as stored now, in input order.
     pub base_prices: Option<Vec<BasePrice>>,
     /// How many given tiers were new, changed, or already as given.
     pub summary: Option<UpsertSummary>,
+    /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
 }
 
@@ -213,11 +288,12 @@ impl From<prices::Written> for UpsertSummary {
     }
 }
 
-/// The payload of a batch delete.
+/// The result of `deletePrices` and `deleteBasePrices`.
 #[derive(SimpleObject)]
 pub struct DeletePricesPayload {
-    /// How many rows were deleted.
+    /// How many prices were deleted; null when `userErrors` is not empty.
     pub deleted_count: Option<u64>,
+    /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
 }
 
@@ -226,18 +302,20 @@ pub struct ProductMutation;
 
 #[Object]
 impl ProductMutation {
+    /// Creates a product line.
     async fn create_product_line(
         &self,
         ctx: &Context<'_>,
-        input: CreateProductLineInput,
+        #[graphql(desc = "The new line.")] input: CreateProductLineInput,
     ) -> Result<CreateProductLinePayload> {
         CreateProductLinePayload::from_result(catalog::create_line(store(ctx), &input.name).await, ProductLine)
     }
 
+    /// Renames a product line.
     async fn update_product_line(
         &self,
         ctx: &Context<'_>,
-        input: UpdateProductLineInput,
+        #[graphql(desc = "The line and its changes.")] input: UpdateProductLineInput,
     ) -> Result<UpdateProductLinePayload> {
         let input = catalog::ProductLineChanges {
             id: input.id.0,
@@ -248,11 +326,20 @@ impl ProductMutation {
     }
 
     /// Deletes the line: its products stay, without a line; groups stop listing it.
-    async fn delete_product_line(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    async fn delete_product_line(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The line to delete.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         DeletePayload::from_result(catalog::delete_line(store(ctx), &input.id, input.version).await)
     }
 
-    async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> Result<CreateProductPayload> {
+    /// Creates a product, without prices: give it base prices with `upsertBasePrices`.
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new product.")] input: CreateProductInput,
+    ) -> Result<CreateProductPayload> {
         let input = catalog::NewProduct {
             sku: input.sku,
             name: input.name,
@@ -262,7 +349,12 @@ impl ProductMutation {
         CreateProductPayload::from_result(catalog::create_product(store(ctx), input).await, Product::from)
     }
 
-    async fn update_product(&self, ctx: &Context<'_>, input: UpdateProductInput) -> Result<UpdateProductPayload> {
+    /// Changes a product's sku, name, line or metadata.
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product and its changes.")] input: UpdateProductInput,
+    ) -> Result<UpdateProductPayload> {
         let input = catalog::ProductChanges {
             id: input.id.0,
             version: input.version,
@@ -275,14 +367,21 @@ impl ProductMutation {
     }
 
     /// Deletes the product with its base prices and every list's prices for it.
-    async fn delete_product(&self, ctx: &Context<'_>, input: DeleteInput) -> Result<DeletePayload> {
+    async fn delete_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product to delete.")] input: DeleteInput,
+    ) -> Result<DeletePayload> {
         DeletePayload::from_result(catalog::delete_product(store(ctx), &input.id, input.version).await)
     }
 
+    /// Writes base prices in one batch: new tiers are added, existing tiers
+    /// (same product, currency and `minQuantity`) get the new amount. All or
+    /// nothing.
     async fn upsert_base_prices(
         &self,
         ctx: &Context<'_>,
-        input: UpsertBasePricesInput,
+        #[graphql(desc = "The base prices to write.")] input: UpsertBasePricesInput,
     ) -> Result<UpsertBasePricesPayload> {
         let inputs: Vec<prices::PriceInput> = input
             .prices
@@ -307,7 +406,13 @@ impl ProductMutation {
         })
     }
 
-    async fn delete_base_prices(&self, ctx: &Context<'_>, input: DeleteBasePricesInput) -> Result<DeletePricesPayload> {
+    /// Deletes base prices by tier, in one batch; tiers that do not exist are
+    /// skipped.
+    async fn delete_base_prices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The tiers to delete.")] input: DeleteBasePricesInput,
+    ) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
         let result = prices::delete_base_prices(store(ctx), &keys).await;
         let (deleted_count, user_errors) = mutation_result(result, |n| n)?;

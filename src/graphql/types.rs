@@ -19,6 +19,7 @@ pub use product::{BasePrice, Product, ProductLine};
 use super::scalars::Decimal;
 use crate::money::{CurrencyCode, Money as DomainMoney};
 
+/// What a customer group is for (docs/pricing.md#effective-groups).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::values::GroupKind")]
 pub enum GroupKind {
@@ -28,24 +29,29 @@ pub enum GroupKind {
     Pricing,
 }
 
+/// How a price list's price competes with the base price
+/// (docs/pricing.md#step-5-first-price).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::values::PriceListType")]
 pub enum PriceListType {
-    /// Applies only when below the base price.
+    /// Its price applies only when it is below the product's base price (or
+    /// the product has none): a sale never raises a price.
     Sale,
-    /// Always applies.
+    /// Its price applies even when it is above the base price.
     Override,
 }
 
+/// Whether a price list may apply at all.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "entity::values::PriceListStatus")]
 pub enum PriceListStatus {
+    /// Applies within its window (`startsAt`, `endsAt`) to the groups it is linked to.
     Active,
-    /// Never applies.
+    /// Never applies; for preparing a list before it goes live.
     Draft,
 }
 
-/// An exact amount in a currency.
+/// An exact amount in a currency (docs/pricing.md#money).
 #[derive(SimpleObject, Clone, Debug)]
 // `@shareable` in the subgraph SDL: other subgraphs of a federated graph
 // may define `Money` too (composition fails otherwise).
@@ -53,7 +59,7 @@ pub enum PriceListStatus {
 pub struct Money {
     /// Exact decimal string with the currency's minor-unit digits: "10.50", "1050" (JPY), "1.050" (KWD).
     pub amount: Decimal,
-    /// ISO 4217 code.
+    /// The currency's ISO 4217 code, upper-case, e.g. "USD".
     pub currency_code: String,
 }
 

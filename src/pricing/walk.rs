@@ -36,7 +36,7 @@ impl Access {
     }
 }
 
-/// A shopper's candidate lists at one instant (§4 steps 3 and 4), worked
+/// A shopper's candidate lists at one instant (docs/pricing.md#the-walk, steps 3 and 4), worked
 /// out once and then used for every product of a request.
 #[derive(Clone, Debug)]
 pub struct Candidates<'a> {

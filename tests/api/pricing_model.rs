@@ -1,8 +1,8 @@
-//! Price resolution (docs/pricing.md) against a reference model written here from
-//! the spec alone, on a thousand small random worlds per run and backend.
+//! Price resolution (docs/pricing.md) against a reference model written here
+//! from those rules alone, on a thousand small random worlds per run and backend.
 //!
-//! The model shares no code with `pricegraph::pricing`: it reads the spec's
-//! numbered steps literally, so a disagreement is a question about the spec,
+//! The model shares no code with `pricegraph::pricing`: it reads the rules'
+//! numbered steps literally, so a disagreement is a question about the rules,
 //! not about two copies of one implementation. Worlds go straight into the
 //! database (SeaORM bulk inserts in shuffled order, one transaction), one
 //! migrated database per backend is reused, and all of a world's questions —
@@ -70,7 +70,7 @@ struct Group {
 #[derive(Clone, Debug)]
 struct Organization {
     id: Uuid,
-    /// Always an earlier organization; parents must not matter (docs/pricing.md#effective-groups).
+    /// Always an earlier organization; parents must not matter (seed 004).
     parent: Option<usize>,
     groups: BTreeSet<usize>,
 }
@@ -320,7 +320,7 @@ enum PricingStrategy {
     LowestPrice,
 }
 
-/// §3: the organization's groups if it has any, else the customer's own, then
+/// Effective groups: the organization's groups if it has any, else the customer's own, then
 /// `Everyone` for every shopper. Inactive groups are absent everywhere, so an
 /// organization whose only groups are inactive has no pricing groups.
 fn effective_groups(world: &World, shopper: Option<usize>) -> Vec<GroupRef> {
@@ -349,7 +349,7 @@ fn effective_groups(world: &World, shopper: Option<usize>) -> Vec<GroupRef> {
     groups
 }
 
-/// §3 product access: unrestricted unless a group lists lines; then the
+/// Product access: unrestricted unless a group lists lines; then the
 /// union of the listed lines, and products without a line.
 fn may_order(world: &World, groups: &[GroupRef], product: &Product) -> bool {
     let listed: BTreeSet<usize> = groups.iter().flat_map(|g| world.lines_of(*g).iter().copied()).collect();
@@ -359,7 +359,7 @@ fn may_order(world: &World, groups: &[GroupRef], product: &Product) -> bool {
     }
 }
 
-/// §4.2: the base tier with the largest minQuantity ≤ quantity.
+/// Step 2: the base tier with the largest minQuantity ≤ quantity.
 fn base_price(product: &Product, quantity: i32) -> Option<(i32, i64)> {
     product
         .base
@@ -374,7 +374,7 @@ struct Candidate<'w> {
     priority: i32,
 }
 
-/// §4.3–4.4: active lists open at `at`, linked to an effective group, each
+/// Steps 3–4: active lists open at `at`, linked to an effective group, each
 /// once at its smallest priority (among equal ones, the smallest group id, as
 /// the product documents), ordered by priority, createdAt, id.
 fn candidates<'w>(world: &'w World, groups: &[GroupRef]) -> Vec<Candidate<'w>> {
@@ -401,7 +401,7 @@ fn candidates<'w>(world: &'w World, groups: &[GroupRef]) -> Vec<Candidate<'w>> {
     candidates
 }
 
-/// §4.5: the list's tier with min ≤ quantity ≤ max and the largest min.
+/// Step 5: the list's tier with min ≤ quantity ≤ max and the largest min.
 fn list_price(list: &PriceList, product: usize, quantity: i32) -> Option<(i32, i64)> {
     list.prices
         .get(&product)?
@@ -411,7 +411,7 @@ fn list_price(list: &PriceList, product: usize, quantity: i32) -> Option<(i32, i
         .next_back()
 }
 
-/// §4.5: a sale never raises a price; an override always applies.
+/// Step 5: a sale never raises a price; an override always applies.
 fn applies(list: &PriceList, amount: i64, base: Option<(i32, i64)>) -> bool {
     match list.list_type {
         PriceListType::Override => true,
@@ -419,7 +419,7 @@ fn applies(list: &PriceList, amount: i64, base: Option<(i32, i64)>) -> bool {
     }
 }
 
-/// §4, steps 1–7, for one product and quantity. `basePrice` is shown even
+/// Steps 1–7, for one product and quantity. `basePrice` is shown even
 /// when the product may not be ordered: the schema documents it as the
 /// product's base price for the quantity, "if it has one".
 fn expected(world: &World, shopper: Option<usize>, product: usize, quantity: i32, strategy: PricingStrategy) -> Priced {
@@ -442,7 +442,7 @@ fn expected(world: &World, shopper: Option<usize>, product: usize, quantity: i32
         priced.source = "NOT_ORDERABLE".into();
         return priced;
     }
-    // §4.5: the candidates whose price applies, in walking order.
+    // Step 5: the candidates whose price applies, in walking order.
     let applicable: Vec<(Candidate<'_>, (i32, i64))> = candidates(world, &groups)
         .into_iter()
         .filter_map(|c| list_price(c.list, product, quantity).map(|tier| (c, tier)))
@@ -450,7 +450,7 @@ fn expected(world: &World, shopper: Option<usize>, product: usize, quantity: i32
         .collect();
     let winner = match strategy {
         PricingStrategy::Priority => applicable.first(),
-        // §4.7: the first override; else the lowest applicable sale, the
+        // Step 7: the first override; else the lowest applicable sale, the
         // earlier one on a tie (an applicable sale is always below base).
         PricingStrategy::LowestPrice => applicable
             .iter()

@@ -17,38 +17,54 @@ use crate::store::profiles::Profile;
 #[derive(Clone)]
 pub struct Customer(pub customer::Model);
 
+/// A shopper or buyer: one `TYPE` group that classifies it, any number of
+/// `PRICING` groups, and perhaps an organization. Admins read every
+/// customer; a customer token reads only its own.
 #[Object]
 impl Customer {
+    /// The customer's id; pass it as `customerId` to price for this customer.
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    /// Stored lower-cased; unique.
+    /// The customer's email address, lower-cased; no two customers share one.
     async fn email(&self) -> &str {
         &self.0.email
     }
+    /// The customer's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// The customer's own commission exemption. Whether the customer is
+    /// exempt in the end, through its groups too, is `exemptions.commissionExempt`.
     async fn commission_exempt(&self) -> bool {
         self.0.commission_exempt
     }
+    /// The customer's own free-freight flag. Whether the customer ships
+    /// free in the end, through its groups too, is `exemptions.freeFreight`.
     async fn free_freight(&self) -> bool {
         self.0.free_freight
     }
+    /// Your own data about the customer: a JSON object, `{}` when none was given.
     async fn metadata(&self) -> &JsonValue {
         &self.0.metadata
     }
+    /// Increases by one with every update; pass it back as `version` to refuse stale edits.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When the customer was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the customer was last updated (adding it to a group or removing
+    /// it does not count).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 
-    /// The customer's own `PRICING` groups (memberships), by name.
+    /// The customer's own `PRICING` groups (its memberships), by name,
+    /// inactive ones included. They price the customer only when its
+    /// organization has no active group: see `effectiveGroups`.
     async fn groups(&self, ctx: &Context<'_>) -> Result<Vec<CustomerGroup>> {
         let groups = loaders(ctx)
             .groups_by_customer
@@ -76,7 +92,8 @@ impl Customer {
 
     /// The pricing groups that price this customer: its
     /// organization's when the organization has an active one, else its own;
-    /// then `Everyone`. Inactive groups are listed, and ignored by pricing.
+    /// then `Everyone`. Inactive groups are listed, and ignored by pricing
+    /// (docs/pricing.md#effective-groups).
     async fn effective_groups(&self, ctx: &Context<'_>) -> Result<Vec<EffectiveGroup>> {
         let profile = self.profile(ctx).await?;
         Ok(profile
@@ -89,7 +106,8 @@ impl Customer {
             .collect())
     }
 
-    /// Commission and freight exemptions, and where each comes from.
+    /// Commission and freight exemptions, and where each comes from
+    /// (docs/pricing.md#exemptions).
     async fn exemptions(&self, ctx: &Context<'_>) -> Result<Exemptions> {
         let profile = self.profile(ctx).await?;
         let commission: Vec<ExemptionSource> = profile
@@ -106,8 +124,14 @@ impl Customer {
         })
     }
 
-    /// Whether this customer may order the product (product-line access, seed 003).
-    async fn can_order(&self, ctx: &Context<'_>, product_id: ID) -> Result<bool> {
+    /// Whether this customer may order the product, given the product lines
+    /// its effective groups allow (docs/pricing.md#product-access). An id
+    /// that names no product is a `NOT_FOUND` error.
+    async fn can_order(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product to check.")] product_id: ID,
+    ) -> Result<bool> {
         let id = id_arg("product", &product_id)?;
         let (profile, product) = futures_util::try_join!(self.profile(ctx), async {
             loaders(ctx).products.load_one(id).await.map_err(load_failed)
@@ -116,6 +140,7 @@ impl Customer {
         Ok(profile.shopper.may_order(product.model.product_line_id))
     }
 
+    /// The organization the customer belongs to; null when none.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         let Some(id) = self.0.organization_id else {
             return Ok(None);

@@ -15,64 +15,90 @@ use crate::service::customers::Owner;
 #[derive(Clone)]
 pub struct CustomerGroup(pub customer_group::Model);
 
+/// A segment of customers. A `TYPE` group classifies customers (each has
+/// exactly one); a `PRICING` group carries price lists, product-line access
+/// and exemptions for its members and its organizations' customers
+/// (docs/pricing.md#effective-groups).
 #[Object]
 impl CustomerGroup {
+    /// The group's id.
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The group's name; unique, ignoring case.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// A description for admins; null when none.
     async fn description(&self) -> Option<&str> {
         self.0.description.as_deref()
     }
+    /// `TYPE` or `PRICING`; fixed when the group is created.
     async fn kind(&self) -> GroupKind {
         self.0.kind.into()
     }
-    /// Inactive groups are treated as absent everywhere.
+    /// Inactive groups are treated as absent everywhere: their lists do not
+    /// price, their product lines do not restrict, their flags do not exempt.
     async fn is_active(&self) -> bool {
         self.0.is_active
     }
+    /// Whether the group exempts its customers from commission (while active).
     async fn commission_exempt(&self) -> bool {
         self.0.commission_exempt
     }
+    /// Whether the group's customers ship free (while active).
     async fn free_freight(&self) -> bool {
         self.0.free_freight
     }
-    /// `Default` and `Everyone` are built in and cannot be deleted.
+    /// `Default` (the `TYPE` group of customers given none) and `Everyone`
+    /// (the `PRICING` group every shopper belongs to) are built in and
+    /// cannot be deleted.
     async fn is_built_in(&self) -> bool {
         self.0.id == crate::service::DEFAULT_TYPE_GROUP_ID || self.0.id == EVERYONE_GROUP_ID
     }
+    /// Your own data about the group: a JSON object, `{}` when none was given.
     async fn metadata(&self) -> &JsonValue {
         &self.0.metadata
     }
-    /// Increases with every update; pass it back to refuse stale edits.
+    /// Increases by one with every update; pass it back as `version` to refuse stale edits.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When the group was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the group was last updated (changing its members, price lists or
+    /// product lines does not count).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 
     /// Members: customers of a `TYPE` group, or direct members of a `PRICING`
-    /// group (`Everyone` has every customer).
+    /// group (`Everyone` has every customer), in creation order. Admin only.
     #[graphql(complexity = "crate::graphql::connection::page_complexity(first, last, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Page forwards: this many customers from the start, or after `after`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only customers after that one.")] after: Option<String>,
+        #[graphql(
+            desc = "Page backwards: this many customers from the end, or before `before`; 1 to 100. \
+                          Give exactly one of `first` and `last`."
+        )]
         last: Option<i32>,
-        before: Option<String>,
+        #[graphql(desc = "A cursor from this connection: only customers before that one.")] before: Option<String>,
     ) -> Result<CountedConnection<Customer>> {
         customers_of(ctx, Owner::of_group(&self.0), first, after, last, before).await
     }
 
     /// Linked price lists in the order resolution walks them: priority (lower
-    /// first), then the list's creation time, then its id.
+    /// first), then the list's creation time, then its id
+    /// (docs/pricing.md#step-4-order). Always empty for a `TYPE` group.
     async fn price_lists(&self, ctx: &Context<'_>) -> Result<Vec<CustomerGroupPriceList>> {
         let links = loaders(ctx)
             .price_list_links_by_group
@@ -90,7 +116,8 @@ impl CustomerGroup {
             .collect())
     }
 
-    /// Product lines this group may order from; empty means no restriction.
+    /// Product lines this group's customers may order from, by name; empty
+    /// means this group restricts nothing (docs/pricing.md#product-access).
     async fn product_lines(&self, ctx: &Context<'_>) -> Result<Vec<ProductLine>> {
         let lines = loaders(ctx)
             .product_lines_by_group
@@ -106,6 +133,7 @@ impl CustomerGroup {
 }
 
 /// A price list linked to a pricing group at a priority (lower wins).
+/// A pair is linked at most once.
 pub struct CustomerGroupPriceList {
     pub link: link::Model,
     /// Already loaded with the link, or `None` to load it.
@@ -113,14 +141,20 @@ pub struct CustomerGroupPriceList {
     pub group: Option<customer_group::Model>,
 }
 
+/// A price list linked to a pricing group at a priority: the list prices
+/// that group's customers (docs/pricing.md#step-3-candidates).
 #[Object]
 impl CustomerGroupPriceList {
+    /// 0 or more; among the lists that reach a shopper, the lower priority
+    /// is tried first (docs/pricing.md#step-4-order).
     async fn priority(&self) -> i32 {
         self.link.priority
     }
+    /// When the list was linked to the group (a new priority keeps it).
     async fn created_at(&self) -> DateTime<Utc> {
         self.link.created_at
     }
+    /// The linked price list.
     async fn price_list(&self, ctx: &Context<'_>) -> Result<PriceList> {
         if let Some(list) = &self.price_list {
             return Ok(PriceList(list.clone()));
@@ -133,6 +167,7 @@ impl CustomerGroupPriceList {
         list.map(PriceList)
             .ok_or_else(|| dangling("price list", self.link.price_list_id))
     }
+    /// The group the list is linked to.
     async fn customer_group(&self, ctx: &Context<'_>) -> Result<CustomerGroup> {
         if let Some(group) = &self.group {
             return Ok(CustomerGroup(group.clone()));

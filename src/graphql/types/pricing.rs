@@ -13,6 +13,8 @@ use crate::pricing::Explanation;
 use crate::service::resolution::PricedItem;
 use crate::store::profiles::ExemptionSource as Source;
 
+/// How to choose among the candidate lists that have a price
+/// (docs/pricing.md#step-7-lowest-price).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 #[graphql(remote = "crate::pricing::Strategy")]
 pub enum PricingStrategy {
@@ -24,6 +26,7 @@ pub enum PricingStrategy {
     LowestPrice,
 }
 
+/// Where a resolved price came from.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::pricing::Source")]
 pub enum PriceSource {
@@ -31,12 +34,14 @@ pub enum PriceSource {
     PriceList,
     /// No list price applied; the base price did.
     Base,
-    /// Neither a list price nor a base price exists.
+    /// Neither a list price nor a base price exists: show "price on request".
     None,
-    /// The customer may not order this product (product-line access).
+    /// The shopper may not order this product (docs/pricing.md#product-access).
     NotOrderable,
 }
 
+/// What became of one candidate list in a price's walk
+/// (docs/pricing.md#explanation).
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::pricing::Outcome")]
 pub enum PriceOutcome {
@@ -46,9 +51,9 @@ pub enum PriceOutcome {
     GroupInactive,
     /// The list is a draft.
     ListDraft,
-    /// The list's window has not started at `at`.
+    /// `at` is before the list's `startsAt`.
     NotStarted,
-    /// The list's window had ended at `at`.
+    /// `at` is at or after the list's `endsAt`.
     Ended,
     /// The list has no price for this product, currency and quantity.
     NoPrice,
@@ -59,6 +64,7 @@ pub enum PriceOutcome {
     Outranked,
 }
 
+/// How a shopper comes to be in one of its effective groups.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 #[graphql(remote = "crate::pricing::Membership")]
 pub enum GroupMembership {
@@ -101,8 +107,12 @@ impl ResolvedPrice {
     }
 }
 
+/// What a shopper pays per unit for a product at a quantity, in a currency,
+/// at an instant, and why (docs/pricing.md#the-walk). No price is not an
+/// error: `amount` is then null and `source` says why.
 #[Object]
 impl ResolvedPrice {
+    /// The product priced.
     async fn product(&self, ctx: &Context<'_>) -> Result<Product> {
         if let (Some(product), Some(together)) = (&self.0.product, &self.1) {
             return Ok(Product::read_with(Arc::new(product.clone()), together));
@@ -116,9 +126,11 @@ impl ResolvedPrice {
             .map(Product::from)
             .ok_or_else(|| super::dangling("product", self.0.product_id))
     }
+    /// The quantity priced.
     async fn quantity(&self) -> i32 {
         self.0.quantity.get()
     }
+    /// The currency priced in: its ISO 4217 code, upper-case.
     async fn currency_code(&self) -> &str {
         self.0.currency.code()
     }
@@ -130,10 +142,11 @@ impl ResolvedPrice {
     async fn base_price(&self) -> Result<Option<Money>> {
         money(self.0.resolved.base_price, self.0.currency)
     }
+    /// Where `amount` came from, or why there is none.
     async fn source(&self) -> PriceSource {
         self.0.resolved.source.into()
     }
-    /// The list whose price applied.
+    /// The list whose price applied; null unless `source` is `PRICE_LIST`.
     async fn price_list(&self, ctx: &Context<'_>) -> Result<Option<PriceList>> {
         let Some(id) = self.0.resolved.price_list_id else {
             return Ok(None);
@@ -145,7 +158,7 @@ impl ResolvedPrice {
             .map_err(load_failed)?
             .map(PriceList))
     }
-    /// The group through which that list applied.
+    /// The group through which that list applied; null unless `source` is `PRICE_LIST`.
     async fn customer_group(&self, ctx: &Context<'_>) -> Result<Option<CustomerGroup>> {
         let Some(id) = self.0.resolved.customer_group_id else {
             return Ok(None);
@@ -157,15 +170,18 @@ impl ResolvedPrice {
             .map_err(load_failed)?
             .map(CustomerGroup))
     }
-    /// The priority of that group's link to that list.
+    /// The priority of that group's link to that list; null unless `source` is `PRICE_LIST`.
     async fn priority(&self) -> Option<i32> {
         self.0.resolved.priority
     }
-    /// The first quantity of the tier (list or base) that gave the amount.
+    /// The first quantity of the tier (list or base) that gave the amount;
+    /// null when there is no amount.
     async fn tier_min_quantity(&self) -> Option<i32> {
         self.0.resolved.tier_min_quantity
     }
-    /// One entry per group and list considered, with what happened to it.
+    /// One entry per group and list considered, in the order of the walk,
+    /// with what became of it; empty for `NOT_ORDERABLE`. Explaining costs a
+    /// walk over every candidate: ask for it only when you show it.
     async fn explanation(&self) -> Vec<PriceExplanation> {
         self.0
             .resolved
@@ -185,8 +201,10 @@ pub struct PriceExplanation {
     currency: CurrencyCode,
 }
 
+/// Why one list, reached through one group, did or did not set the price.
 #[Object]
 impl PriceExplanation {
+    /// The group through which the list reached the shopper.
     async fn customer_group(&self, ctx: &Context<'_>) -> Result<Option<CustomerGroup>> {
         let group = loaders(ctx)
             .groups
@@ -195,6 +213,7 @@ impl PriceExplanation {
             .map_err(load_failed)?;
         Ok(group.map(CustomerGroup))
     }
+    /// The list considered.
     async fn price_list(&self, ctx: &Context<'_>) -> Result<Option<PriceList>> {
         let list = loaders(ctx)
             .price_lists
@@ -203,13 +222,15 @@ impl PriceExplanation {
             .map_err(load_failed)?;
         Ok(list.map(PriceList))
     }
+    /// The priority of the group's link to the list.
     async fn priority(&self) -> i32 {
         self.entry.priority
     }
+    /// What became of the list.
     async fn outcome(&self) -> PriceOutcome {
         self.entry.outcome.into()
     }
-    /// The list's price for this quantity, when it has one.
+    /// The list's price for this quantity; null when it has none.
     async fn amount(&self) -> Result<Option<Money>> {
         money(self.entry.amount, self.currency)
     }
@@ -218,10 +239,13 @@ impl PriceExplanation {
 /// One of a customer's effective pricing groups, and how it was reached.
 #[derive(SimpleObject)]
 pub struct EffectiveGroup {
+    /// The group.
     pub customer_group: CustomerGroup,
+    /// How the customer comes to be in it.
     pub via: GroupMembership,
 }
 
+/// Where an exemption flag is set.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExemptionSourceKind {
     /// The customer's own flag.
@@ -235,6 +259,7 @@ pub enum ExemptionSourceKind {
 /// Where an exemption comes from.
 #[derive(SimpleObject)]
 pub struct ExemptionSource {
+    /// Where the flag is set: on the customer, its type group, or a pricing group.
     pub kind: ExemptionSourceKind,
     /// The group, unless the flag is the customer's own.
     pub customer_group: Option<CustomerGroup>,
@@ -259,11 +284,14 @@ impl From<Source> for ExemptionSource {
     }
 }
 
-/// A customer's exemptions (seed 003): each is the OR of the customer's own
-/// flag, its type group's and every active effective pricing group's.
+/// A customer's exemptions: each is the OR of the customer's own
+/// flag, its type group's (when active) and every active effective pricing
+/// group's (docs/pricing.md#exemptions).
 #[derive(SimpleObject)]
 pub struct Exemptions {
+    /// Whether the customer is exempt from commission.
     pub commission_exempt: bool,
+    /// Whether the customer ships free.
     pub free_freight: bool,
     /// Where `commissionExempt` comes from; empty when it is false.
     pub commission_exempt_sources: Vec<ExemptionSource>,

@@ -15,20 +15,27 @@ use crate::graphql::store;
 #[derive(Clone)]
 pub struct ProductLine(pub product_line::Model);
 
+/// A group of products, such as "Furniture". A pricing group may limit its
+/// customers to some lines (docs/pricing.md#product-access).
 #[Object]
 impl ProductLine {
+    /// The line's id.
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The line's name (not necessarily unique).
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Increases by one with every update; pass it back as `version` to refuse stale edits.
     async fn version(&self) -> i32 {
         self.0.version
     }
+    /// When the line was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the line was last updated.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -71,31 +78,40 @@ impl From<ReadProduct> for Product {
     }
 }
 
+/// Something that can be bought, with base prices by currency and
+/// quantity tier. Every credential reads the catalog.
 #[Object]
 impl Product {
+    /// The product's id.
     pub async fn id(&self) -> ID {
         ID(self.model.id.to_string())
     }
-    /// Unique.
+    /// The stock-keeping unit: unique (as written, case counts), without spaces.
     async fn sku(&self) -> &str {
         &self.model.sku
     }
+    /// The product's name.
     async fn name(&self) -> &str {
         &self.model.name
     }
+    /// Your own data about the product: a JSON object, `{}` when none was given.
     async fn metadata(&self) -> &JsonValue {
         &self.model.metadata
     }
+    /// Increases by one with every update; pass it back as `version` to refuse stale edits.
     async fn version(&self) -> i32 {
         self.model.version
     }
+    /// When the product was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.model.created_at
     }
+    /// When the product was last updated (writing its prices does not count).
     async fn updated_at(&self) -> DateTime<Utc> {
         self.model.updated_at
     }
 
+    /// The product's line; null when it has none (then every shopper may order it).
     async fn product_line(&self, ctx: &Context<'_>) -> Result<Option<ProductLine>> {
         let Some(id) = self.model.product_line_id else {
             return Ok(None);
@@ -105,18 +121,29 @@ impl Product {
     }
 
     /// What `customerId` (or an anonymous shopper) pays for this product,
-    /// and why. Batched: a page of products resolves together. `null`, with
-    /// an error at this field, when the question cannot be answered (an
-    /// unknown customer or currency, a quantity below 1…): the rest of the
-    /// page stands.
+    /// and why (docs/pricing.md#the-walk). Batched: a page of products
+    /// resolves together. `null`, with an error at this field, when the
+    /// question cannot be answered (bad arguments are `BAD_USER_INPUT`, an
+    /// unknown customer `NOT_FOUND`): the rest of the page stands.
     async fn resolved_price(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "The customer who buys; omitted: an anonymous shopper, whose only group is `Everyone`. \
+                          A customer token may name only its own customer (or none): another is a `FORBIDDEN` error."
+        )]
         customer_id: Option<ID>,
-        currency: String,
-        #[graphql(default = 1)] quantity: i64,
+        #[graphql(desc = "An ISO 4217 code such as \"USD\", in any case.")] currency: String,
+        #[graphql(
+            default = 1,
+            desc = "How many units are bought, 1 or more: it picks the quantity tier. \
+                                       The answer is the price per unit."
+        )]
+        quantity: i64,
+        #[graphql(desc = "The instant to price at; now when omitted. Every price of one request \
+                          uses the same now.")]
         at: Option<DateTime<Utc>>,
-        #[graphql(default)] strategy: PricingStrategy,
+        #[graphql(default, desc = "How to choose among the lists that have a price.")] strategy: PricingStrategy,
     ) -> Result<Option<ResolvedPrice>> {
         let (question, quantity) = question(ctx, customer_id, &currency, quantity, at, strategy)?;
         let answer = self
@@ -130,7 +157,8 @@ impl Product {
         Ok(Some(answer))
     }
 
-    /// Prices without any list, by currency then tier.
+    /// The product's base prices (the prices without any list), by currency
+    /// then tier (docs/pricing.md#tiers).
     async fn base_prices(&self, ctx: &Context<'_>) -> Result<Vec<BasePrice>> {
         let prices = loaders(ctx)
             .base_prices_by_product
@@ -146,17 +174,25 @@ impl Product {
 #[derive(Clone)]
 pub struct BasePrice(pub base_price::Model);
 
+/// A product's price without any list, per unit, for quantities from
+/// `minQuantity` up to the next tier's `minQuantity` in the same currency
+/// (docs/pricing.md#tiers). It applies when no list price does, and a
+/// `SALE` price applies only below it.
 #[Object]
 impl BasePrice {
+    /// The base price's id.
     pub async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The price per unit.
     async fn amount(&self) -> Result<Money> {
         stored_money(self.0.amount_minor, &self.0.currency)
     }
+    /// The first quantity this tier covers, 1 or more.
     async fn min_quantity(&self) -> i32 {
         self.0.min_quantity
     }
+    /// When the base price was created, or last given a new amount.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
