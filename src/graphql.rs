@@ -21,6 +21,7 @@ pub mod products;
 pub mod scalars;
 pub mod shape;
 pub mod types;
+pub mod variables;
 
 use async_graphql::registry::SDLExportOptions;
 use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, MergedObject, ObjectType, Schema, SchemaBuilder};

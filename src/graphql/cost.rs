@@ -11,6 +11,9 @@
 //! - its `_entities` fields ask for more than [`MAX_REPRESENTATIONS`]
 //!   representations in all (a list literal or a variable).
 //!
+//! Here too, a request that leaves out a required variable is refused
+//! (see [`super::variables`]).
+//!
 //! The complexity limit (see [`super::access`]) still weighs what remains:
 //! a connection counts its page size times its fields, `resolvePrices` its
 //! items times theirs.
@@ -174,8 +177,16 @@ impl Extension for LimitsExtension {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let variables = std::mem::take(&mut request.variables);
-        let cost = measure(request.parsed_query()?, &variables);
+        let name = request.operation_name.clone();
+        let document = request.parsed_query()?;
+        let cost = measure(document, &variables);
+        let missing = super::variables::missing(document, name.as_deref(), &variables);
         request.variables = variables;
+        if let Some(message) = missing {
+            return Err(async_graphql::Error::new(message)
+                .extend_with(|_, e| e.set("code", "BAD_USER_INPUT"))
+                .into_server_error(async_graphql::Pos::default()));
+        }
         match cost.over_limits() {
             None => next.run(ctx, request).await,
             Some(message) => Err(too_complex(message)),

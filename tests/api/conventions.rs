@@ -294,3 +294,60 @@ async fn get_honours_operation_name() {
     assert_eq!(body["data"], json!({ "b": "Query" }), "{body}");
     app.cleanup().await;
 }
+
+/// Every error carries `extensions.code`, whoever raised it: a required
+/// variable left out is refused before anything runs (a request error),
+/// an argument async-graphql cannot read, a value our checks refuse.
+#[tokio::test]
+async fn every_error_has_a_code() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    crate::fixtures::product(&app, "CHAIR", json!({})).await;
+    let cases = [
+        (
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({}),
+            "BAD_USER_INPUT",
+            true,
+        ),
+        (
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": null }),
+            "BAD_USER_INPUT",
+            true,
+        ),
+        (
+            "query($q: Int!) { products(first: 1) { totalCount } resolvedPrice(productId: \"x\", currency: \"USD\", quantity: $q) { source } }",
+            json!({ "q": "many" }),
+            "GRAPHQL_VALIDATION_FAILED",
+            true,
+        ),
+        (
+            "{ products(first: 1) { edges { node { resolvedPrice(currency: \"USD\", quantity: 0) { source } } } } }",
+            json!({}),
+            "BAD_USER_INPUT",
+            false,
+        ),
+        (
+            "{ products(first: 0) { totalCount } }",
+            json!({}),
+            "BAD_USER_INPUT",
+            false,
+        ),
+        ("{ nosuchfield }", json!({}), "GRAPHQL_VALIDATION_FAILED", true),
+        ("{ products(first: 1) { ", json!({}), "GRAPHQL_PARSE_FAILED", true),
+    ];
+    for (query, variables, code, never_ran) in cases {
+        let body = app.graphql(query, variables.clone()).await;
+        let errors = body["errors"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{query}: no errors in {body}"));
+        assert_eq!(errors[0]["extensions"]["code"], code, "{query} {variables}: {body}");
+        for error in errors {
+            assert!(
+                error["extensions"]["code"].is_string(),
+                "{query}: an uncoded error in {body}"
+            );
+        }
+        assert_eq!(body["data"].is_null(), never_ran, "{query}: {body}");
+    }
+}

@@ -1,6 +1,7 @@
 //! GraphQL over HTTP, as clients and caches rely on it: a GET's parameters,
-//! the media type an answer takes from `Accept`, codes for the errors of a
-//! request that never ran, and caching headers on GET answers.
+//! the media type an answer takes from `Accept`, a code on every error,
+//! caching headers on GET answers, and what is wrong with a body that is
+//! not a GraphQL request.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -147,10 +148,11 @@ pub(super) fn not_acceptable() -> Response {
     )
 }
 
-/// Gives the errors of a request that never ran their code: it did not
-/// parse (`GRAPHQL_PARSE_FAILED`) or did not validate
-/// (`GRAPHQL_VALIDATION_FAILED`); and drops locations that point nowhere
-/// (line 0, from checks of the whole document).
+/// Gives every error a code: those of a request that never ran, whether it
+/// did not parse (`GRAPHQL_PARSE_FAILED`) or did not validate
+/// (`GRAPHQL_VALIDATION_FAILED`); any other uncoded one is an argument
+/// async-graphql could not read (`BAD_USER_INPUT`). Drops locations that
+/// point nowhere (line 0, from checks of the whole document).
 pub(super) fn code_request_errors(response: &mut async_graphql::BatchResponse, parsed: &[bool]) {
     let responses: Vec<&mut async_graphql::Response> = match response {
         async_graphql::BatchResponse::Single(one) => vec![one],
@@ -161,14 +163,18 @@ pub(super) fn code_request_errors(response: &mut async_graphql::BatchResponse, p
         for error in &mut one.errors {
             error.locations.retain(|at| at.line > 0 && at.column > 0);
             let coded = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-            if never_ran && !coded && error.path.is_empty() {
-                let code = if parsed {
-                    "GRAPHQL_VALIDATION_FAILED"
-                } else {
-                    "GRAPHQL_PARSE_FAILED"
-                };
-                error.extensions.get_or_insert_with(Default::default).set("code", code);
+            if coded {
+                continue;
             }
+            let code = match () {
+                _ if never_ran && error.path.is_empty() && parsed => "GRAPHQL_VALIDATION_FAILED",
+                _ if never_ran && error.path.is_empty() => "GRAPHQL_PARSE_FAILED",
+                // async-graphql's own errors while it reads a field's
+                // arguments ("Failed to parse \"Int\"…"); every error of
+                // pricegraph's resolvers carries its code.
+                _ => "BAD_USER_INPUT",
+            };
+            error.extensions.get_or_insert_with(Default::default).set("code", code);
         }
     }
 }
