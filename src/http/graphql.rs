@@ -17,14 +17,13 @@ use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql_axum::GraphQLResponse;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use tracing::Instrument;
 
 use super::{AppState, DATABASE_RETRY_AFTER, graphiql, graphql_error, idempotency, internal_error, request_id};
-use wire::{MediaType, code_request_errors, media_type, not_acceptable, parse_get, revalidated};
+use wire::{MediaType, code_request_errors, media_type, never_ran, not_acceptable, parse_get, revalidated};
 
 pub mod persisted;
 mod wire;
@@ -447,7 +446,7 @@ async fn execute(
             mark_internal_errors(&mut response, &request_id);
             code_request_errors(&mut response, &parsed);
             if let Some(claim) = claim {
-                match serde_json::to_string(&response) {
+                match wire::body(&response) {
                     Ok(body) => claim.finish(status(&response), body).await,
                     Err(error) => tracing::error!(%error, request_id, "a GraphQL answer did not serialize"),
                 }
@@ -504,12 +503,16 @@ async fn execute(
     let media = media_type(headers).unwrap_or(MediaType::Json);
     // With the GraphQL media type, a request that never ran (it did not
     // parse, validate or pass the limits) is the client's error.
-    let refused = responses(&response).any(|one| {
-        one.data == async_graphql::Value::Null
-            && !one.errors.is_empty()
-            && one.errors.iter().all(|error| error.path.is_empty())
-    });
-    let mut answer = GraphQLResponse::from(response).into_response();
+    let refused = responses(&response).any(never_ran);
+    let body = match wire::body(&response) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, request_id, "a GraphQL answer did not serialize");
+            return internal_error(&request_id);
+        }
+    };
+    let mut answer = Response::new(axum::body::Body::from(body));
+    answer.headers_mut().extend(response.http_headers());
     answer
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));

@@ -1,6 +1,7 @@
 //! GraphQL over HTTP, as clients and caches rely on it: a GET's parameters,
 //! the media type an answer takes from `Accept`, codes for the errors of a
-//! request that never ran, and caching headers on GET answers.
+//! request that never ran, the body of an answer, and caching headers on
+//! GET answers.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -171,4 +172,36 @@ pub(super) fn code_request_errors(response: &mut async_graphql::BatchResponse, p
             }
         }
     }
+}
+
+/// Whether a request never ran: it did not parse, validate or pass the
+/// limits, so it has no data and only errors without a `path`.
+pub(super) fn never_ran(one: &async_graphql::Response) -> bool {
+    one.data == async_graphql::Value::Null
+        && !one.errors.is_empty()
+        && one.errors.iter().all(|error| error.path.is_empty())
+}
+
+/// The JSON body of an answer (or of a batch's). The answer of a request
+/// that [never ran](never_ran) has no `data` entry at all, as the GraphQL
+/// specification says of errors raised before execution begins (and GraphQL
+/// over HTTP checks); one that ran keeps its `data`, `null` or not.
+/// async-graphql always writes `data`, so it is taken out here.
+pub(super) fn body(response: &async_graphql::BatchResponse) -> serde_json::Result<String> {
+    let without_data = |one: &async_graphql::Response| -> serde_json::Result<serde_json::Value> {
+        let mut json = serde_json::to_value(one)?;
+        if never_ran(one)
+            && let Some(fields) = json.as_object_mut()
+        {
+            fields.remove("data");
+        }
+        Ok(json)
+    };
+    let json = match response {
+        async_graphql::BatchResponse::Single(one) => without_data(one)?,
+        async_graphql::BatchResponse::Batch(many) => {
+            serde_json::Value::Array(many.iter().map(without_data).collect::<serde_json::Result<_>>()?)
+        }
+    };
+    serde_json::to_string(&json)
 }
