@@ -103,6 +103,9 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Ok(registration) => registration,
         Err(refusal) => return persisted_refused(refusal),
     };
+    if graphql_request.query.is_empty() {
+        return without_query(None);
+    }
     if let Err(error) = shape::check(&graphql_request) {
         return refused(error);
     }
@@ -210,6 +213,18 @@ fn persisted_refused(refusal: persisted::Refusal) -> Response {
     }
 }
 
+/// A request with no document to run: no `query` (or an empty one) and no
+/// persisted query standing for it. Said so, rather than answered as an
+/// empty document that fails to parse; `index` is the operation's in a batch.
+fn without_query(index: Option<usize>) -> Response {
+    let at = index.map(|index| format!("operation {index}: ")).unwrap_or_default();
+    graphql_error(
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        format!("{at}the request has no `query` (nor an `extensions.persistedQuery` hash standing for one)"),
+    )
+}
+
 /// Whether the operation a request would run is a mutation.
 fn is_mutation(request: &mut async_graphql::Request) -> bool {
     operation(request).mutation
@@ -289,6 +304,9 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
             Ok(registration) => registrations.push(registration),
             Err(refusal) => return persisted_refused(refusal),
         }
+    }
+    if let Some(index) = batch.iter().position(|request| request.query.is_empty()) {
+        return without_query(matches!(batch, BatchRequest::Batch(_)).then_some(index));
     }
     if let Some(error) = batch.iter().find_map(|request| shape::check(request).err()) {
         return refused(error);
