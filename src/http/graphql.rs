@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use async_graphql::BatchRequest;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
-use async_graphql_axum::GraphQLResponse;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -25,7 +24,8 @@ use tracing::Instrument;
 
 use super::{AppState, DATABASE_RETRY_AFTER, graphiql, graphql_error, idempotency, internal_error, request_id};
 use wire::{
-    MediaType, code_request_errors, explain_bad_request, json_error, media_type, not_acceptable, parse_get, revalidated,
+    MediaType, code_request_errors, explain_bad_request, json_error, media_type, never_ran, not_acceptable, parse_get,
+    revalidated,
 };
 
 pub mod persisted;
@@ -106,6 +106,9 @@ pub(super) async fn get(State(state): State<AppState>, request: Request) -> Resp
         Ok(registration) => registration,
         Err(refusal) => return refusal.into_response(),
     };
+    if graphql_request.query.is_empty() {
+        return without_query(None);
+    }
     if let Err(error) = shape::check(&graphql_request) {
         return refused(error);
     }
@@ -175,6 +178,18 @@ fn operation(request: &mut async_graphql::Request) -> Operation {
             parsed: true,
         },
     }
+}
+
+/// A request with no document to run: no `query` (or an empty one) and no
+/// persisted query standing for it. Said so, rather than answered as an
+/// empty document that fails to parse; `index` is the operation's in a batch.
+fn without_query(index: Option<usize>) -> Response {
+    let at = index.map(|index| format!("operation {index}: ")).unwrap_or_default();
+    graphql_error(
+        StatusCode::BAD_REQUEST,
+        "BAD_REQUEST",
+        format!("{at}the request has no `query` (nor an `extensions.persistedQuery` hash standing for one)"),
+    )
 }
 
 /// Whether the operation a request would run is a mutation.
@@ -257,6 +272,9 @@ pub(super) async fn post(State(state): State<AppState>, request: Request) -> Res
             Err(refusal) => return refusal.into_response(),
         }
     }
+    if let Some(index) = batch.iter().position(|request| request.query.is_empty()) {
+        return without_query(matches!(batch, BatchRequest::Batch(_)).then_some(index));
+    }
     if let Some(error) = batch.iter().find_map(|request| shape::check(request).err()) {
         return refused(error);
     }
@@ -318,7 +336,7 @@ async fn execute(
             mark_internal_errors(&mut response, &request_id);
             code_request_errors(&mut response, &parsed);
             if let Some(claim) = claim {
-                match serde_json::to_string(&response) {
+                match wire::body(&response) {
                     Ok(body) => claim.finish(status(&response), body).await,
                     Err(error) => tracing::error!(%error, request_id, "a GraphQL answer did not serialize"),
                 }
@@ -375,12 +393,16 @@ async fn execute(
     let media = media_type(headers).unwrap_or(MediaType::Json);
     // With the GraphQL media type, a request that never ran (it did not
     // parse, validate or pass the limits) is the client's error.
-    let refused = responses(&response).any(|one| {
-        one.data == async_graphql::Value::Null
-            && !one.errors.is_empty()
-            && one.errors.iter().all(|error| error.path.is_empty())
-    });
-    let mut answer = GraphQLResponse::from(response).into_response();
+    let refused = responses(&response).any(never_ran);
+    let body = match wire::body(&response) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, request_id, "a GraphQL answer did not serialize");
+            return internal_error(&request_id);
+        }
+    };
+    let mut answer = Response::new(axum::body::Body::from(body));
+    answer.headers_mut().extend(response.http_headers());
     answer
         .headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(media.content_type()));

@@ -351,3 +351,128 @@ async fn every_error_has_a_code() {
         assert_eq!(body["data"].is_null(), never_ran, "{query}: {body}");
     }
 }
+
+/// The GraphQL specification: when an error is raised before execution
+/// begins, the `data` entry is not present (graphql-http's audit checks it,
+/// `.ci/e2e-clients`). A request that ran keeps `data`, even `null`.
+#[tokio::test]
+async fn a_request_that_never_ran_has_no_data_entry() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    const GRAPHQL: &str = "application/graphql-response+json";
+    let send = |accept: &str, body: Value| {
+        Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, accept)
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    let never_ran = [
+        (json!({ "query": "{ __typename" }), "GRAPHQL_PARSE_FAILED"),
+        (json!({ "query": "{ noSuchField }" }), "GRAPHQL_VALIDATION_FAILED"),
+        (
+            json!({ "query": "query($n: Int!) { products(first: $n) { totalCount } }", "variables": { "n": "one" } }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+    ];
+    for (request, code) in never_ran {
+        for (accept, expected) in [(GRAPHQL, StatusCode::BAD_REQUEST), ("application/json", StatusCode::OK)] {
+            let (status, _, body) = app.raw(send(accept, request.clone())).await;
+            let body: Value = serde_json::from_slice(&body).expect("JSON");
+            assert_eq!(status, expected, "{accept} {request}: {body}");
+            assert!(body.get("data").is_none(), "{accept} {request}: {body}");
+            assert_eq!(body["errors"][0]["extensions"]["code"], code, "{body}");
+        }
+    }
+    // A GET that does not parse.
+    let (status, _, body) = app
+        .raw(
+            Request::get("/graphql?query=%7B__typename")
+                .header(header::ACCEPT, GRAPHQL)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+
+    // It ran: a failed non-null root field makes `data` null, and it stays.
+    let (status, _, body) = app
+        .raw(send(GRAPHQL, json!({ "query": "{ nodes(ids: [\"x\"]) { id } }" })))
+        .await;
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body.get("data"), Some(&Value::Null), "{body}");
+    assert_eq!(body["errors"][0]["path"], json!(["nodes"]), "{body}");
+
+    // A batch: only the member that never ran goes without `data`.
+    let (_, _, body) = app
+        .raw(send(
+            "application/json",
+            json!([{ "query": "{ __typename }" }, { "query": "{ noSuchField }" }]),
+        ))
+        .await;
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(body[0], json!({ "data": { "__typename": "Query" } }), "{body}");
+    assert!(body[1].get("data").is_none(), "{body}");
+    assert_eq!(
+        body[1]["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+        "{body}"
+    );
+    app.cleanup().await;
+}
+
+/// A request with no document (no `query`, an empty one, and no persisted
+/// query hash) is a bad request saying so, by POST and GET alike, whatever
+/// the client accepts; not the parse failure of an empty document.
+#[tokio::test]
+async fn a_request_without_a_query_is_a_bad_request_saying_so() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let post = |body: Value| {
+        Request::post("/graphql")
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("request")
+    };
+    let get = |parameters: &str| {
+        Request::get(format!("/graphql?{parameters}"))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let cases = [
+        (post(json!({ "qeury": "{ __typename }" })), ""),
+        (post(json!({ "query": "", "variables": {} })), ""),
+        (post(json!({ "variables": { "n": 1 }, "extensions": {} })), ""),
+        (post(json!([{ "query": "{ __typename }" }, {}])), "operation 1: "),
+        (get("variables=%7B%7D"), ""),
+        (get("query=&operationName=A"), ""),
+    ];
+    for (request, at) in cases {
+        let what = format!("{} {}", request.method(), request.uri());
+        let (status, _, body) = app.raw(request).await;
+        let body: Value = serde_json::from_slice(&body).expect("JSON");
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST", "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.starts_with(&format!("{at}the request has no `query`")),
+            "{what}: {message}"
+        );
+        assert!(body.get("data").is_none(), "{body}");
+    }
+    // A hash-only request is not one: the client is asked for the query.
+    let (status, _, body) = app
+        .raw(post(json!({ "extensions": { "persistedQuery": {
+            "version": 1,
+            "sha256Hash": "4b10d2a5ca6d0b4a1f8bc8cf8ee2c04d3dbfb49be3d0c1b3a37fb6db1e1e0a3c"
+        } } })))
+        .await;
+    let body: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND",
+        "{body}"
+    );
+    app.cleanup().await;
+}

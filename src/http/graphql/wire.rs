@@ -1,7 +1,8 @@
 //! GraphQL over HTTP, as clients and caches rely on it: a GET's parameters,
 //! the media type an answer takes from `Accept`, a code on every error,
-//! caching headers on GET answers, and what is wrong with a body that is
-//! not a GraphQL request.
+//! the body of an answer (no `data` when it never ran), caching headers
+//! on GET answers, and what is wrong with a body that is not a GraphQL
+//! request.
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -272,4 +273,36 @@ impl<'de> serde::Deserialize<'de> for Keys {
         }
         deserializer.deserialize_map(Visitor)
     }
+}
+
+/// Whether a request never ran: it did not parse, validate or pass the
+/// limits, so it has no data and only errors without a `path`.
+pub(super) fn never_ran(one: &async_graphql::Response) -> bool {
+    one.data == async_graphql::Value::Null
+        && !one.errors.is_empty()
+        && one.errors.iter().all(|error| error.path.is_empty())
+}
+
+/// The JSON body of an answer (or of a batch's). The answer of a request
+/// that [never ran](never_ran) has no `data` entry at all, as the GraphQL
+/// specification says of errors raised before execution begins (and GraphQL
+/// over HTTP checks); one that ran keeps its `data`, `null` or not.
+/// async-graphql always writes `data`, so it is taken out here.
+pub(super) fn body(response: &async_graphql::BatchResponse) -> serde_json::Result<String> {
+    let without_data = |one: &async_graphql::Response| -> serde_json::Result<serde_json::Value> {
+        let mut json = serde_json::to_value(one)?;
+        if never_ran(one)
+            && let Some(fields) = json.as_object_mut()
+        {
+            fields.remove("data");
+        }
+        Ok(json)
+    };
+    let json = match response {
+        async_graphql::BatchResponse::Single(one) => without_data(one)?,
+        async_graphql::BatchResponse::Batch(many) => {
+            serde_json::Value::Array(many.iter().map(without_data).collect::<serde_json::Result<_>>()?)
+        }
+    };
+    serde_json::to_string(&json)
 }
