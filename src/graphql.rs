@@ -64,6 +64,7 @@ pub struct Queries(
     products::ProductQuery,
     price_lists::PriceListQuery,
     pricing::PricingQuery,
+    pricing::SimulationQuery,
     node::NodeQuery,
 );
 

@@ -11,6 +11,7 @@ pub mod organizations;
 pub mod price_lists;
 pub mod prices;
 pub mod resolution;
+pub mod simulation;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

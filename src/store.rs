@@ -41,7 +41,7 @@ use flights::Flights;
 
 pub use offers::offers;
 pub use products::{product_page, products_by_id};
-pub use shopper::shopper;
+pub use shopper::{AsIf, imagined_shopper, shopper};
 pub use write::{Writing, with_deadline};
 
 /// The database and the caches in front of it.

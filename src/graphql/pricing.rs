@@ -1,5 +1,6 @@
-//! Price resolution queries: `resolvedPrice` and `resolvePrices`. The fields
-//! on `Product` and `Customer` live with those types.
+//! Price resolution queries: `resolvedPrice`, `resolvePrices` and the
+//! admin's `simulatePrices`. The fields on `Product` and `Customer` live
+//! with those types.
 
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
@@ -13,6 +14,7 @@ use crate::domain::Quantity;
 use crate::error::{Problems, ServiceError};
 use crate::service::parse_id;
 use crate::service::resolution::{self, PriceItem, PriceQuestion, PricedItem};
+use crate::service::simulation;
 
 /// One product to price, at one quantity.
 #[derive(InputObject)]
@@ -36,6 +38,31 @@ pub struct ResolvePricesInput {
     /// ISO 4217 code, e.g. "USD", in any case.
     pub currency: String,
     /// The instant to price at; now when omitted.
+    pub at: Option<DateTime<Utc>>,
+    /// How to choose among the lists that have a price; `PRIORITY` when omitted.
+    #[graphql(default)]
+    pub strategy: PricingStrategy,
+    /// At most 1,000; answered in the same order.
+    pub items: Vec<PriceItemInput>,
+}
+
+/// A price question about a shopper who need not exist: as if they were in
+/// exactly these groups, or this organization (docs/api.md#simulate-prices).
+#[derive(InputObject)]
+pub struct SimulatePricesInput {
+    /// Start from this customer: its own groups and its organization, unless
+    /// `organizationId` replaces the organization. Not with `groupIds`.
+    pub customer_id: Option<ID>,
+    /// The shopper's own `PRICING` groups (at most 100); `Everyone` always
+    /// counts besides. Not with `customerId`; a `TYPE` group is a
+    /// `WRONG_GROUP_KIND` error.
+    pub group_ids: Option<Vec<ID>>,
+    /// The shopper's organization: its groups replace the own ones when it
+    /// has an active one (docs/pricing.md#effective-groups).
+    pub organization_id: Option<ID>,
+    /// ISO 4217 code, e.g. "USD", in any case.
+    pub currency: String,
+    /// The instant to price at, such as next Monday; now when omitted.
     pub at: Option<DateTime<Utc>>,
     /// How to choose among the lists that have a price; `PRIORITY` when omitted.
     #[graphql(default)]
@@ -124,6 +151,57 @@ impl PricingQuery {
         Ok(Some(ResolvedPrice::answers(ctx, answers)))
     }
 }
+
+#[Object]
+impl SimulationQuery {
+    /// What a shopper would pay, and why, if they were in exactly these
+    /// groups or this organization, at this instant — without creating a
+    /// customer; nothing is written and nothing is counted. The same walk and
+    /// explanations as `resolvePrices`. Admin only. Bad input is a
+    /// `BAD_USER_INPUT` or `NOT_FOUND` error whose `extensions.field` names it
+    /// (`groupIds.2`, `items.0.productId`).
+    #[graphql(complexity = "1 + input.items.len().max(1) * child_complexity")]
+    async fn simulate_prices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Who to imagine, the currency, instant and strategy, and the items to price.")]
+        input: SimulatePricesInput,
+    ) -> Result<Vec<ResolvedPrice>> {
+        let group_ids: Option<Vec<String>> = input.group_ids.map(|ids| ids.into_iter().map(|id| id.0).collect());
+        let imagined = simulation::Imagined {
+            customer_id: input.customer_id.as_deref().map(String::as_str),
+            group_ids: group_ids.as_deref(),
+            organization_id: input.organization_id.as_deref().map(String::as_str),
+        };
+        let raw: Vec<(String, i64)> = input.items.into_iter().map(|i| (i.product_id.0, i.quantity)).collect();
+        let mut problems = Problems::default();
+        let question = PriceQuestion::parse(
+            None,
+            &input.currency,
+            input.at,
+            input.strategy.into(),
+            loaders(ctx).now,
+            &mut problems,
+        );
+        let items = resolution::parse_items(&raw, &mut problems);
+        let as_if = simulation::imagine(store(ctx), &imagined, &mut problems)
+            .await
+            .map_err(query_error)?;
+        let Some(question) = question else {
+            return Err(query_error(problems.refused()));
+        };
+        problems.into_result().map_err(query_error)?;
+        let question = question.explained(explains(ctx));
+        let answers = simulation::simulate(store(ctx), &as_if, &question, &items)
+            .await
+            .map_err(query_error)?;
+        Ok(ResolvedPrice::imagined(answers))
+    }
+}
+
+/// `simulatePrices`, beside the other price questions.
+#[derive(Default)]
+pub struct SimulationQuery;
 
 /// The arguments of a one-product price question (`resolvedPrice`,
 /// `Product.resolvedPrice`), checked once, after the caller's access to

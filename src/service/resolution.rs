@@ -4,6 +4,7 @@
 //! decides. A fixed number of statements answers any number of products.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use entity::product;
@@ -13,7 +14,7 @@ use super::parse_id;
 use crate::domain::Quantity;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
-use crate::pricing::{Candidates, Offer, Resolved, Strategy};
+use crate::pricing::{Candidates, Offer, Resolved, Shopper, Strategy};
 use crate::store::{self, Store};
 
 /// Most items one `resolvePrices` call takes.
@@ -128,6 +129,20 @@ pub fn parse_items(raw: &[(String, i64)], problems: &mut Problems) -> Vec<PriceI
 /// Answers a question about products given by id: reads them (an unknown
 /// one is a user error at `items.N.productId`), then prices them.
 pub async fn resolve(store: &Store, question: &PriceQuestion, items: &[PriceItem]) -> ServiceResult<Vec<PricedItem>> {
+    let (products, known) = known_products(store, items).await?;
+    let mut priced = price(store, question, items, &known).await?;
+    for item in &mut priced {
+        item.product = products.get(&item.product_id).map(|p| product::Model::clone(p));
+    }
+    Ok(priced)
+}
+
+/// The products `items` name, read; an unknown one is a user error at
+/// `items.N.productId`.
+pub(super) async fn known_products(
+    store: &Store,
+    items: &[PriceItem],
+) -> ServiceResult<(HashMap<Uuid, Arc<product::Model>>, HashMap<Uuid, KnownProduct>)> {
     let ids: BTreeSet<Uuid> = items.iter().map(|item| item.product_id).collect();
     let products = store::products_by_id(store, &ids).await?;
     let mut problems = Problems::default();
@@ -142,11 +157,7 @@ pub async fn resolve(store: &Store, question: &PriceQuestion, items: &[PriceItem
     }
     problems.into_result()?;
     let known: HashMap<Uuid, KnownProduct> = products.values().map(|p| (p.id, KnownProduct::from(&**p))).collect();
-    let mut priced = price(store, question, items, &known).await?;
-    for item in &mut priced {
-        item.product = products.get(&item.product_id).map(|p| product::Model::clone(p));
-    }
-    Ok(priced)
+    Ok((products, known))
 }
 
 /// Answers a question about products the caller has already read (those
@@ -177,11 +188,23 @@ async fn price(
     products: &HashMap<Uuid, KnownProduct>,
 ) -> ServiceResult<Vec<PricedItem>> {
     let shopper = store::shopper(store, question.customer_id).await?;
+    price_for(&shopper, store, question, items, products).await
+}
+
+/// Prices `items` for `shopper`: base and list prices in one statement at
+/// most (fewer when cached), then the walk.
+pub(super) async fn price_for(
+    shopper: &Shopper,
+    store: &Store,
+    question: &PriceQuestion,
+    items: &[PriceItem],
+    products: &HashMap<Uuid, KnownProduct>,
+) -> ServiceResult<Vec<PricedItem>> {
     let product_ids: BTreeSet<Uuid> = items.iter().map(|item| item.product_id).collect();
     let list_ids: BTreeSet<Uuid> = shopper.links.iter().map(|l| l.list.id).collect();
     let offers = store::offers(store, &product_ids, &list_ids, question.currency).await?;
 
-    let candidates = Candidates::new(&shopper, question.at);
+    let candidates = Candidates::new(shopper, question.at);
     let no_offer = Offer::default();
     let mut priced = Vec::with_capacity(items.len());
     let turns = items.len().div_ceil(ITEMS_PER_TURN);

@@ -207,6 +207,39 @@ pub async fn shopper(store: &Store, customer_id: Option<Uuid>) -> ServiceResult<
         .await
 }
 
+/// A shopper as an admin imagines one (`simulatePrices`): a customer with
+/// its own groups or its organization replaced, or nobody with those
+/// groups or that organization. Effective groups follow from them by the
+/// usual rule (docs/pricing.md#effective-groups).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct AsIf {
+    /// Whose own groups and organization to start from; nobody's when `None`.
+    pub customer: Option<Uuid>,
+    /// The organization instead of the customer's.
+    pub organization: Option<Uuid>,
+    /// The own pricing groups instead of the customer's memberships.
+    pub groups: Option<Vec<Uuid>>,
+}
+
+impl AsIf {
+    /// The imagined shopper's key among the parts read for it.
+    fn key(&self) -> Uuid {
+        self.customer.unwrap_or_default()
+    }
+}
+
+/// The imagined shopper, read from the database in one statement and kept
+/// out of every cache (it is nobody's). The caller has checked that every
+/// id names what it should.
+pub async fn imagined_shopper(store: &Store, as_if: &AsIf) -> ServiceResult<Shopper> {
+    let parts = sql::read_shopper(store.conn(), as_if.customer, Some(as_if)).await?;
+    assemble(&parts, Some(as_if.key())).ok_or_else(|| {
+        ServiceError::Database(sea_orm::DbErr::RecordNotFound(
+            "a group or list of the imagined shopper (deleted meanwhile)".into(),
+        ))
+    })
+}
+
 /// [`shopper`]'s read, for when the in-process cache cannot answer; fills
 /// the caches it passed.
 async fn load_shopper(store: &Store, customer_id: Option<Uuid>, since: Generation) -> ServiceResult<Shopper> {
@@ -223,7 +256,7 @@ async fn load_shopper(store: &Store, customer_id: Option<Uuid>, since: Generatio
             None => {}
         }
     }
-    let parts = sql::read_shopper(store.conn(), customer_id).await?;
+    let parts = sql::read_shopper(store.conn(), customer_id, None).await?;
     parts.fill_local(&store.cache, since);
     if let (Some(shared), Some(epoch)) = (store.cache.shared(), epoch) {
         shared.fill(epoch, &parts.entries()).await;

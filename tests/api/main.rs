@@ -39,6 +39,7 @@ mod schema;
 mod security;
 mod seed;
 mod shutdown;
+mod simulation;
 mod statements;
 mod telemetry;
 mod test_redis;

@@ -99,6 +99,12 @@ impl ResolvedPrice {
     /// priced together if the caller asks for their prices in turn.
     pub fn answers(ctx: &Context<'_>, items: Vec<PricedItem>) -> Vec<Self> {
         crate::graphql::metrics(ctx).resolved(items.iter().map(|item| item.resolved.source));
+        Self::imagined(items)
+    }
+
+    /// Answers about an imagined shopper (`simulatePrices`): nobody was
+    /// priced, so nothing is counted.
+    pub fn imagined(items: Vec<PricedItem>) -> Vec<Self> {
         let together = ProductPrices::new(items.iter().filter_map(|item| item.product.as_ref()));
         items
             .into_iter()

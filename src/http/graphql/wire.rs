@@ -289,20 +289,28 @@ pub(super) fn never_ran(one: &async_graphql::Response) -> bool {
 /// over HTTP checks); one that ran keeps its `data`, `null` or not.
 /// async-graphql always writes `data`, so it is taken out here.
 pub(super) fn body(response: &async_graphql::BatchResponse) -> serde_json::Result<String> {
-    let without_data = |one: &async_graphql::Response| -> serde_json::Result<serde_json::Value> {
-        let mut json = serde_json::to_value(one)?;
-        if never_ran(one)
-            && let Some(fields) = json.as_object_mut()
-        {
-            fields.remove("data");
+    // Written straight from the response, never through `serde_json::Value`,
+    // whose maps would sort the keys out of the order the query asked for.
+    fn one_body(one: &async_graphql::Response) -> serde_json::Result<String> {
+        if !never_ran(one) {
+            return serde_json::to_string(one);
         }
-        Ok(json)
-    };
-    let json = match response {
-        async_graphql::BatchResponse::Single(one) => without_data(one)?,
+        #[derive(serde::Serialize)]
+        struct WithoutData<'a> {
+            errors: &'a [async_graphql::ServerError],
+            #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+            extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+        }
+        serde_json::to_string(&WithoutData {
+            errors: &one.errors,
+            extensions: &one.extensions,
+        })
+    }
+    match response {
+        async_graphql::BatchResponse::Single(one) => one_body(one),
         async_graphql::BatchResponse::Batch(many) => {
-            serde_json::Value::Array(many.iter().map(without_data).collect::<serde_json::Result<_>>()?)
+            let bodies = many.iter().map(one_body).collect::<serde_json::Result<Vec<_>>>()?;
+            Ok(format!("[{}]", bodies.join(",")))
         }
-    };
-    serde_json::to_string(&json)
+    }
 }

@@ -10,15 +10,20 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, UnionType};
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr};
 use uuid::Uuid;
 
-use super::LoadedParts;
+use super::{AsIf, LoadedParts};
 use crate::cache::{CustomerEntry, GroupEntry};
 use crate::error::ServiceResult;
 use crate::pricing::{ListInfo, ListStatus, ListType};
 use migration::EVERYONE_GROUP_ID;
 
-/// [`shopper_statement`], read into parts.
-pub(super) async fn read_shopper(db: &DatabaseConnection, customer_id: Option<Uuid>) -> ServiceResult<LoadedParts> {
-    let rows = db.query_all(&shopper_statement(customer_id)).await?;
+/// [`shopper_statement`], read into parts. With `as_if`, the parts hold
+/// the imagined shopper under [`AsIf::key`] instead of the customer.
+pub(super) async fn read_shopper(
+    db: &DatabaseConnection,
+    customer_id: Option<Uuid>,
+    as_if: Option<&AsIf>,
+) -> ServiceResult<LoadedParts> {
+    let rows = db.query_all(&shopper_statement(customer_id, as_if)).await?;
     let mut customer: Option<(Uuid, Option<Uuid>)> = None;
     let mut organization_groups: Vec<Uuid> = Vec::new();
     let mut own_groups: Vec<Uuid> = Vec::new();
@@ -68,6 +73,22 @@ pub(super) async fn read_shopper(db: &DatabaseConnection, customer_id: Option<Uu
         lists,
         ..LoadedParts::default()
     };
+    if let Some(as_if) = as_if {
+        let organization_id = as_if
+            .organization
+            .or(customer.and_then(|(_, organization)| organization));
+        parts.customers.insert(
+            as_if.key(),
+            Arc::new(CustomerEntry {
+                organization_id,
+                groups: own_groups,
+            }),
+        );
+        if let Some(organization) = organization_id {
+            parts.organizations.insert(organization, Arc::new(organization_groups));
+        }
+        return Ok(parts);
+    }
     if let Some((id, organization_id)) = customer {
         parts.customers.insert(
             id,
@@ -85,7 +106,7 @@ pub(super) async fn read_shopper(db: &DatabaseConnection, customer_id: Option<Uu
 
 /// The branches of [`shopper`]'s statement share one column list; each
 /// fills its own columns and leaves the rest typed NULLs.
-fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectStatement {
+fn shopper_statement(customer_id: Option<Uuid>, as_if: Option<&AsIf>) -> sea_orm::sea_query::SelectStatement {
     use entity::{customer_group_price_list as link, customer_group_product_line as group_line};
     use sea_orm::sea_query::SimpleExpr;
 
@@ -150,22 +171,51 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
     // `= … OR IN … OR IN …` made it scan every link.
     let mut reachable = Query::select().expr(Expr::val(EVERYONE_GROUP_ID)).to_owned();
 
+    // The organization's groups and the own groups: the customer's, or
+    // those imagined (`simulatePrices`).
+    let organization_groups = match (as_if.and_then(|as_if| as_if.organization), customer_id) {
+        (Some(organization), _) => Some(
+            Query::select()
+                .column(organization_group::Column::GroupId)
+                .from(organization_group::Entity)
+                .and_where(Expr::col(organization_group::Column::OrganizationId).eq(organization))
+                .to_owned(),
+        ),
+        (None, Some(customer_id)) => Some(
+            Query::select()
+                .column(organization_group::Column::GroupId)
+                .from(organization_group::Entity)
+                .and_where(
+                    Expr::col(organization_group::Column::OrganizationId).in_subquery(
+                        Query::select()
+                            .column(customer::Column::OrganizationId)
+                            .from(customer::Entity)
+                            .and_where(Expr::col(customer::Column::Id).eq(customer_id))
+                            .to_owned(),
+                    ),
+                )
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
+    let own_groups = match (as_if.and_then(|as_if| as_if.groups.as_ref()), customer_id) {
+        (Some(groups), _) => Some(
+            Query::select()
+                .column(customer_group::Column::Id)
+                .from(customer_group::Entity)
+                .and_where(Expr::col(customer_group::Column::Id).is_in(groups.iter().copied()))
+                .to_owned(),
+        ),
+        (None, Some(customer_id)) => Some(
+            Query::select()
+                .column(membership::Column::GroupId)
+                .from(membership::Entity)
+                .and_where(Expr::col(membership::Column::CustomerId).eq(customer_id))
+                .to_owned(),
+        ),
+        (None, None) => None,
+    };
     if let Some(customer_id) = customer_id {
-        let organization = Query::select()
-            .column(customer::Column::OrganizationId)
-            .from(customer::Entity)
-            .and_where(Expr::col(customer::Column::Id).eq(customer_id))
-            .to_owned();
-        let organization_groups = Query::select()
-            .column(organization_group::Column::GroupId)
-            .from(organization_group::Entity)
-            .and_where(Expr::col(organization_group::Column::OrganizationId).in_subquery(organization.clone()))
-            .to_owned();
-        let own_groups = Query::select()
-            .column(membership::Column::GroupId)
-            .from(membership::Entity)
-            .and_where(Expr::col(membership::Column::CustomerId).eq(customer_id))
-            .to_owned();
         statement.union(
             UnionType::All,
             select(
@@ -180,27 +230,17 @@ fn shopper_statement(customer_id: Option<Uuid>) -> sea_orm::sea_query::SelectSta
             .and_where(Expr::col(customer::Column::Id).eq(customer_id))
             .to_owned(),
         );
+    }
+    for (reach, groups) in [("O", organization_groups), ("M", own_groups)] {
+        let Some(groups) = groups else { continue };
         statement.union(
             UnionType::All,
-            select("O", group_columns(Expr::val(Option::<Uuid>::None)))
+            select(reach, group_columns(Expr::val(Option::<Uuid>::None)))
                 .from(customer_group::Entity)
-                .and_where(
-                    Expr::col((customer_group::Entity, customer_group::Column::Id))
-                        .in_subquery(organization_groups.clone()),
-                )
+                .and_where(Expr::col((customer_group::Entity, customer_group::Column::Id)).in_subquery(groups.clone()))
                 .to_owned(),
         );
-        statement.union(
-            UnionType::All,
-            select("M", group_columns(Expr::val(Option::<Uuid>::None)))
-                .from(customer_group::Entity)
-                .and_where(
-                    Expr::col((customer_group::Entity, customer_group::Column::Id)).in_subquery(own_groups.clone()),
-                )
-                .to_owned(),
-        );
-        reachable.union(UnionType::All, organization_groups);
-        reachable.union(UnionType::All, own_groups);
+        reachable.union(UnionType::All, groups);
     }
 
     let list = |column: price_list::Column| -> SimpleExpr { Expr::col((price_list::Entity, column)) };
