@@ -406,3 +406,40 @@ fn price_and_price_and_explain_agree() {
         }
     }
 }
+
+#[test]
+fn an_explanation_does_not_depend_on_the_order_links_were_read_in() {
+    let mut draft = list(3, ListType::Sale);
+    draft.status = ListStatus::Draft;
+    let mut ended = list(4, ListType::Sale);
+    ended.ends_at = Some(now() - Duration::days(1));
+    let links = vec![
+        link(GROUP, 5, draft),
+        link(OTHER_GROUP, 1, ended),
+        link(GROUP, 2, list(1, ListType::Override)),
+        link(OTHER_GROUP, 3, list(1, ListType::Override)),
+        link(GROUP, 1, list(2, ListType::Sale)),
+    ];
+    let offer = offer(Some(100), &[(1, tier(1, None, 80)), (2, tier(1, None, 90))]);
+    let explain = |links: Vec<Link>| {
+        Candidates::new(&shopper(links), now()).price_and_explain(None, &offer, 1, Strategy::Priority)
+    };
+    let forwards = explain(links.clone());
+    let mut reversed = links.clone();
+    reversed.reverse();
+    assert_eq!(explain(reversed), forwards);
+    let mut rotated = links;
+    rotated.rotate_left(2);
+    assert_eq!(explain(rotated), forwards);
+    let outcomes: Vec<(i32, Outcome)> = forwards.explanation.iter().map(|e| (e.priority, e.outcome)).collect();
+    assert_eq!(
+        outcomes,
+        [
+            (1, Outcome::Ended),
+            (3, Outcome::Outranked),
+            (5, Outcome::ListDraft),
+            (1, Outcome::Applied),
+            (2, Outcome::Outranked),
+        ]
+    );
+}

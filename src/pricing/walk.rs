@@ -90,6 +90,9 @@ impl<'a> Candidates<'a> {
         }
         let mut ordered: Vec<&'a Link> = best.into_values().collect();
         ordered.sort_by_key(|link| walking_order(link));
+        // The links that cannot take part are explained in the walk's order
+        // too, whatever order storage or a cache gave them in.
+        refused.sort_by_key(|(link, _)| (walking_order(link), link.group_id));
         let position = ordered.iter().enumerate().map(|(i, link)| (link.list.id, i)).collect();
         let overrides = (0..ordered.len())
             .filter(|i| ordered[*i].list.list_type == ListType::Override)

@@ -327,12 +327,10 @@ impl<'a> World<'a> {
             );
         }
         if table.has("outcomes") {
-            // As a set: links that never became candidates come first in
-            // an explanation, in no fixed order (docs/pricing.md#explanation).
-            let mut expected = row.get("outcomes").map(outcomes_cell).unwrap_or_default();
-            let mut actual = outcomes(&price);
-            expected.sort();
-            actual.sort();
+            // In order: links that never became candidates first, then the
+            // candidates, each part in the walk's order (docs/pricing.md#explanation).
+            let expected = row.get("outcomes").map(outcomes_cell).unwrap_or_default();
+            let actual = outcomes(&price);
             assert_eq!(actual, expected, "{at}: {price}");
         }
     }
