@@ -388,3 +388,33 @@ async fn generated_rows_go_on_top_of_the_demo() {
     })
     .await;
 }
+
+/// A seed leaves fresh planner statistics behind (SQLite's `sqlite_stat1`,
+/// PostgreSQL's `reltuples`), so the first queries after it do not scan.
+#[tokio::test]
+async fn a_seed_leaves_planner_statistics_behind() {
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
+    on_each_backend(|app| async move {
+        seed::run(&app.db, &seed_args(false, 50, 5, 10, 20))
+            .await
+            .expect("seed runs");
+        let conn = &app.db.conn;
+        let backend = conn.get_database_backend();
+        for table in ["customer", "customer_group_membership", "product", "price"] {
+            let sql = match backend {
+                DbBackend::Postgres => {
+                    format!("SELECT reltuples::float8 AS n FROM pg_class WHERE oid = '{table}'::regclass")
+                }
+                _ => format!("SELECT CAST(count(*) AS REAL) AS n FROM sqlite_stat1 WHERE tbl = '{table}'"),
+            };
+            let row = conn
+                .query_one_raw(Statement::from_string(backend, sql))
+                .await
+                .expect("the statistics query runs")
+                .expect("a row");
+            let n: f64 = row.try_get("", "n").expect("a number");
+            assert!(n > 0.0, "[{:?}] {table} has no statistics after the seed", app.backend);
+        }
+    })
+    .await;
+}
