@@ -183,8 +183,6 @@ fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
     let mut schema = builder
         .data(store)
         .data(metrics)
-        // First, so that it sees every other extension's refusals too.
-        .extension(nulls::SpecNulls)
         .extension(access::Access(options.limits))
         .extension(order::FieldOrder)
         .extension(cost::Limits);

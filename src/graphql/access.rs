@@ -24,11 +24,12 @@
 use std::sync::Arc;
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextResolve, NextValidation, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation, ResolveInfo,
 };
-use async_graphql::{ErrorExtensions, Pos, ServerError, ServerResult, ValidationResult, Value};
+use async_graphql::{ErrorExtensions, Pos, Response, ServerError, ServerResult, ValidationResult, Value};
 use uuid::Uuid;
 
+use super::nulls::Nulls;
 use crate::auth::Principal;
 
 /// The limits a query must stay within (checked after parsing, before execution).
@@ -51,11 +52,13 @@ pub struct Access(pub QueryLimits);
 
 impl ExtensionFactory for Access {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AccessExtension(self.0))
+        Arc::new(AccessExtension(self.0, Nulls::default()))
     }
 }
 
-struct AccessExtension(QueryLimits);
+/// The limits, and the request's spec-shaped nulls (see [`super::nulls`]),
+/// which ride on the same per-field hook.
+struct AccessExtension(QueryLimits, Nulls);
 
 /// The root types' names, in the plain schema and in the subgraph alike.
 const QUERY: &str = "Query";
@@ -183,13 +186,25 @@ impl Extension for AccessExtension {
             Some(principal) => may_resolve(*principal, info.parent_type, info.name),
             None => info.is_for_introspection,
         };
-        if !allowed {
+        let (path_node, return_type) = (info.path_node, info.return_type);
+        let result = if allowed {
+            next.run(ctx, info).await
+        } else {
             let what = format!("{}.{}", info.parent_type, info.name);
-            return Err(
-                forbidden(format!("this credential may not read `{what}`")).into_server_error(info.field.name.pos)
-            );
-        }
-        next.run(ctx, info).await
+            Err(forbidden(format!("this credential may not read `{what}`")).into_server_error(info.field.name.pos))
+        };
+        self.1.settle(path_node, return_type, result)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        self.1.finish(&mut response);
+        response
     }
 }
 

@@ -9,8 +9,9 @@
 //! responses (Apollo's `InMemoryCache`, Relay) then report missing fields
 //! and refetch for ever.
 //!
-//! This extension puts the spec's shape back. Every field and every list
-//! item passes through its `resolve` hook, children before their parents:
+//! [`Nulls`] puts the spec's shape back. Every field and every list item
+//! passes through the access extension's `resolve` hook, children before
+//! their parents, and there through [`Nulls::settle`]:
 //!
 //! - a nullable position that fails becomes `null`, and its error is kept
 //!   for the response;
@@ -21,22 +22,15 @@
 //!   `data` is `null`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo};
 use async_graphql::{PathSegment, QueryPathNode, QueryPathSegment, Response, ServerError, ServerResult, Value};
 
-/// Registers [`NullsExtension`] with a schema.
-pub struct SpecNulls;
-
-impl ExtensionFactory for SpecNulls {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(NullsExtension::default())
-    }
-}
-
+/// The spec's shape, per request: kept by the access extension (see
+/// [`super::access`]), whose `resolve` hook every field and list item
+/// already passes, so that the shape costs no hook of its own.
 #[derive(Default)]
-pub struct NullsExtension {
+pub struct Nulls {
     /// Errors of positions turned into `null` here, which async-graphql
     /// would otherwise have recorded as it dropped them.
     errors: Mutex<Vec<ServerError>>,
@@ -59,7 +53,7 @@ fn path_of(node: &QueryPathNode<'_>) -> Vec<PathSegment> {
     path
 }
 
-impl NullsExtension {
+impl Nulls {
     fn remember_failed(&self, path: Vec<PathSegment>) {
         self.failed.lock().unwrap_or_else(PoisonError::into_inner).push(path);
         self.any_failed.store(true, Ordering::Release);
@@ -73,31 +67,25 @@ impl NullsExtension {
         failed.retain(|child| !(child.len() == path.len() + 1 && child.starts_with(path)));
         before != failed.len()
     }
-}
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for NullsExtension {
-    async fn resolve(
+    /// What the position at `path_node`, of type `return_type`, resolves
+    /// to, given what resolving it gave.
+    pub fn settle(
         &self,
-        ctx: &ExtensionContext<'_>,
-        info: ResolveInfo<'_>,
-        next: NextResolve<'_>,
+        path_node: &QueryPathNode<'_>,
+        return_type: &str,
+        result: ServerResult<Option<Value>>,
     ) -> ServerResult<Option<Value>> {
-        let nullable = !info.return_type.ends_with('!');
-        let path_node = info.path_node;
-        let result = next.run(ctx, info).await;
+        let nullable = !return_type.ends_with('!');
         let child_failed = self.any_failed.load(Ordering::Acquire) && self.take_failed_children(&path_of(path_node));
         match result {
-            Err(mut error) if nullable => {
-                if error.path.is_empty() {
-                    error.path = path_of(path_node);
-                }
-                self.errors.lock().unwrap_or_else(PoisonError::into_inner).push(error);
-                Ok(Some(Value::Null))
-            }
             Err(mut error) => {
                 if error.path.is_empty() {
                     error.path = path_of(path_node);
+                }
+                if nullable {
+                    self.errors.lock().unwrap_or_else(PoisonError::into_inner).push(error);
+                    return Ok(Some(Value::Null));
                 }
                 // Left out of its object by async-graphql (which records the
                 // error), or failing its whole list: the holder decides.
@@ -114,21 +102,14 @@ impl Extension for NullsExtension {
         }
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
+    /// Once the operation has run: `data` is `null` when a failure reached
+    /// the root, and the errors of the positions made `null` here join the rest.
+    pub fn finish(&self, response: &mut Response) {
         let failed = std::mem::take(&mut *self.failed.lock().unwrap_or_else(PoisonError::into_inner));
         if failed.iter().any(|path| path.len() == 1) {
             response.data = Value::Null;
         }
         let mut kept = std::mem::take(&mut *self.errors.lock().unwrap_or_else(PoisonError::into_inner));
-        if !kept.is_empty() {
-            response.errors.append(&mut kept);
-        }
-        response
+        response.errors.append(&mut kept);
     }
 }
