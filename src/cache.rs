@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
-use entity::product;
+use entity::{customer_group, price_list, product};
 use rustc_hash::FxBuildHasher;
 use uuid::Uuid;
 
@@ -148,6 +148,10 @@ struct Layers {
     product_pages: Layer<String, Page<Arc<product::Model>>>,
     /// product id → the product (those that exist).
     products: Layer<Uuid, product::Model>,
+    /// group id → the group's row, as the API shows it (names included).
+    group_rows: Layer<Uuid, customer_group::Model>,
+    /// price list id → the list's row, as the API shows it.
+    list_rows: Layer<Uuid, price_list::Model>,
 }
 
 struct Layer<K, V> {
@@ -226,6 +230,12 @@ impl Fill<'_> {
     pub fn product(&self, product: Arc<product::Model>) {
         self.0.products.entries.insert(product.id, product);
     }
+    pub fn group_row(&self, group: Arc<customer_group::Model>) {
+        self.0.group_rows.entries.insert(group.id, group);
+    }
+    pub fn list_row(&self, list: Arc<price_list::Model>) {
+        self.0.list_rows.entries.insert(list.id, list);
+    }
 }
 
 impl Cache {
@@ -238,6 +248,8 @@ impl Cache {
             offers: Layer::new(options),
             product_pages: Layer::new(options),
             products: Layer::new(options),
+            group_rows: Layer::new(options),
+            list_rows: Layer::new(options),
         });
         Self {
             layers,
@@ -287,6 +299,12 @@ impl Cache {
     pub fn product(&self, id: Uuid) -> Option<Arc<product::Model>> {
         self.serving()?.products.get(&id)
     }
+    pub fn group_row(&self, id: Uuid) -> Option<Arc<customer_group::Model>> {
+        self.serving()?.group_rows.get(&id)
+    }
+    pub fn list_row(&self, id: Uuid) -> Option<Arc<price_list::Model>> {
+        self.serving()?.list_rows.get(&id)
+    }
 
     /// Applies what a write committed here changed — evictions, and a new
     /// generation so that fills begun before it are dropped — then, with
@@ -309,8 +327,14 @@ impl Cache {
             match invalidation {
                 Invalidation::Customers(ids) => l.customers.evict(ids),
                 Invalidation::Organizations(ids) => l.organizations.evict(ids),
-                Invalidation::Groups(ids) => l.groups.evict(ids),
-                Invalidation::Lists(ids) => l.lists.evict(ids),
+                Invalidation::Groups(ids) => {
+                    l.groups.evict(ids);
+                    l.group_rows.evict(ids);
+                }
+                Invalidation::Lists(ids) => {
+                    l.lists.evict(ids);
+                    l.list_rows.evict(ids);
+                }
                 Invalidation::Offers(keys) => {
                     for (product, code) in keys {
                         if let Ok(currency) = code.parse::<CurrencyCode>() {
@@ -330,6 +354,8 @@ impl Cache {
                     l.offers.entries.invalidate_all();
                     l.product_pages.entries.invalidate_all();
                     l.products.entries.invalidate_all();
+                    l.group_rows.entries.invalidate_all();
+                    l.list_rows.entries.invalidate_all();
                 }
             }
         }
@@ -391,6 +417,8 @@ impl Cache {
             ("offers", l.offers.stats()),
             ("product_pages", l.product_pages.stats()),
             ("products", l.products.stats()),
+            ("group_rows", l.group_rows.stats()),
+            ("list_rows", l.list_rows.stats()),
         ];
         if let Some(shared) = self.shared.get() {
             stats.extend(shared.stats());

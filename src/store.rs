@@ -13,6 +13,7 @@
 //! - [`profiles`]: customers' effective groups as rows, with exemptions.
 //! - [`page`]: keyset pagination in SQL, for every connection.
 //! - [`kinds`]: what kind of object each id names.
+//! - [`rows`]: groups and price lists by id, as the API shows them.
 
 pub mod changes;
 pub mod flights;
@@ -21,6 +22,7 @@ mod offers;
 pub mod page;
 pub mod products;
 pub mod profiles;
+pub mod rows;
 mod shopper;
 mod write;
 

@@ -275,6 +275,31 @@ async fn warm_requests_run_no_sql_at_all() {
         let (warm, data) = app.count_warm_statements(app.data(single, variables)).await;
         assert_eq!(warm, 0, "the page read the product already");
         assert_eq!(data["resolvedPrice"]["amount"]["amount"], "80.00");
+
+        // What a storefront shows beside a sale price: the list and the
+        // group it came through. Warm, still no SQL; renamed, never stale.
+        let badge = "query($c: ID) { products(first: 50) { edges { node { id
+            resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } source basePrice { amount }
+                tierMinQuantity priceList { id name type } customerGroup { id name } } } } } }";
+        app.data(badge, json!({ "c": shopper })).await;
+        let (warm, data) = app
+            .count_warm_statements(app.data(badge, json!({ "c": shopper })))
+            .await;
+        assert_eq!(warm, 0, "the list's and the group's rows come from the cache");
+        let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
+        assert_eq!(price["priceList"]["name"], "VIP prices");
+        assert_eq!(price["customerGroup"]["name"], "VIP");
+        write(&app, "updatePriceList", json!({ "id": list, "name": "VIP deals" })).await;
+        write(
+            &app,
+            "updateCustomerGroup",
+            json!({ "id": vip, "name": "Very Important" }),
+        )
+        .await;
+        let data = app.data(badge, json!({ "c": shopper })).await;
+        let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
+        assert_eq!(price["priceList"]["name"], "VIP deals");
+        assert_eq!(price["customerGroup"]["name"], "Very Important");
     })
     .await;
 }
