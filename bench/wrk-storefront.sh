@@ -6,6 +6,9 @@
 #   bench/wrk-storefront.sh BIN LABEL        (needs wrk: apt-get install wrk)
 #   BENCH_DB  default /tmp/pricegraph-store.db; copied, so that binaries of
 #             different migrations can be compared on the same rows
+#   BENCH_PRICE_FIELDS  what the page selects on each resolved price; default
+#             `amount { amount currencyCode } source` (a sale badge adds
+#             `priceList { id name } customerGroup { id name }`)
 set -euo pipefail
 BIN=$1
 LABEL=$2
@@ -19,7 +22,9 @@ PID=$!
 for _ in $(seq 1 100); do curl -sf "http://$ADDR/health" >/dev/null && break; sleep 0.1; done
 CUSTOMER=$(curl -s -H 'content-type: application/json' -d '{"query":"{ customers(first: 1) { edges { node { id } } } }"}' \
     "http://$ADDR/graphql" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["customers"]["edges"][0]["node"]["id"])')
-QUERY="{ products(first: 50) { edges { node { id resolvedPrice(customerId: \\\\\"$CUSTOMER\\\\\", currency: \\\\\"USD\\\\\") { amount { amount currencyCode } source } } } } }"
+DEFAULT_FIELDS='amount { amount currencyCode } source'
+FIELDS=${BENCH_PRICE_FIELDS:-$DEFAULT_FIELDS}
+QUERY="{ products(first: 50) { edges { node { id resolvedPrice(customerId: \\\\\"$CUSTOMER\\\\\", currency: \\\\\"USD\\\\\") { $FIELDS } } } } }"
 script() { # file, body
     printf 'wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.body = %s\n' "'$2'" >"$1"
 }
