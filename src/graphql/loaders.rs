@@ -410,39 +410,22 @@ impl Loader<Uuid> for ProductsLoader {
     }
 }
 
-/// Groups by id, read through the store's cache (see [`crate::store::rows`]).
-pub struct CachedGroups(Store);
+/// Rows by id, read through the store's cache (see [`crate::store::rows`]).
+pub struct CachedRows<E>(Store, PhantomData<fn() -> E>);
 
-impl Loader<Uuid> for CachedGroups {
-    type Value = customer_group::Model;
+impl<E> Loader<Uuid> for CachedRows<E>
+where
+    E: crate::store::rows::CachedRow,
+    E::Model: Clone + Send + Sync,
+{
+    type Value = E::Model;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = crate::store::rows::groups_by_id(&self.0, keys)
+        let rows = crate::store::rows::by_id::<E>(&self.0, keys)
             .await
             .map_err(load_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, row)| (id, customer_group::Model::clone(&row)))
-            .collect())
-    }
-}
-
-/// Price lists by id, read through the store's cache.
-pub struct CachedLists(Store);
-
-impl Loader<Uuid> for CachedLists {
-    type Value = price_list::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        let rows = crate::store::rows::lists_by_id(&self.0, keys)
-            .await
-            .map_err(load_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, row)| (id, price_list::Model::clone(&row)))
-            .collect())
+        Ok(rows.into_iter().map(|(id, row)| (id, E::Model::clone(&row))).collect())
     }
 }
 
@@ -452,11 +435,11 @@ pub struct Loaders {
     pub now: DateTime<Utc>,
     pub profiles: DataLoader<ProfilesLoader>,
     pub customers: DataLoader<ById<customer::Entity>>,
-    pub groups: DataLoader<CachedGroups>,
+    pub groups: DataLoader<CachedRows<customer_group::Entity>>,
     pub organizations: DataLoader<ById<organization::Entity>>,
     pub products: DataLoader<ProductsLoader>,
     pub product_lines: DataLoader<ById<product_line::Entity>>,
-    pub price_lists: DataLoader<CachedLists>,
+    pub price_lists: DataLoader<CachedRows<price_list::Entity>>,
     pub prices: DataLoader<ById<price::Entity>>,
     pub base_prices: DataLoader<ById<base_price::Entity>>,
     pub groups_by_customer: DataLoader<GroupsByCustomerLoader>,
@@ -481,11 +464,11 @@ impl Loaders {
             now: Utc::now(),
             profiles: loader(ProfilesLoader(conn.clone()), queue),
             customers: loader(by_id(conn), queue),
-            groups: loader(CachedGroups(store.clone()), queue),
+            groups: loader(CachedRows(store.clone(), PhantomData), queue),
             organizations: loader(by_id(conn), queue),
             products: loader(ProductsLoader(by_id(conn)), queue),
             product_lines: loader(by_id(conn), queue),
-            price_lists: loader(CachedLists(store.clone()), queue),
+            price_lists: loader(CachedRows(store.clone(), PhantomData), queue),
             prices: loader(by_id(conn), queue),
             base_prices: loader(by_id(conn), queue),
             groups_by_customer: loader(through(conn), queue),

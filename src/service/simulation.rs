@@ -32,7 +32,6 @@ pub struct Imagined<'a> {
 /// exist, only `PRICING` groups, not both a customer and groups (which
 /// groups would count?). Every problem at once.
 pub async fn imagine(store: &Store, imagined: &Imagined<'_>, problems: &mut Problems) -> ServiceResult<AsIf> {
-    let db = store.conn();
     if imagined.customer_id.is_some() && imagined.group_ids.is_some() {
         problems.push(UserError::new(
             &["groupIds"],
@@ -40,28 +39,16 @@ pub async fn imagine(store: &Store, imagined: &Imagined<'_>, problems: &mut Prob
             "give `customerId` or `groupIds`, not both: a customer's own groups are its memberships",
         ));
     }
-    let customer = match imagined.customer_id {
-        Some(raw) => match problems.check(parse_id(&["customerId"], "customer", raw)) {
-            Some(id) if entity::customer::Entity::find_by_id(id).one(db).await?.is_some() => Some(id),
-            Some(_) => {
-                problems.push(UserError::not_found(&["customerId"], "customer", raw));
-                None
-            }
-            None => None,
-        },
-        None => None,
-    };
-    let organization = match imagined.organization_id {
-        Some(raw) => match problems.check(parse_id(&["organizationId"], "organization", raw)) {
-            Some(id) if entity::organization::Entity::find_by_id(id).one(db).await?.is_some() => Some(id),
-            Some(_) => {
-                problems.push(UserError::not_found(&["organizationId"], "organization", raw));
-                None
-            }
-            None => None,
-        },
-        None => None,
-    };
+    let customer =
+        existing::<entity::customer::Entity>(store, imagined.customer_id, "customerId", "customer", problems).await?;
+    let organization = existing::<entity::organization::Entity>(
+        store,
+        imagined.organization_id,
+        "organizationId",
+        "organization",
+        problems,
+    )
+    .await?;
     let groups = match imagined.group_ids {
         Some(raw) => Some(pricing_groups(store, raw, problems).await?),
         None => None,
@@ -71,6 +58,29 @@ pub async fn imagine(store: &Store, imagined: &Imagined<'_>, problems: &mut Prob
         organization,
         groups,
     })
+}
+
+/// The id `raw` gives at `field`, when it names a row of `E`; a problem
+/// otherwise.
+async fn existing<E: EntityTrait>(
+    store: &Store,
+    raw: Option<&str>,
+    field: &str,
+    what: &str,
+    problems: &mut Problems,
+) -> ServiceResult<Option<Uuid>>
+where
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: From<Uuid>,
+{
+    let Some(raw) = raw else { return Ok(None) };
+    let Some(id) = problems.check(parse_id(&[field], what, raw)) else {
+        return Ok(None);
+    };
+    if E::find_by_id(id).one(store.conn()).await?.is_some() {
+        return Ok(Some(id));
+    }
+    problems.push(UserError::not_found(&[field], what, raw));
+    Ok(None)
 }
 
 /// The `PRICING` groups `raw` names, each checked.

@@ -15,46 +15,47 @@ use super::Store;
 use crate::cache::{Cache, Fill};
 use crate::error::ServiceResult;
 
-/// The groups among `ids` that exist.
-pub async fn groups_by_id(store: &Store, ids: &[Uuid]) -> ServiceResult<HashMap<Uuid, Arc<customer_group::Model>>> {
-    read_through::<customer_group::Entity>(
-        store,
-        ids,
-        customer_group::Column::Id,
-        |group| group.id,
-        Cache::group_row,
-        |fill, row| fill.group_row(row),
-    )
-    .await
+/// A table whose rows the cache keeps by id.
+pub trait CachedRow: EntityTrait {
+    const ID: Self::Column;
+    fn id_of(row: &Self::Model) -> Uuid;
+    fn cached(cache: &Cache, id: Uuid) -> Option<Arc<Self::Model>>;
+    fn fill(fill: &Fill<'_>, row: Arc<Self::Model>);
 }
 
-/// The price lists among `ids` that exist.
-pub async fn lists_by_id(store: &Store, ids: &[Uuid]) -> ServiceResult<HashMap<Uuid, Arc<price_list::Model>>> {
-    read_through::<price_list::Entity>(
-        store,
-        ids,
-        price_list::Column::Id,
-        |list| list.id,
-        Cache::list_row,
-        |fill, row| fill.list_row(row),
-    )
-    .await
+impl CachedRow for customer_group::Entity {
+    const ID: Self::Column = customer_group::Column::Id;
+    fn id_of(row: &Self::Model) -> Uuid {
+        row.id
+    }
+    fn cached(cache: &Cache, id: Uuid) -> Option<Arc<Self::Model>> {
+        cache.group_row(id)
+    }
+    fn fill(fill: &Fill<'_>, row: Arc<Self::Model>) {
+        fill.group_row(row)
+    }
 }
 
-/// From the cache, the rest in one statement, which then fills it (unless
-/// an invalidation came in between).
-async fn read_through<E: EntityTrait>(
-    store: &Store,
-    ids: &[Uuid],
-    id_column: E::Column,
-    id_of: fn(&E::Model) -> Uuid,
-    cached: fn(&Cache, Uuid) -> Option<Arc<E::Model>>,
-    fill: impl Fn(&Fill<'_>, Arc<E::Model>),
-) -> ServiceResult<HashMap<Uuid, Arc<E::Model>>> {
+impl CachedRow for price_list::Entity {
+    const ID: Self::Column = price_list::Column::Id;
+    fn id_of(row: &Self::Model) -> Uuid {
+        row.id
+    }
+    fn cached(cache: &Cache, id: Uuid) -> Option<Arc<Self::Model>> {
+        cache.list_row(id)
+    }
+    fn fill(fill: &Fill<'_>, row: Arc<Self::Model>) {
+        fill.list_row(row)
+    }
+}
+
+/// The rows among `ids` that exist: from the cache, the rest in one
+/// statement, which then fills it (unless an invalidation came in between).
+pub async fn by_id<E: CachedRow>(store: &Store, ids: &[Uuid]) -> ServiceResult<HashMap<Uuid, Arc<E::Model>>> {
     let mut found = HashMap::with_capacity(ids.len());
     let mut missing = Vec::new();
     for id in ids {
-        match cached(&store.cache, *id) {
+        match E::cached(&store.cache, *id) {
             Some(row) => {
                 found.insert(*id, row);
             }
@@ -66,7 +67,7 @@ async fn read_through<E: EntityTrait>(
     }
     let since = store.cache.generation();
     let loaded: Vec<Arc<E::Model>> = E::find()
-        .filter(id_column.is_in(missing))
+        .filter(E::ID.is_in(missing))
         .all(store.conn())
         .await?
         .into_iter()
@@ -74,9 +75,9 @@ async fn read_through<E: EntityTrait>(
         .collect();
     store.cache.fill(since, |filling| {
         for row in &loaded {
-            fill(filling, row.clone());
+            E::fill(filling, row.clone());
         }
     });
-    found.extend(loaded.into_iter().map(|row| (id_of(&row), row)));
+    found.extend(loaded.into_iter().map(|row| (E::id_of(&row), row)));
     Ok(found)
 }
