@@ -10,8 +10,8 @@ use std::hint::black_box;
 use chrono::{TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use pricegraph::pricing::{
-    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListStatus, ListTiers, ListType, Membership, Offer, Shopper,
-    Strategy, Tier,
+    BaseTier, Candidates, EffectiveGroup, Link, ListInfo, ListStatus, ListTiers, ListType, Membership, Offer,
+    PercentOff, Shopper, Strategy, Tier,
 };
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
@@ -26,7 +26,9 @@ const LISTS_PER_PRODUCT: usize = 50;
 
 /// `with_overrides`: every third list is an `OVERRIDE`; else all are sales,
 /// so `LOWEST_PRICE` has to compare every list that prices a product.
-fn world(rng: &mut StdRng, with_overrides: bool) -> (Shopper, Vec<Offer>) {
+/// `half_derived`: every other list also has a rule of 1 to 40 % off, so
+/// it prices every product (docs/pricing.md#derived-lists).
+fn world(rng: &mut StdRng, with_overrides: bool, half_derived: bool) -> (Shopper, Vec<Offer>) {
     let created = Utc
         .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
         .single()
@@ -61,6 +63,9 @@ fn world(rng: &mut StdRng, with_overrides: bool) -> (Shopper, Vec<Offer>) {
                     starts_at: None,
                     ends_at: None,
                     created_at: created + chrono::Duration::seconds(n as i64),
+                    rule: (half_derived && n.is_multiple_of(2))
+                        .then(|| PercentOff::from_hundredths(rng.random_range(100..=4_000)))
+                        .flatten(),
                 },
             });
         }
@@ -108,7 +113,7 @@ fn world(rng: &mut StdRng, with_overrides: bool) -> (Shopper, Vec<Offer>) {
 
 fn resolve_batch(c: &mut Criterion) {
     let mut rng = StdRng::seed_from_u64(7);
-    let (shopper, offers) = world(&mut rng, true);
+    let (shopper, offers) = world(&mut rng, true, false);
     let quantities: Vec<i32> = (0..ITEMS).map(|i| 1 + (i % 20) as i32).collect();
     let at = Utc
         .with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
@@ -130,7 +135,7 @@ fn resolve_batch(c: &mut Criterion) {
             })
         });
     }
-    let (sale_shopper, sale_offers) = world(&mut StdRng::seed_from_u64(7), false);
+    let (sale_shopper, sale_offers) = world(&mut StdRng::seed_from_u64(7), false, false);
     group.bench_function("lowest price, sales only", |b| {
         b.iter(|| {
             let candidates = Candidates::new(&sale_shopper, at);
@@ -147,6 +152,39 @@ fn resolve_batch(c: &mut Criterion) {
             }
         })
     });
+    // Half the lists derived: they price every product, so the walk's
+    // shortcuts have to take them into account without walking them all.
+    let (derived_shopper, derived_offers) = world(&mut StdRng::seed_from_u64(7), true, true);
+    let (derived_sales, derived_sale_offers) = world(&mut StdRng::seed_from_u64(7), false, true);
+    for (name, shopper, offers, strategy) in [
+        (
+            "priority, half derived",
+            &derived_shopper,
+            &derived_offers,
+            Strategy::Priority,
+        ),
+        (
+            "lowest price, half derived",
+            &derived_shopper,
+            &derived_offers,
+            Strategy::LowestPrice,
+        ),
+        (
+            "lowest price, sales only, half derived",
+            &derived_sales,
+            &derived_sale_offers,
+            Strategy::LowestPrice,
+        ),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                let candidates = Candidates::new(shopper, at);
+                for (offer, quantity) in offers.iter().zip(&quantities) {
+                    black_box(candidates.price(None, offer, *quantity, strategy));
+                }
+            })
+        });
+    }
     group.finish();
 }
 

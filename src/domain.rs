@@ -8,6 +8,7 @@ use std::fmt;
 use chrono::{DateTime, Datelike, Utc};
 
 use crate::error::{UserError, UserErrorCode};
+use crate::pricing::PercentOff;
 
 /// How many units are bought, or where a tier starts or ends: a whole
 /// number from 1 to `i32::MAX` (the storage column's range).
@@ -62,6 +63,52 @@ impl Priority {
 
     pub fn get(self) -> i32 {
         self.0
+    }
+}
+
+/// A derived list's `percentOff` (docs/pricing.md#derived-lists), as the
+/// caller wrote it: a plain decimal above 0 and at most 100 with at most
+/// two decimals ("20", "12.5", "0.25"). No sign, exponent or spaces, so
+/// one value has few spellings and none is surprising.
+pub fn percent_off(field: &[&str], raw: &str) -> Result<PercentOff, UserError> {
+    let refuse = |why: &str| {
+        UserError::new(
+            field,
+            UserErrorCode::InvalidRule,
+            format!(
+                "percentOff must be a number above 0 and at most 100 with at most two decimals, like \"20\" or \"12.5\": {why}"
+            ),
+        )
+    };
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if raw.starts_with('-') {
+        return Err(refuse("it is negative"));
+    }
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || (raw.contains('.') && fraction.is_empty()) {
+        return Err(refuse("it is not a decimal number"));
+    }
+    if fraction.len() > 2 {
+        return Err(refuse("it has more than two decimals"));
+    }
+    // At most 3 significant whole digits matter; more is over 100 anyway.
+    let whole = whole.trim_start_matches('0');
+    if whole.len() > 3 {
+        return Err(refuse("it is over 100"));
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| refuse("it is not a decimal number"))?
+    };
+    let fraction: i64 = format!("{fraction:0<2}")
+        .parse()
+        .map_err(|_| refuse("it is not a decimal number"))?;
+    let hundredths = whole * 100 + fraction;
+    match hundredths {
+        0 => Err(refuse("it is 0, which discounts nothing")),
+        h if h > 10_000 => Err(refuse("it is over 100")),
+        h => PercentOff::from_hundredths(h).ok_or_else(|| refuse("it is out of range")),
     }
 }
 
@@ -148,6 +195,42 @@ pub fn instant(field: &str, at: DateTime<Utc>) -> Result<DateTime<Utc>, UserErro
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_off_is_a_decimal_above_0_up_to_100_with_two_decimals() {
+        let table: [(&str, Option<u16>); 22] = [
+            ("20", Some(2000)),
+            ("12.5", Some(1250)),
+            ("0.25", Some(25)),
+            ("0.01", Some(1)),
+            ("100", Some(10_000)),
+            ("100.00", Some(10_000)),
+            ("007", Some(700)),
+            ("0", None),
+            ("0.00", None),
+            ("100.01", None),
+            ("101", None),
+            ("99999999999999999999999", None),
+            ("-5", None),
+            ("12.345", None),
+            ("12.", None),
+            (".5", None),
+            ("", None),
+            ("abc", None),
+            ("1e2", None),
+            (" 20", None),
+            ("+20", None),
+            ("２０", None),
+        ];
+        for (raw, expected) in table {
+            let parsed = percent_off(&["rule", "percentOff"], raw);
+            assert_eq!(parsed.as_ref().ok().map(|p| p.hundredths()), expected, "{raw:?}");
+            if let Err(error) = parsed {
+                assert_eq!(error.code, UserErrorCode::InvalidRule, "{raw:?}");
+                assert_eq!(error.field, ["rule", "percentOff"], "{raw:?}");
+            }
+        }
+    }
 
     #[test]
     fn quantities_are_whole_numbers_from_one() {

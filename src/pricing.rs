@@ -99,6 +99,60 @@ pub struct ListInfo {
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// A derived list's rule (docs/pricing.md#derived-lists): it prices
+    /// every product with a base price where it has no matching row.
+    pub rule: Option<PercentOff>,
+}
+
+/// A derived list's discount off the base price, in hundredths of a
+/// percent: `2000` is 20 %. Between 0.01 % and 100 % by construction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PercentOff(u16);
+
+impl PercentOff {
+    /// Hundredths of a percent in a whole percent.
+    pub const SCALE: u16 = 100;
+
+    /// `None` unless `0 < hundredths ≤ 10000`.
+    pub fn from_hundredths(hundredths: i64) -> Option<Self> {
+        u16::try_from(hundredths)
+            .ok()
+            .filter(|h| (1..=100 * Self::SCALE).contains(h))
+            .map(Self)
+    }
+
+    pub fn hundredths(self) -> u16 {
+        self.0
+    }
+
+    /// `amount × (100 − p) / 100` in the same minor units, rounded half to
+    /// even (docs/pricing.md#derived-lists). Exact: the product of an `i64`
+    /// and at most 10,000 fits an `i128`, and the result is never larger
+    /// than `amount`.
+    pub fn apply(self, amount: i64) -> i64 {
+        const WHOLE: i128 = 10_000;
+        let scaled = i128::from(amount) * (WHOLE - i128::from(self.0));
+        let (quotient, remainder) = (scaled.div_euclid(WHOLE), scaled.rem_euclid(WHOLE));
+        let rounded = match (2 * remainder).cmp(&WHOLE) {
+            std::cmp::Ordering::Less => quotient,
+            std::cmp::Ordering::Greater => quotient + 1,
+            std::cmp::Ordering::Equal => quotient + (quotient & 1),
+        };
+        // Between 0 and `amount` (or `amount` and 0), so it fits.
+        i64::try_from(rounded).unwrap_or(amount)
+    }
+}
+
+impl std::fmt::Display for PercentOff {
+    /// The shortest exact decimal: "20", "12.5", "0.25".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (whole, hundredths) = (self.0 / Self::SCALE, self.0 % Self::SCALE);
+        match hundredths {
+            0 => write!(f, "{whole}"),
+            h if h % 10 == 0 => write!(f, "{whole}.{}", h / 10),
+            h => write!(f, "{whole}.{h:02}"),
+        }
+    }
 }
 
 /// A link from one of the shopper's groups to a list.
@@ -238,6 +292,8 @@ pub struct Explanation {
     pub outcome: Outcome,
     /// The list's price for this quantity, when it has one.
     pub amount: Option<i64>,
+    /// The rule that gave `amount`, when the list's own rows did not.
+    pub rule: Option<PercentOff>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,8 +304,11 @@ pub struct Resolved {
     pub price_list_id: Option<Uuid>,
     pub customer_group_id: Option<Uuid>,
     pub priority: Option<i32>,
-    /// The first quantity of the tier that gave the amount.
+    /// The first quantity of the tier that gave the amount (for a derived
+    /// amount, the base price's tier it was derived from).
     pub tier_min_quantity: Option<i32>,
+    /// The derived list's rule, when the amount came from it.
+    pub rule: Option<PercentOff>,
     pub explanation: Vec<Explanation>,
 }
 

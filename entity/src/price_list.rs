@@ -15,6 +15,9 @@ pub struct Model {
     pub status: PriceListStatus,
     pub starts_at: Option<DateTimeUtc>,
     pub ends_at: Option<DateTimeUtc>,
+    /// A derived list's discount in hundredths of a percent (1 to 10,000);
+    /// `None` for a list of fixed amounts only.
+    pub percent_off: Option<i32>,
     #[sea_orm(column_type = "JsonBinary")]
     pub metadata: Json,
     pub version: i32,

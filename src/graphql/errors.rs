@@ -36,6 +36,9 @@ pub enum UserErrorCode {
     InvalidWindow,
     /// A priority below 0 or too large.
     InvalidPriority,
+    /// A price list's rule that cannot be used: a `percentOff` that is not
+    /// a decimal number above 0 and at most 100 with at most two decimals.
+    InvalidRule,
     /// A group of the wrong kind: only `PRICING` groups have members, price
     /// lists, product lines and organizations; only `TYPE` groups classify
     /// customers.

@@ -95,8 +95,29 @@ pub struct CreatePriceListInput {
     /// The instant the list stops applying (exclusive), after `startsAt`,
     /// in the years 1 to 9999; no end when omitted.
     pub ends_at: Option<DateTime<Utc>>,
+    /// Makes it a derived list: it prices every product with a base price
+    /// at this discount, where it has no matching price of its own. A list
+    /// of fixed prices only when omitted.
+    pub rule: Option<PriceListRuleInput>,
     /// Your own data: a JSON object; `{}` when omitted.
     pub metadata: Option<JsonValue>,
+}
+
+/// A derived list's rule (docs/pricing.md#derived-lists).
+#[derive(InputObject)]
+pub struct PriceListRuleInput {
+    /// The discount off the base price in percent, as a string: above 0,
+    /// at most 100, at most two decimals (`"20"`, `"12.5"`); anything else
+    /// is `INVALID_RULE`.
+    pub percent_off: String,
+}
+
+impl From<PriceListRuleInput> for price_lists::NewRule {
+    fn from(input: PriceListRuleInput) -> Self {
+        Self {
+            percent_off: input.percent_off,
+        }
+    }
 }
 
 /// Changes to a price list: what is left out stays as it is. Its prices
@@ -122,6 +143,8 @@ pub struct UpdatePriceListInput {
     pub starts_at: MaybeUndefined<DateTime<Utc>>,
     /// A new end (exclusive); `null` opens the window's end.
     pub ends_at: MaybeUndefined<DateTime<Utc>>,
+    /// A new rule; `null` removes it, leaving the list's own prices only.
+    pub rule: MaybeUndefined<PriceListRuleInput>,
     /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
 }
@@ -207,12 +230,13 @@ impl PriceListMutation {
             status: input.status.map(Into::into),
             starts_at: input.starts_at,
             ends_at: input.ends_at,
+            rule: input.rule.map(Into::into),
             metadata: input.metadata,
         };
         CreatePriceListPayload::from_result(price_lists::create(store(ctx), input).await, PriceList)
     }
 
-    /// Changes a list's name, description, type, status, window or metadata.
+    /// Changes a list's name, description, type, status, window, rule or metadata.
     async fn update_price_list(
         &self,
         ctx: &Context<'_>,
@@ -227,6 +251,7 @@ impl PriceListMutation {
             status: input.status.map(Into::into),
             starts_at: patch(input.starts_at),
             ends_at: patch(input.ends_at),
+            rule: patch(input.rule.map_value(Into::into)),
             metadata: input.metadata,
         };
         UpdatePriceListPayload::from_result(price_lists::update(store(ctx), input).await, PriceList)

@@ -13,7 +13,7 @@ use async_graphql::{Enum, SimpleObject};
 pub use customer::Customer;
 pub use customer_group::{CustomerGroup, CustomerGroupPriceList};
 pub use organization::Organization;
-pub use price_list::{Price, PriceList};
+pub use price_list::{Price, PriceList, PriceListRule};
 pub use product::{BasePrice, Product, ProductLine};
 
 use super::scalars::Decimal;

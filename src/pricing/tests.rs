@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use super::*;
 
+mod derived;
+
 fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 27, 12, 0, 0)
         .single()
@@ -39,6 +41,7 @@ fn list(n: u128, list_type: ListType) -> ListInfo {
         starts_at: None,
         ends_at: None,
         created_at: now() - Duration::days(30) + Duration::seconds(n as i64),
+        rule: None,
     }
 }
 

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::{
-    BaseTier, Explanation, Link, ListMap, ListStatus, ListType, Offer, Outcome, Resolved, Shopper, Source, Strategy,
-    Tier,
+    BaseTier, Explanation, Link, ListMap, ListStatus, ListType, Offer, Outcome, PercentOff, Resolved, Shopper, Source,
+    Strategy, Tier,
 };
 
 /// The product lines a shopper may order from; `None` is unrestricted.
@@ -48,6 +48,13 @@ pub struct Candidates<'a> {
     position: ListMap<usize>,
     /// Positions in `ordered` of the `OVERRIDE` lists, in walking order.
     overrides: Vec<usize>,
+    /// Positions of the derived lists, which price products they have no
+    /// rows for, in walking order; and of their `OVERRIDE`s.
+    derived: Vec<usize>,
+    derived_overrides: Vec<usize>,
+    /// Positions of the derived `SALE` lists, largest discount first (then
+    /// walking order): on one base price, the first gives the lowest amount.
+    derived_sales: Vec<usize>,
     /// Links that cannot take part, and why.
     refused: Vec<(&'a Link, Outcome)>,
 }
@@ -94,14 +101,22 @@ impl<'a> Candidates<'a> {
         // too, whatever order storage or a cache gave them in.
         refused.sort_by_key(|(link, _)| (walking_order(link), link.group_id));
         let position = ordered.iter().enumerate().map(|(i, link)| (link.list.id, i)).collect();
-        let overrides = (0..ordered.len())
-            .filter(|i| ordered[*i].list.list_type == ListType::Override)
-            .collect();
+        let positions =
+            |keep: &dyn Fn(&Link) -> bool| -> Vec<usize> { (0..ordered.len()).filter(|i| keep(ordered[*i])).collect() };
+        let is_override = |link: &Link| link.list.list_type == ListType::Override;
+        let overrides = positions(&is_override);
+        let derived = positions(&|link| link.list.rule.is_some());
+        let derived_overrides = positions(&|link| link.list.rule.is_some() && is_override(link));
+        let mut derived_sales = positions(&|link| link.list.rule.is_some() && !is_override(link));
+        derived_sales.sort_by_key(|i| (std::cmp::Reverse(ordered[*i].list.rule), *i));
         Self {
             access: Access::of(shopper),
             ordered,
             position,
             overrides,
+            derived,
+            derived_overrides,
+            derived_sales,
             refused,
         }
     }
@@ -120,6 +135,7 @@ impl<'a> Candidates<'a> {
             customer_group_id: None,
             priority: None,
             tier_min_quantity: None,
+            rule: None,
             explanation: Vec::new(),
         };
         // 1. Not orderable: no amount.
@@ -129,14 +145,15 @@ impl<'a> Candidates<'a> {
         }
         // 5, 7. The winning candidate, by strategy.
         match self.winner(offer, quantity, base, strategy) {
-            Some((position, tier)) => {
+            Some((position, price)) => {
                 let link = self.ordered[position];
-                resolved.amount = Some(tier.amount);
+                resolved.amount = Some(price.tier.amount);
                 resolved.source = Source::PriceList;
                 resolved.price_list_id = Some(link.list.id);
                 resolved.customer_group_id = Some(link.group_id);
                 resolved.priority = Some(link.priority);
-                resolved.tier_min_quantity = Some(tier.min_quantity);
+                resolved.tier_min_quantity = Some(price.tier.min_quantity);
+                resolved.rule = price.rule;
             }
             // 6. No list price: the base price, or nothing. Neither is an error.
             None => {
@@ -170,13 +187,13 @@ impl<'a> Candidates<'a> {
             .map(|(link, outcome)| entry(link, *outcome, None))
             .collect();
         for link in &self.ordered {
-            let (outcome, amount) = match judge(link, offer, base, quantity) {
+            let (outcome, price) = match judge(link, offer, base, quantity) {
                 Judged::NoPrice => (Outcome::NoPrice, None),
-                Judged::SaleNotBelowBase(tier) => (Outcome::SaleNotBelowBase, Some(tier.amount)),
-                Judged::Applicable(tier) if Some(link.list.id) == winner => (Outcome::Applied, Some(tier.amount)),
-                Judged::Applicable(tier) => (Outcome::Outranked, Some(tier.amount)),
+                Judged::SaleNotBelowBase(price) => (Outcome::SaleNotBelowBase, Some(price)),
+                Judged::Applicable(price) if Some(link.list.id) == winner => (Outcome::Applied, Some(price)),
+                Judged::Applicable(price) => (Outcome::Outranked, Some(price)),
             };
-            explanation.push(entry(link, outcome, amount));
+            explanation.push(entry(link, outcome, price));
         }
         resolved.explanation = explanation;
         resolved
@@ -189,29 +206,77 @@ impl<'a> Candidates<'a> {
         offer: &Offer,
         base: Option<BaseTier>,
         quantity: i32,
-    ) -> Option<(usize, Tier)> {
+    ) -> Option<(usize, Price)> {
         positions.find_map(|position| match judge(self.ordered[position], offer, base, quantity) {
-            Judged::Applicable(tier) => Some((position, tier)),
+            Judged::Applicable(price) => Some((position, price)),
             _ => None,
         })
     }
 
+    /// Every candidate with rows for the product whose price applies (its
+    /// own row, or its rule when none of its rows matches the quantity).
+    fn listed_applicable<'s>(
+        &'s self,
+        offer: &'s Offer,
+        base: Option<BaseTier>,
+        quantity: i32,
+    ) -> impl Iterator<Item = (usize, Price)> + 's {
+        offer.list_tiers.iter().filter_map(move |(list_id, tiers)| {
+            let position = *self.position.get(list_id)?;
+            match judge_tiers(self.ordered[position], tiers, base, quantity) {
+                Judged::Applicable(price) => Some((position, price)),
+                _ => None,
+            }
+        })
+    }
+
+    /// The first applicable derived list among `positions` (walking order).
+    /// Derived lists price through the base price, so without one they
+    /// have nothing to offer.
+    fn first_derived(
+        &self,
+        positions: &[usize],
+        offer: &Offer,
+        base: Option<BaseTier>,
+        quantity: i32,
+    ) -> Option<(usize, Price)> {
+        base?;
+        self.first_applicable(positions.iter().copied(), offer, base, quantity)
+    }
+
     /// Step 7 without overrides: the lowest applicable `SALE` price, ties to
     /// the earlier candidate.
-    fn cheapest_sale(&self, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Option<(usize, Tier)> {
-        let mut cheapest: Option<(usize, Tier)> = None;
-        for (list_id, tiers) in offer.list_tiers.iter() {
-            let Some(&position) = self.position.get(list_id) else {
-                continue;
-            };
+    fn cheapest_sale(&self, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Option<(usize, Price)> {
+        let is_sale = |(position, _): &(usize, Price)| self.ordered[*position].list.list_type == ListType::Sale;
+        self.listed_applicable(offer, base, quantity)
+            .filter(is_sale)
+            .chain(self.cheapest_derived_sale(offer, base))
+            .min_by_key(|(position, price)| (price.tier.amount, *position))
+    }
+
+    /// The lowest price a derived sale without rows for the product gives
+    /// (those with rows are judged with them), ties to the earlier list.
+    /// `derived_sales` is ordered by discount, so the amounts only grow
+    /// along it: the walk stops at the first that is higher, or not below
+    /// the base price.
+    fn cheapest_derived_sale(&self, offer: &Offer, base: Option<BaseTier>) -> Option<(usize, Price)> {
+        let base = base?;
+        let mut cheapest: Option<(usize, Price)> = None;
+        for &position in &self.derived_sales {
             let link = self.ordered[position];
-            if link.list.list_type != ListType::Sale {
+            if offer.list_tiers.get(&link.list.id).is_some() {
                 continue;
             }
-            if let Judged::Applicable(tier) = judge_tiers(link, tiers, base, quantity)
-                && cheapest.is_none_or(|(best, t)| (tier.amount, position) < (t.amount, best))
-            {
-                cheapest = Some((position, tier));
+            let Some(price) = derived(link, Some(base)) else {
+                continue;
+            };
+            if price.tier.amount >= base.amount {
+                break;
+            }
+            match cheapest {
+                Some((_, best)) if price.tier.amount > best.tier.amount => break,
+                Some((earlier, _)) if earlier < position => {}
+                _ => cheapest = Some((position, price)),
             }
         }
         cheapest
@@ -228,47 +293,40 @@ impl<'a> Candidates<'a> {
         quantity: i32,
         base: Option<BaseTier>,
         strategy: Strategy,
-    ) -> Option<(usize, Tier)> {
+    ) -> Option<(usize, Price)> {
         // Under PRIORITY the walk can stop at the first applicable candidate,
         // and under LOWEST_PRICE at the first override with a price; when
-        // the product has prices in only a few lists, looking those up is
-        // quicker than walking every candidate.
+        // the product has prices in only a few lists, looking those up (and
+        // the derived lists, which price everything) is quicker than walking
+        // every candidate.
         let walked = match strategy {
             Strategy::Priority => self.ordered.len(),
             Strategy::LowestPrice => self.overrides.len(),
         };
-        if offer.list_tiers.len() * 8 >= walked {
-            return match strategy {
-                Strategy::Priority => self.first_applicable(0..self.ordered.len(), offer, base, quantity),
-                Strategy::LowestPrice => self
-                    .first_applicable(self.overrides.iter().copied(), offer, base, quantity)
-                    // No override has a price: the cheapest applicable sale.
-                    .or_else(|| self.cheapest_sale(offer, base, quantity)),
-            };
-        }
-        let applicable = offer.list_tiers.iter().filter_map(|(list_id, tiers)| {
-            let position = *self.position.get(list_id)?;
-            match judge_tiers(self.ordered[position], tiers, base, quantity) {
-                Judged::Applicable(tier) => Some((position, tier)),
-                _ => None,
-            }
-        });
+        let by_walk = offer.list_tiers.len() * 8 >= walked;
+        let earliest = |a: Option<(usize, Price)>, b: Option<(usize, Price)>| {
+            a.into_iter().chain(b).min_by_key(|(position, _)| *position)
+        };
         match strategy {
-            Strategy::Priority => applicable.min_by_key(|(position, _)| *position),
+            Strategy::Priority if by_walk => self.first_applicable(0..self.ordered.len(), offer, base, quantity),
+            Strategy::Priority => earliest(
+                self.listed_applicable(offer, base, quantity)
+                    .min_by_key(|(position, _)| *position),
+                self.first_derived(&self.derived, offer, base, quantity),
+            ),
             Strategy::LowestPrice => {
-                // One pass, no allocation: the first override, else the cheapest sale.
-                let mut first_override: Option<(usize, Tier)> = None;
-                let mut cheapest_sale: Option<(usize, Tier)> = None;
-                for (position, tier) in applicable {
-                    if self.ordered[position].list.list_type == ListType::Override {
-                        if first_override.is_none_or(|(best, _)| position < best) {
-                            first_override = Some((position, tier));
-                        }
-                    } else if cheapest_sale.is_none_or(|(best, t)| (tier.amount, position) < (t.amount, best)) {
-                        cheapest_sale = Some((position, tier));
-                    }
-                }
-                first_override.or(cheapest_sale)
+                let first_override = if by_walk {
+                    self.first_applicable(self.overrides.iter().copied(), offer, base, quantity)
+                } else {
+                    earliest(
+                        self.listed_applicable(offer, base, quantity)
+                            .filter(|(position, _)| self.ordered[*position].list.list_type == ListType::Override)
+                            .min_by_key(|(position, _)| *position),
+                        self.first_derived(&self.derived_overrides, offer, base, quantity),
+                    )
+                };
+                // No override has a price: the cheapest applicable sale.
+                first_override.or_else(|| self.cheapest_sale(offer, base, quantity))
             }
         }
     }
@@ -284,13 +342,14 @@ fn rank_within_list(link: &Link) -> (i32, Uuid) {
     (link.priority, link.group_id)
 }
 
-fn entry(link: &Link, outcome: Outcome, amount: Option<i64>) -> Explanation {
+fn entry(link: &Link, outcome: Outcome, price: Option<Price>) -> Explanation {
     Explanation {
         group_id: link.group_id,
         price_list_id: link.list.id,
         priority: link.priority,
         outcome,
-        amount,
+        amount: price.map(|p| p.tier.amount),
+        rule: price.and_then(|p| p.rule),
     }
 }
 
@@ -313,13 +372,23 @@ pub fn tier_for_quantity(tiers: &[Tier], quantity: i32) -> Option<Tier> {
         .copied()
 }
 
+/// A candidate's price for one product and quantity: a tier of its own,
+/// or, for a derived list without one, what its rule makes of the base
+/// price (docs/pricing.md#derived-lists).
+#[derive(Clone, Copy, Debug)]
+struct Price {
+    tier: Tier,
+    /// Set when the rule gave the amount.
+    rule: Option<PercentOff>,
+}
+
 /// A candidate's price, judged against the base price.
 #[derive(Clone, Copy, Debug)]
 enum Judged {
     NoPrice,
     /// A sale that would not lower the price (a sale never raises one).
-    SaleNotBelowBase(Tier),
-    Applicable(Tier),
+    SaleNotBelowBase(Price),
+    Applicable(Price),
 }
 
 fn judge(link: &Link, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Judged {
@@ -330,12 +399,29 @@ fn judge(link: &Link, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> J
     judge_tiers(link, tiers, base, quantity)
 }
 
+/// Step 5: the list's own matching row wins over its rule; a sale applies
+/// only below the base price.
 fn judge_tiers(link: &Link, tiers: &[Tier], base: Option<BaseTier>, quantity: i32) -> Judged {
-    let Some(tier) = tier_for_quantity(tiers, quantity) else {
+    let own = tier_for_quantity(tiers, quantity).map(|tier| Price { tier, rule: None });
+    let Some(price) = own.or_else(|| derived(link, base)) else {
         return Judged::NoPrice;
     };
     match (link.list.list_type, base) {
-        (ListType::Sale, Some(base)) if tier.amount >= base.amount => Judged::SaleNotBelowBase(tier),
-        _ => Judged::Applicable(tier),
+        (ListType::Sale, Some(base)) if price.tier.amount >= base.amount => Judged::SaleNotBelowBase(price),
+        _ => Judged::Applicable(price),
     }
+}
+
+/// A derived list's price from the base tier for the quantity: the base
+/// less the rule's discount, from the base tier's first quantity on.
+fn derived(link: &Link, base: Option<BaseTier>) -> Option<Price> {
+    let (rule, base) = (link.list.rule?, base?);
+    Some(Price {
+        tier: Tier {
+            min_quantity: base.min_quantity,
+            max_quantity: None,
+            amount: rule.apply(base.amount),
+        },
+        rule: Some(rule),
+    })
 }

@@ -166,6 +166,7 @@ pub(super) fn new_price_list(
         status,
         starts_at: None,
         ends_at: None,
+        percent_off: None,
         metadata: json!({}),
         version: 1,
         created_at: now,

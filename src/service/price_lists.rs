@@ -29,7 +29,16 @@ pub struct NewPriceList {
     pub status: Option<PriceListStatus>,
     pub starts_at: Option<DateTime<Utc>>,
     pub ends_at: Option<DateTime<Utc>>,
+    /// Makes it a derived list (docs/pricing.md#derived-lists).
+    pub rule: Option<NewRule>,
     pub metadata: Option<JsonValue>,
+}
+
+/// A derived list's rule as the caller wrote it.
+#[derive(Clone, Debug, Default)]
+pub struct NewRule {
+    /// A decimal string, checked by [`crate::domain::percent_off`].
+    pub percent_off: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -42,6 +51,8 @@ pub struct PriceListChanges {
     pub status: Option<PriceListStatus>,
     pub starts_at: Patch<DateTime<Utc>>,
     pub ends_at: Patch<DateTime<Utc>>,
+    /// `Clear` makes it a list of fixed amounts only again.
+    pub rule: Patch<NewRule>,
     pub metadata: Option<JsonValue>,
 }
 
@@ -112,13 +123,21 @@ fn window(starts_at: Option<DateTime<Utc>>, ends_at: Option<DateTime<Utc>>) -> R
     }
 }
 
+/// A rule's discount as stored: hundredths of a percent.
+fn percent_off(rule: &NewRule) -> Result<i32, UserError> {
+    crate::domain::percent_off(&["rule", "percentOff"], &rule.percent_off).map(|p| i32::from(p.hundredths()))
+}
+
 pub async fn create(store: &Store, input: NewPriceList) -> ServiceResult<price_list::Model> {
     let mut problems = Problems::default();
     let name = problems.check(required_text("name", &input.name));
     let description = problems.check(description("description", input.description));
     let metadata = problems.check(metadata(input.metadata));
     problems.check(window(input.starts_at, input.ends_at));
-    let (Some(name), Some(description), Some(metadata)) = (name, description, metadata) else {
+    let rule = input.rule.as_ref().map(percent_off).transpose();
+    let (Some(name), Some(description), Some(metadata), Some(percent_off)) =
+        (name, description, metadata, problems.check(rule))
+    else {
         return Err(problems.refused());
     };
     problems.into_result()?;
@@ -131,6 +150,7 @@ pub async fn create(store: &Store, input: NewPriceList) -> ServiceResult<price_l
         status: input.status.unwrap_or(PriceListStatus::Active),
         starts_at: input.starts_at,
         ends_at: input.ends_at,
+        percent_off,
         metadata,
         version: 1,
         created_at: now,
@@ -156,6 +176,11 @@ pub async fn update(store: &Store, input: PriceListChanges) -> ServiceResult<pri
     next.starts_at = input.starts_at.apply(current.starts_at);
     next.ends_at = input.ends_at.apply(current.ends_at);
     problems.check(window(next.starts_at, next.ends_at));
+    next.percent_off = match input.rule {
+        Patch::Keep => current.percent_off,
+        Patch::Clear => None,
+        Patch::Set(rule) => problems.check(percent_off(&rule)).or(current.percent_off),
+    };
     problems.into_result()?;
     next.list_type = input.list_type.unwrap_or(current.list_type);
     next.status = input.status.unwrap_or(current.status);

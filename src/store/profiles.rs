@@ -17,7 +17,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::error::ServiceResult;
-use crate::pricing::{EffectiveGroup, Link, ListInfo, ListStatus, ListType, Membership, Shopper, effective_groups};
+use crate::pricing::{
+    EffectiveGroup, Link, ListInfo, ListStatus, ListType, Membership, PercentOff, Shopper, effective_groups,
+};
 use migration::EVERYONE_GROUP_ID;
 
 /// Effective pricing groups with how each was reached.
@@ -217,6 +219,9 @@ fn list_info(list: &price_list::Model) -> ListInfo {
         starts_at: list.starts_at,
         ends_at: list.ends_at,
         created_at: list.created_at,
+        rule: list
+            .percent_off
+            .and_then(|hundredths| PercentOff::from_hundredths(hundredths.into())),
     }
 }
 

@@ -43,6 +43,8 @@ enum Write {
     /// Ends in the past (`true`) or never.
     ListEnded(usize, bool),
     GroupActive(usize, bool),
+    /// A derived list's `percentOff`, or no rule.
+    ListRule(usize, Option<&'static str>),
     Price(usize, usize, i32, u32),
     DeletePrice(usize, usize, i32),
     BasePrice(usize, u32),
@@ -66,6 +68,11 @@ fn write() -> impl Strategy<Value = Write> {
         (l.clone(), any::<bool>()).prop_map(|(l, sale)| Write::ListType(l, sale)),
         (l.clone(), any::<bool>()).prop_map(|(l, ended)| Write::ListEnded(l, ended)),
         (g.clone(), any::<bool>()).prop_map(|(g, on)| Write::GroupActive(g, on)),
+        (
+            l.clone(),
+            proptest::option::of(proptest::sample::select(vec!["20", "50", "12.5"]))
+        )
+            .prop_map(|(l, rule)| Write::ListRule(l, rule)),
         (l.clone(), p.clone(), prop_oneof![Just(1), Just(5)], 1..200u32)
             .prop_map(|(l, p, min, amount)| Write::Price(l, p, min, amount)),
         (l, p.clone(), prop_oneof![Just(1), Just(5)]).prop_map(|(l, p, min)| Write::DeletePrice(l, p, min)),
@@ -88,8 +95,15 @@ async fn cast(app: &TestApp) -> Cast {
         groups.push(pricing_group(app, &format!("G{n}")).await);
     }
     let mut lists = Vec::new();
+    // The last list is derived, 20 % off, with no prices of its own yet:
+    // it follows every base price write.
     for n in 0..LISTS {
-        lists.push(price_list(app, &format!("L{n}"), json!({})).await);
+        let rule = if n == LISTS - 1 {
+            json!({ "rule": { "percentOff": "20" } })
+        } else {
+            json!({})
+        };
+        lists.push(price_list(app, &format!("L{n}"), rule).await);
     }
     let mut products = Vec::new();
     for n in 0..PRODUCTS {
@@ -105,7 +119,7 @@ async fn cast(app: &TestApp) -> Cast {
     // group links two lists, each customer is in one group.
     for (p, product) in products.iter().enumerate() {
         base_price(app, product, 1, "10.00").await;
-        for (l, list) in lists.iter().enumerate() {
+        for (l, list) in lists.iter().enumerate().take(LISTS - 1) {
             list_price(app, list, product, &money(500 + 300 * ((p + l) % 4) as u32)).await;
         }
     }
@@ -175,6 +189,11 @@ fn mutation(cast: &Cast, write: &Write) -> (&'static str, &'static str, Value) {
             "UpdateCustomerGroupInput",
             json!({ "id": cast.groups[*g], "isActive": active }),
         ),
+        Write::ListRule(l, percent_off) => (
+            "updatePriceList",
+            "UpdatePriceListInput",
+            json!({ "id": cast.lists[*l], "rule": percent_off.map(|p| json!({ "percentOff": p })) }),
+        ),
         Write::Price(l, p, min, amount) => (
             "upsertPrices",
             "UpsertPricesInput",
@@ -218,9 +237,9 @@ fn mutation(cast: &Cast, write: &Write) -> (&'static str, &'static str, Value) {
 
 const PAGE: &str = "query($c: ID) { products(first: 10) { edges { node { sku
     priority: resolvedPrice(customerId: $c, currency: \"USD\", quantity: 5) {
-        amount { amount } source priceList { name } customerGroup { name } tierMinQuantity }
+        amount { amount } source priceList { name } customerGroup { name } tierMinQuantity rule { percentOff } }
     lowest: resolvedPrice(customerId: $c, currency: \"USD\", strategy: LOWEST_PRICE) {
-        amount { amount } source priceList { name } } } } } }";
+        amount { amount } source priceList { name } rule { percentOff } } } } } }";
 
 /// Every shopper's page, cached and not, after each write.
 async fn check(

@@ -13,6 +13,7 @@ mod concurrency;
 mod connections;
 mod conventions;
 mod customers;
+mod derived;
 mod docs_examples;
 mod faults;
 mod federation;

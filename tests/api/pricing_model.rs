@@ -110,6 +110,8 @@ struct PriceList {
     links: BTreeMap<GroupRef, i32>,
     /// Product → minQuantity → tier.
     prices: BTreeMap<usize, BTreeMap<i32, ListPrice>>,
+    /// A derived list's discount, in hundredths of a percent.
+    percent_off: Option<i64>,
 }
 
 #[derive(Clone, Debug)]
@@ -236,9 +238,14 @@ fn price_list(groups: usize, products: usize) -> impl Strategy<Value = PriceList
         0..3i64,
         btree_map(group, 0..3i32, 0..=3),
         btree_map(0..products, tiers(), 0..=products),
+        // Half of 1.25 and its multiples, and 1 cent off 20 %, round to even.
+        option::weighted(
+            0.35,
+            prop::sample::select(vec![1i64, 50, 1000, 2000, 2500, 5000, 10_000]),
+        ),
     )
         .prop_map(
-            |(id, list_type, status, (starts_at, ends_at), created_at, links, prices)| PriceList {
+            |(id, list_type, status, (starts_at, ends_at), created_at, links, prices, percent_off)| PriceList {
                 id,
                 list_type,
                 status,
@@ -247,6 +254,7 @@ fn price_list(groups: usize, products: usize) -> impl Strategy<Value = PriceList
                 created_at,
                 links,
                 prices,
+                percent_off,
             },
         )
 }
@@ -312,6 +320,8 @@ struct Priced {
     customer_group: Option<Uuid>,
     priority: Option<i32>,
     tier_min_quantity: Option<i32>,
+    /// The derived list's `percentOff` when its rule gave the amount.
+    rule: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -401,14 +411,43 @@ fn candidates<'w>(world: &'w World, groups: &[GroupRef]) -> Vec<Candidate<'w>> {
     candidates
 }
 
-/// Step 5: the list's tier with min ≤ quantity ≤ max and the largest min.
-fn list_price(list: &PriceList, product: usize, quantity: i32) -> Option<(i32, i64)> {
-    list.prices
-        .get(&product)?
-        .iter()
+/// A list's price for a product and quantity: where it came from (the
+/// tier's first quantity, or the base tier's for a derived amount), the
+/// amount, and the rule when the rule gave it.
+type ListAmount = (i32, i64, Option<i64>);
+
+/// Step 5: the list's tier with min ≤ quantity ≤ max and the largest min;
+/// else, for a derived list, the base price less its discount.
+fn list_price(list: &PriceList, product: &Product, index: usize, quantity: i32) -> Option<ListAmount> {
+    let own = list
+        .prices
+        .get(&index)
+        .into_iter()
+        .flatten()
         .filter(|(min, tier)| **min <= quantity && tier.max_quantity.is_none_or(|max| quantity <= max))
-        .map(|(min, tier)| (*min, tier.amount))
-        .next_back()
+        .map(|(min, tier)| (*min, tier.amount, None))
+        .next_back();
+    own.or_else(|| {
+        let percent_off = list.percent_off?;
+        let (min, base) = base_price(product, quantity)?;
+        Some((min, discounted(base, percent_off), Some(percent_off)))
+    })
+}
+
+/// `base × (10000 − p) / 10000` to the nearest cent, a half to the even
+/// cent: counted out in whole cents and compared with the half.
+fn discounted(base: i64, hundredths_off: i64) -> i64 {
+    let scaled = i128::from(base) * i128::from(10_000 - hundredths_off);
+    let cents = scaled / 10_000;
+    let twice_rest = 2 * (scaled - cents * 10_000);
+    let up = twice_rest > 10_000 || (twice_rest == 10_000 && cents % 2 == 1);
+    i64::try_from(cents + i128::from(up)).expect("never above the base")
+}
+
+/// "20", "12.5", "0.01": the shortest decimal for hundredths of a percent.
+fn percent_text(hundredths: i64) -> String {
+    let text = format!("{}.{:02}", hundredths / 100, hundredths % 100);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 /// Step 5: a sale never raises a price; an override always applies.
@@ -437,16 +476,17 @@ fn expected(world: &World, shopper: Option<usize>, product: usize, quantity: i32
         customer_group: None,
         priority: None,
         tier_min_quantity: None,
+        rule: None,
     };
     if !may_order(world, &groups, item) {
         priced.source = "NOT_ORDERABLE".into();
         return priced;
     }
     // Step 5: the candidates whose price applies, in walking order.
-    let applicable: Vec<(Candidate<'_>, (i32, i64))> = candidates(world, &groups)
+    let applicable: Vec<(Candidate<'_>, ListAmount)> = candidates(world, &groups)
         .into_iter()
-        .filter_map(|c| list_price(c.list, product, quantity).map(|tier| (c, tier)))
-        .filter(|(c, (_, amount))| applies(c.list, *amount, base))
+        .filter_map(|c| list_price(c.list, item, product, quantity).map(|tier| (c, tier)))
+        .filter(|(c, (_, amount, _))| applies(c.list, *amount, base))
         .collect();
     let winner = match strategy {
         PricingStrategy::Priority => applicable.first(),
@@ -462,13 +502,14 @@ fn expected(world: &World, shopper: Option<usize>, product: usize, quantity: i32
             }),
     };
     match (winner, base) {
-        (Some((candidate, (min, amount))), _) => {
+        (Some((candidate, (min, amount, rule))), _) => {
             priced.amount = Some(format!("{} USD", dollars(*amount)));
             priced.source = "PRICE_LIST".into();
             priced.price_list = Some(candidate.list.id);
             priced.customer_group = Some(world.group_id(candidate.group));
             priced.priority = Some(candidate.priority);
             priced.tier_min_quantity = Some(*min);
+            priced.rule = rule.map(percent_text);
         }
         (None, Some((min, amount))) => {
             priced.amount = Some(format!("{} USD", dollars(amount)));
@@ -619,6 +660,7 @@ async fn store(app: &TestApp, world: &World) -> Result<(), DbErr> {
         status: Set(l.status),
         starts_at: Set(moment(l.starts_at)),
         ends_at: Set(moment(l.ends_at)),
+        percent_off: Set(l.percent_off.map(|p| i32::try_from(p).expect("at most 10000"))),
         metadata: Set(json!({})),
         version: Set(1),
         created_at: Set(now + Duration::seconds(l.created_at)),
@@ -762,7 +804,8 @@ async fn ask(app: &TestApp, world: &World, questions: &[Question]) -> Value {
     let query = format!(
         "query({}) {{ {} }}
         fragment answer on ResolvedPrice {{ product {{ id }} quantity currencyCode amount {{ amount currencyCode }}
-            basePrice {{ amount }} source priceList {{ id }} customerGroup {{ id }} priority tierMinQuantity }}",
+            basePrice {{ amount }} source priceList {{ id }} customerGroup {{ id }} priority tierMinQuantity
+            rule {{ percentOff }} }}",
         declarations.join(", "),
         fields.join(" "),
     );
@@ -787,6 +830,7 @@ fn answered(value: &Value) -> Priced {
         customer_group: id(&value["customerGroup"]["id"]),
         priority: int(&value["priority"]),
         tier_min_quantity: int(&value["tierMinQuantity"]),
+        rule: value["rule"]["percentOff"].as_str().map(str::to_owned),
     }
 }
 

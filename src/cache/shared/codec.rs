@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{Entry, Key};
 use crate::cache::{CustomerEntry, GroupEntry};
-use crate::pricing::{BaseTier, ListInfo, ListStatus, ListType, Offer, Tier};
+use crate::pricing::{BaseTier, ListInfo, ListStatus, ListType, Offer, PercentOff, Tier};
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -47,6 +47,9 @@ struct ListValue {
     starts_at: Option<DateTime<Utc>>,
     ends_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
+    /// Hundredths of a percent; absent for a list without a rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    percent_off: Option<u16>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -99,6 +102,7 @@ pub(super) fn encode(entry: &Entry) -> String {
             starts_at: list.starts_at,
             ends_at: list.ends_at,
             created_at: list.created_at,
+            percent_off: list.rule.map(PercentOff::hundredths),
         }),
         Entry::Prices(offer) => serde_json::to_string(&PricesValue {
             base: offer
@@ -162,6 +166,10 @@ pub(super) fn decode(key: &Key, value: &str) -> Option<Entry> {
                 starts_at: value.starts_at,
                 ends_at: value.ends_at,
                 created_at: value.created_at,
+                rule: match value.percent_off {
+                    Some(hundredths) => Some(PercentOff::from_hundredths(hundredths.into())?),
+                    None => None,
+                },
             })
         }
         Key::Prices(..) => {
@@ -228,6 +236,7 @@ mod tests {
                     starts_at: Some(Utc::now()),
                     ends_at: None,
                     created_at: Utc::now(),
+                    rule: PercentOff::from_hundredths(1250),
                 }),
             ),
             (

@@ -1,4 +1,4 @@
-use async_graphql::{Context, ID, Object, Result};
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{price, price_list};
 use serde_json::Value as JsonValue;
@@ -9,8 +9,35 @@ use super::{
 use crate::graphql::connection::{CountedConnection, TotalCount, connection, page_request};
 use crate::graphql::errors::query_error;
 use crate::graphql::loaders::loaders;
+use crate::graphql::scalars::Decimal;
 use crate::page::Page;
+use crate::pricing::PercentOff;
 use crate::service::prices;
+
+/// A derived list's rule: a discount off the base price.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PriceListRule {
+    /// The discount in percent, above 0 and at most 100, with at most two
+    /// decimals and no trailing zeros: `"20"`, `"12.5"`, `"0.25"`. The
+    /// derived price is the base price × (100 − percentOff) / 100, rounded
+    /// half to even to the currency's minor unit.
+    pub percent_off: Decimal,
+}
+
+impl PriceListRule {
+    pub fn new(rule: PercentOff) -> Self {
+        Self {
+            percent_off: Decimal(rule.to_string()),
+        }
+    }
+
+    /// The rule of a stored list (its `percent_off` column).
+    pub fn stored(percent_off: Option<i32>) -> Option<Self> {
+        percent_off
+            .and_then(|hundredths| PercentOff::from_hundredths(hundredths.into()))
+            .map(Self::new)
+    }
+}
 
 /// A set of prices that applies to the pricing groups it is linked to, while
 /// `ACTIVE` and inside its window.
@@ -50,6 +77,13 @@ impl PriceList {
     /// The instant the list stops applying (exclusive); null: no end.
     async fn ends_at(&self) -> Option<DateTime<Utc>> {
         self.0.ends_at
+    }
+    /// The rule that makes this a derived list, pricing every product that
+    /// has a base price at a discount where the list has no matching price
+    /// of its own (docs/pricing.md#derived-lists); null for a list of
+    /// fixed prices only.
+    async fn rule(&self) -> Option<PriceListRule> {
+        PriceListRule::stored(self.0.percent_off)
     }
     /// Your own data about the list: a JSON object, `{}` when none was given.
     async fn metadata(&self) -> &JsonValue {

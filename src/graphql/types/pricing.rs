@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
-use super::{CustomerGroup, Money, PriceList, Product, load_failed};
+use super::{CustomerGroup, Money, PriceList, PriceListRule, Product, load_failed};
 use crate::graphql::errors::internal;
 use crate::graphql::loaders::{ProductPrices, loaders};
 use crate::money::{CurrencyCode, Money as DomainMoney};
@@ -185,6 +185,11 @@ impl ResolvedPrice {
     async fn tier_min_quantity(&self) -> Option<i32> {
         self.0.resolved.tier_min_quantity
     }
+    /// The derived list's rule when the amount came from it (the list had
+    /// no matching price of its own); null otherwise.
+    async fn rule(&self) -> Option<PriceListRule> {
+        self.0.resolved.rule.map(PriceListRule::new)
+    }
     /// One entry per group and list considered, in the order of the walk,
     /// with what became of it; empty for `NOT_ORDERABLE`. Explaining costs a
     /// walk over every candidate: ask for it only when you show it.
@@ -239,6 +244,11 @@ impl PriceExplanation {
     /// The list's price for this quantity; null when it has none.
     async fn amount(&self) -> Result<Option<Money>> {
         money(self.entry.amount, self.currency)
+    }
+    /// The derived list's rule when it, not a price of the list's own, gave
+    /// `amount`; null otherwise.
+    async fn rule(&self) -> Option<PriceListRule> {
+        self.entry.rule.map(PriceListRule::new)
     }
 }
 

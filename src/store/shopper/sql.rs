@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{AsIf, LoadedParts};
 use crate::cache::{CustomerEntry, GroupEntry};
 use crate::error::ServiceResult;
-use crate::pricing::{ListInfo, ListStatus, ListType};
+use crate::pricing::{ListInfo, ListStatus, ListType, PercentOff};
 use migration::EVERYONE_GROUP_ID;
 
 /// [`shopper_statement`], read into parts. With `as_if`, the parts hold
@@ -57,6 +57,7 @@ pub(super) async fn read_shopper(
                     starts_at: row.try_get("", "starts_at")?,
                     ends_at: row.try_get("", "ends_at")?,
                     created_at: row.try_get("", "list_created_at")?,
+                    rule: rule(row.try_get("", "percent_off")?)?,
                 };
                 let priority: i32 = row.try_get("", "priority")?;
                 groups.entry(group_id()?).or_default().links.push((list.id, priority));
@@ -116,14 +117,22 @@ fn shopper_statement(customer_id: Option<Uuid>, as_if: Option<&AsIf>) -> sea_orm
         group_id: Option<SimpleExpr>,
         is_active: Option<SimpleExpr>,
         priority: Option<SimpleExpr>,
-        list: Option<[SimpleExpr; 6]>,
+        list: Option<[SimpleExpr; 7]>,
         line_id: Option<SimpleExpr>,
     }
     let select = |reach: &str, branch: Branch| {
         let none_uuid = || Expr::val(Option::<Uuid>::None);
         let none_time = || Expr::val(Option::<chrono::DateTime<Utc>>::None);
         let none_text = || Expr::val(Option::<String>::None);
-        let [list_id, list_type, list_status, starts_at, ends_at, list_created_at] = branch.list.unwrap_or_else(|| {
+        let [
+            list_id,
+            list_type,
+            list_status,
+            starts_at,
+            ends_at,
+            list_created_at,
+            percent_off,
+        ] = branch.list.unwrap_or_else(|| {
             [
                 none_uuid(),
                 none_text(),
@@ -131,6 +140,7 @@ fn shopper_statement(customer_id: Option<Uuid>, as_if: Option<&AsIf>) -> sea_orm
                 none_time(),
                 none_time(),
                 none_time(),
+                Expr::val(Option::<i32>::None),
             ]
         });
         Query::select()
@@ -151,6 +161,7 @@ fn shopper_statement(customer_id: Option<Uuid>, as_if: Option<&AsIf>) -> sea_orm
             .expr_as(starts_at, Alias::new("starts_at"))
             .expr_as(ends_at, Alias::new("ends_at"))
             .expr_as(list_created_at, Alias::new("list_created_at"))
+            .expr_as(percent_off, Alias::new("percent_off"))
             .expr_as(branch.line_id.unwrap_or_else(none_uuid), Alias::new("line_id"))
             .to_owned()
     };
@@ -258,6 +269,7 @@ fn shopper_statement(customer_id: Option<Uuid>, as_if: Option<&AsIf>) -> sea_orm
                     list(price_list::Column::StartsAt),
                     list(price_list::Column::EndsAt),
                     list(price_list::Column::CreatedAt),
+                    list(price_list::Column::PercentOff),
                 ]),
                 ..Branch::default()
             },
@@ -285,6 +297,15 @@ fn shopper_statement(customer_id: Option<Uuid>, as_if: Option<&AsIf>) -> sea_orm
         .to_owned(),
     );
     statement
+}
+
+/// A stored rule, which the database's check keeps in range.
+pub(in crate::store) fn rule(percent_off: Option<i32>) -> Result<Option<PercentOff>, DbErr> {
+    percent_off
+        .map(|hundredths| {
+            PercentOff::from_hundredths(hundredths.into()).ok_or_else(|| unknown("percentOff", &hundredths.to_string()))
+        })
+        .transpose()
 }
 
 /// A stored code this version does not know: the database was edited by hand.
