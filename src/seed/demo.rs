@@ -204,6 +204,7 @@ impl DemoBuilder {
         for spec in &DEMO_LISTS {
             let mut row = new_price_list(spec.name.to_owned(), spec.list_type, spec.status, now);
             row.description = Some(spec.description.to_owned());
+            row.percent_off = spec.percent_off;
             match spec.window {
                 Window::Always => {}
                 Window::Days(start, end) => {

@@ -137,7 +137,7 @@ fn outcomes(price: &Value) -> Vec<(String, String)> {
 const RESOLVE: &str = "query DocsExample($c: ID, $p: ID!, $q: Int!, $at: DateTime, $s: PricingStrategy!) {
     resolvedPrice(customerId: $c, productId: $p, currency: \"USD\", quantity: $q, at: $at, strategy: $s) {
         amount { amount } basePrice { amount } source priceList { id name } customerGroup { id name }
-        priority tierMinQuantity
+        priority tierMinQuantity rule { percentOff }
         explanation { customerGroup { id name } priceList { id name } priority outcome amount { amount } } } }";
 
 /// The groups, products, lists and shoppers of one example, by the names
@@ -211,7 +211,7 @@ impl<'a> World<'a> {
     /// (priority), …`), and one column per product with its price from
     /// quantity 1. The row `base price` gives base prices.
     async fn lists(&mut self, table: &Table) {
-        let known = ["price list", "type", "status", "window", "linked to"];
+        let known = ["price list", "type", "status", "window", "rule", "linked to"];
         let product_columns: Vec<&String> = table.header.iter().filter(|h| !known.contains(&h.as_str())).collect();
         for column in &product_columns {
             self.product(column, None).await;
@@ -229,6 +229,10 @@ impl<'a> World<'a> {
             let mut input = json!({ "type": row.cell("type") });
             if let Some(status) = row.get("status") {
                 input["status"] = json!(status);
+            }
+            if let Some(rule) = row.get("rule") {
+                let percent_off = rule.strip_suffix(" % off").expect("`N % off`");
+                input["rule"] = json!({ "percentOff": percent_off });
             }
             if let Some(window) = row.get("window") {
                 let (starts, ends) = window.split_once(" to ").expect("`START to END`");
@@ -318,6 +322,10 @@ impl<'a> World<'a> {
         }
         if table.has("tier") {
             assert_eq!(price["tierMinQuantity"], number(row.get("tier")), "{at}: {price}");
+        }
+        if table.has("rule") {
+            let rule = row.get("rule").map(|r| r.strip_suffix(" % off").expect("`N % off`"));
+            assert_eq!(price["rule"]["percentOff"], text(rule), "{at}: {price}");
         }
         if table.has("base price") {
             assert_eq!(
@@ -658,6 +666,21 @@ async fn first_list_with_a_price_example() {
                 .await;
             world.check(&row).await;
         }
+    })
+    .await;
+}
+
+/// docs/pricing.md#derived-lists: a rule prices what the list's rows do
+/// not, follows the base price, and a derived sale still never raises one.
+#[tokio::test]
+async fn derived_lists_example() {
+    on_each_backend(|app| async move {
+        let mut world = World::new(&app).await;
+        world.lists(&table("derived-lists")).await;
+        world.shopper("Ada", &["VIP"], json!({})).await;
+        world.check_all(&table("derived-answers")).await;
+        base_price(&app, &world.products["lamp"], 1, "25.00").await;
+        world.check_all(&table("derived-followed")).await;
     })
     .await;
 }

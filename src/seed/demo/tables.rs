@@ -172,6 +172,8 @@ pub(super) struct ListSpec {
     pub(super) share: u32,
     /// Quantity tiers: (min, max, percentage of the product's unit base price).
     pub(super) tiers: &'static [(i32, Option<i32>, i64)],
+    /// A derived list's discount in hundredths of a percent.
+    pub(super) percent_off: Option<i32>,
 }
 
 #[rustfmt::skip]
@@ -179,7 +181,7 @@ impl ListSpec {
     const fn new(list_type: PriceListType, name: &'static str, description: &'static str) -> Self {
         Self {
             name, description, list_type, status: PriceListStatus::Active, window: Window::Always,
-            links: &[], lines: &[], share: 100, tiers: &[],
+            links: &[], lines: &[], share: 100, tiers: &[], percent_off: None,
         }
     }
     const fn draft(self) -> Self { Self { status: PriceListStatus::Draft, ..self } }
@@ -188,6 +190,7 @@ impl ListSpec {
     const fn lines(self, lines: &'static [&'static str]) -> Self { Self { lines, ..self } }
     const fn share(self, share: u32) -> Self { Self { share, ..self } }
     const fn tiers(self, tiers: &'static [(i32, Option<i32>, i64)]) -> Self { Self { tiers, ..self } }
+    const fn percent_off(self, hundredths: i32) -> Self { Self { percent_off: Some(hundredths), ..self } }
 }
 
 const fn sale(name: &'static str, description: &'static str) -> ListSpec {
@@ -201,11 +204,13 @@ const fn override_list(name: &'static str, description: &'static str) -> ListSpe
 /// Priorities: lower wins (docs/pricing.md#step-4-order), so a group's promotions sit above its
 /// everyday prices, and storewide lists come after every group's own.
 #[rustfmt::skip]
-pub(super) const DEMO_LISTS: [ListSpec; 15] = [
+pub(super) const DEMO_LISTS: [ListSpec; 16] = [
     override_list("VIP Everyday", "Member prices on much of the catalog")
         .links(&[("VIP", 10)]).share(60).tiers(&[(1, None, 90)]),
     sale("VIP Double Discount Days", "Twice the member discount, for a long weekend")
         .window(Window::Days(Some(7), Some(10))).links(&[("VIP", 5)]).share(40).tiers(&[(1, None, 80)]),
+    sale("VIP 20 % Off", "Seed 002's VIP discount: 20 % off every base price, following it when it changes")
+        .links(&[("VIP", 30)]).share(0).percent_off(2000),
     sale("VIP Autumn Preview", "Next season's member sale, still being planned")
         .draft().links(&[("VIP", 20)]).share(30).tiers(&[(1, None, 85)]),
     override_list("Wholesale Tier Pricing", "Trade prices with quantity breaks at 10 and 50")
