@@ -10,6 +10,7 @@ pub mod customers;
 pub mod errors;
 pub mod federation;
 pub mod groups;
+pub mod impact;
 pub mod loaders;
 pub mod node;
 pub mod nulls;

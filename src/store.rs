@@ -14,6 +14,7 @@
 //! - [`page`]: keyset pagination in SQL, for every connection.
 //! - [`kinds`]: what kind of object each id names.
 //! - [`rows`]: groups and price lists by id, as the API shows them.
+//! - [`world`]: the whole pricing world at once, for impact previews.
 
 pub mod changes;
 pub mod flights;
@@ -24,6 +25,7 @@ pub mod products;
 pub mod profiles;
 pub mod rows;
 mod shopper;
+pub mod world;
 mod write;
 
 use std::collections::HashMap;
@@ -44,7 +46,7 @@ use flights::Flights;
 pub use offers::offers;
 pub use products::{product_page, products_by_id};
 pub use shopper::{AsIf, imagined_shopper, shopper};
-pub use write::{Writing, with_deadline};
+pub use write::{Rehearsal, Writing, rehearse, with_deadline};
 
 /// The database and the caches in front of it.
 #[derive(Clone)]

@@ -176,6 +176,22 @@ pub fn page_request(
     })
 }
 
+/// A connection whose items come with their own cursors (a list that is
+/// not a table, such as an impact preview's changes).
+pub fn positioned<T: OutputType>(
+    items: Vec<(String, T)>,
+    has_previous_page: bool,
+    has_next_page: bool,
+    total: TotalCount,
+) -> CountedConnection<T> {
+    CountedConnection {
+        edges: items.into_iter().map(|(cursor, node)| Edge { cursor, node }).collect(),
+        has_previous_page,
+        has_next_page,
+        total,
+    }
+}
+
 /// Builds the connection of a fetched page; `id` gives each node's cursor.
 pub fn connection<M, T: OutputType>(
     page: Page<M>,

@@ -7,7 +7,7 @@ use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::search_text;
-use super::errors::{DeletePayload, payload, query_error};
+use super::errors::{DeletePayload, impact_payload, payload, query_error};
 use super::groups::{DeleteInput, patch};
 use super::store;
 use super::types::Customer;
@@ -125,6 +125,10 @@ pub struct UpdateCustomerInput {
     pub free_freight: Option<bool>,
     /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 payload!(
@@ -133,7 +137,7 @@ payload!(
     "createCustomer",
     "The new customer"
 );
-payload!(
+impact_payload!(
     UpdateCustomerPayload,
     customer: Customer,
     "updateCustomer",
@@ -169,6 +173,7 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer and its changes.")] input: UpdateCustomerInput,
     ) -> Result<UpdateCustomerPayload> {
+        let dry_run = input.dry_run;
         let input = customers::CustomerChanges {
             id: input.id.0,
             version: input.version,
@@ -180,7 +185,10 @@ impl CustomerMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        UpdateCustomerPayload::from_result(customers::update(store(ctx), input).await, Customer)
+        UpdateCustomerPayload::from_run(
+            crate::graphql::impact::run(ctx, dry_run, customers::update(store(ctx), input)).await,
+            Customer,
+        )
     }
 
     /// Deletes the customer with its memberships.
@@ -189,6 +197,13 @@ impl CustomerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer to delete.")] input: DeleteInput,
     ) -> Result<DeletePayload> {
-        DeletePayload::from_result(customers::delete(store(ctx), &input.id, input.version).await)
+        DeletePayload::from_run(
+            crate::graphql::impact::run(
+                ctx,
+                input.dry_run,
+                customers::delete(store(ctx), &input.id, input.version),
+            )
+            .await,
+        )
     }
 }

@@ -205,23 +205,68 @@ macro_rules! payload {
         }
     };
 }
+macro_rules! impact_payload {
+    ($name:ident, $field:ident: $ty:ty, $mutation:literal, $object:literal) => {
+        #[doc = concat!("The result of `", $mutation, "`.")]
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            #[doc = concat!($object, "; null when `userErrors` is not empty. With `dryRun`, as it would be.")]
+            pub $field: Option<$ty>,
+            /// What was wrong with the input, if anything; when not empty, nothing was written.
+            pub user_errors: Vec<$crate::graphql::errors::UserError>,
+            /// With `dryRun`, what the change would do to prices (nothing was
+            /// written); null otherwise, and when `userErrors` is not empty.
+            pub impact: Option<$crate::graphql::impact::PriceImpact>,
+        }
+
+        impl $name {
+            /// From a mutation run by [`crate::graphql::impact::run`].
+            pub fn from_run<T>(
+                (result, impact): (
+                    Result<T, $crate::error::ServiceError>,
+                    Option<$crate::graphql::impact::PriceImpact>,
+                ),
+                wrap: impl FnOnce(T) -> $ty,
+            ) -> async_graphql::Result<Self> {
+                let ($field, user_errors) = $crate::graphql::errors::mutation_result(result, wrap)?;
+                Ok(Self {
+                    $field,
+                    user_errors,
+                    impact,
+                })
+            }
+        }
+    };
+}
+pub(crate) use impact_payload;
 pub(crate) use payload;
 
 /// The result of every delete: the id that was deleted.
 #[derive(SimpleObject)]
 pub struct DeletePayload {
     /// The id of the deleted record; null when `userErrors` is not empty.
+    /// With `dryRun`, the id that would be deleted.
     pub deleted_id: Option<async_graphql::ID>,
     /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
+    /// With `dryRun`, what the delete would do to prices (nothing was
+    /// written); null otherwise, and when `userErrors` is not empty.
+    pub impact: Option<crate::graphql::impact::PriceImpact>,
 }
 
 impl DeletePayload {
-    pub fn from_result(result: Result<uuid::Uuid, ServiceError>) -> async_graphql::Result<Self> {
+    /// From a delete run by [`crate::graphql::impact::run`].
+    pub fn from_run(
+        (result, impact): (
+            Result<uuid::Uuid, ServiceError>,
+            Option<crate::graphql::impact::PriceImpact>,
+        ),
+    ) -> async_graphql::Result<Self> {
         let (deleted_id, user_errors) = mutation_result(result, |id| async_graphql::ID(id.to_string()))?;
         Ok(Self {
             deleted_id,
             user_errors,
+            impact,
         })
     }
 }

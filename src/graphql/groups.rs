@@ -8,7 +8,8 @@ use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::search_text;
-use super::errors::{DeletePayload, not_found, payload, query_error};
+use super::errors::{DeletePayload, impact_payload, not_found, payload, query_error};
+use super::impact::run;
 use super::store;
 use super::types::{CustomerGroup, CustomerGroupPriceList, GroupKind};
 use crate::service::{Patch, groups};
@@ -135,6 +136,10 @@ pub struct UpdateCustomerGroupInput {
     pub free_freight: Option<bool>,
     /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// Names the record a delete mutation deletes.
@@ -145,6 +150,10 @@ pub struct DeleteInput {
     /// The `version` you read: if the record has changed since, nothing is written
     /// (`STALE_VERSION`). Omitted: no check.
     pub version: Option<i32>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// A pricing group and customers to add to it or remove from it.
@@ -155,6 +164,10 @@ pub struct GroupCustomersInput {
     /// The customers, at most 1,000; repeats are ignored. Adding refuses ids
     /// that name no customer (`NOT_FOUND`).
     pub customer_ids: Vec<ID>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// A price list to link to a pricing group, and at which priority.
@@ -166,6 +179,10 @@ pub struct AddPriceListToGroupInput {
     pub price_list_id: ID,
     /// Lower wins; 0 or more. Adding a linked pair again changes its priority.
     pub priority: i32,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// A price list to unlink from a group.
@@ -175,6 +192,10 @@ pub struct RemovePriceListFromGroupInput {
     pub group_id: ID,
     /// The price list.
     pub price_list_id: ID,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// The product lines a pricing group's customers may order from.
@@ -184,6 +205,10 @@ pub struct SetGroupProductLinesInput {
     pub group_id: ID,
     /// Replaces the group's product lines (at most 1,000); empty lifts the restriction.
     pub product_line_ids: Vec<ID>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 payload!(
@@ -192,37 +217,37 @@ payload!(
     "createCustomerGroup",
     "The new group"
 );
-payload!(
+impact_payload!(
     UpdateCustomerGroupPayload,
     customer_group: CustomerGroup,
     "updateCustomerGroup",
     "The group as updated"
 );
-payload!(
+impact_payload!(
     AddCustomersToGroupPayload,
     customer_group: CustomerGroup,
     "addCustomersToGroup",
     "The group the customers were added to"
 );
-payload!(
+impact_payload!(
     RemoveCustomersFromGroupPayload,
     customer_group: CustomerGroup,
     "removeCustomersFromGroup",
     "The group the customers were removed from"
 );
-payload!(
+impact_payload!(
     AddPriceListToGroupPayload,
     customer_group_price_list: CustomerGroupPriceList,
     "addPriceListToGroup",
     "The link as it now is, with its priority"
 );
-payload!(
+impact_payload!(
     RemovePriceListFromGroupPayload,
     customer_group: CustomerGroup,
     "removePriceListFromGroup",
     "The group the list was unlinked from"
 );
-payload!(
+impact_payload!(
     SetGroupProductLinesPayload,
     customer_group: CustomerGroup,
     "setGroupProductLines",
@@ -279,6 +304,7 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group and its changes.")] input: UpdateCustomerGroupInput,
     ) -> Result<UpdateCustomerGroupPayload> {
+        let dry_run = input.dry_run;
         let input = groups::GroupChanges {
             id: input.id.0,
             version: input.version,
@@ -289,7 +315,10 @@ impl GroupMutation {
             free_freight: input.free_freight,
             metadata: input.metadata,
         };
-        UpdateCustomerGroupPayload::from_result(groups::update(store(ctx), input).await, CustomerGroup)
+        UpdateCustomerGroupPayload::from_run(
+            run(ctx, dry_run, groups::update(store(ctx), input)).await,
+            CustomerGroup,
+        )
     }
 
     /// Deletes the group with its memberships and links; customers of a
@@ -300,7 +329,9 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group to delete.")] input: DeleteInput,
     ) -> Result<DeletePayload> {
-        DeletePayload::from_result(groups::delete(store(ctx), &input.id, input.version).await)
+        DeletePayload::from_run(
+            crate::graphql::impact::run(ctx, input.dry_run, groups::delete(store(ctx), &input.id, input.version)).await,
+        )
     }
 
     /// Makes customers direct members of a `PRICING` group. Adding a
@@ -310,8 +341,10 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group and the customers to add.")] input: GroupCustomersInput,
     ) -> Result<AddCustomersToGroupPayload> {
-        let result = groups::add_customers(store(ctx), &input.group_id, &ids(input.customer_ids)).await;
-        AddCustomersToGroupPayload::from_result(result, CustomerGroup)
+        let ids = ids(input.customer_ids);
+        let work = groups::add_customers(store(ctx), &input.group_id, &ids);
+        let result = run(ctx, input.dry_run, work).await;
+        AddCustomersToGroupPayload::from_run(result, CustomerGroup)
     }
 
     /// Ends customers' direct membership of a group; customers that are not
@@ -321,8 +354,10 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group and the customers to remove.")] input: GroupCustomersInput,
     ) -> Result<RemoveCustomersFromGroupPayload> {
-        let result = groups::remove_customers(store(ctx), &input.group_id, &ids(input.customer_ids)).await;
-        RemoveCustomersFromGroupPayload::from_result(result, CustomerGroup)
+        let ids = ids(input.customer_ids);
+        let work = groups::remove_customers(store(ctx), &input.group_id, &ids);
+        let result = run(ctx, input.dry_run, work).await;
+        RemoveCustomersFromGroupPayload::from_run(result, CustomerGroup)
     }
 
     /// Links a price list to a `PRICING` group at a priority, so that it
@@ -333,9 +368,9 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group, the list and the priority.")] input: AddPriceListToGroupInput,
     ) -> Result<AddPriceListToGroupPayload> {
-        let result =
-            groups::add_price_list(store(ctx), &input.group_id, &input.price_list_id, input.priority.into()).await;
-        AddPriceListToGroupPayload::from_result(result, |linked| CustomerGroupPriceList {
+        let work = groups::add_price_list(store(ctx), &input.group_id, &input.price_list_id, input.priority.into());
+        let result = run(ctx, input.dry_run, work).await;
+        AddPriceListToGroupPayload::from_run(result, |linked| CustomerGroupPriceList {
             link: linked.link.link,
             price_list: Some(linked.link.price_list),
             group: None,
@@ -349,8 +384,9 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group and the list.")] input: RemovePriceListFromGroupInput,
     ) -> Result<RemovePriceListFromGroupPayload> {
-        let result = groups::remove_price_list(store(ctx), &input.group_id, &input.price_list_id).await;
-        RemovePriceListFromGroupPayload::from_result(result, |unlinked| CustomerGroup(unlinked.group))
+        let work = groups::remove_price_list(store(ctx), &input.group_id, &input.price_list_id);
+        let result = run(ctx, input.dry_run, work).await;
+        RemovePriceListFromGroupPayload::from_run(result, |unlinked| CustomerGroup(unlinked.group))
     }
 
     /// Replaces the product lines a `PRICING` group's customers may order
@@ -360,7 +396,9 @@ impl GroupMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The group and its product lines.")] input: SetGroupProductLinesInput,
     ) -> Result<SetGroupProductLinesPayload> {
-        let result = groups::set_product_lines(store(ctx), &input.group_id, &ids(input.product_line_ids)).await;
-        SetGroupProductLinesPayload::from_result(result, CustomerGroup)
+        let ids = ids(input.product_line_ids);
+        let work = groups::set_product_lines(store(ctx), &input.group_id, &ids);
+        let result = run(ctx, input.dry_run, work).await;
+        SetGroupProductLinesPayload::from_run(result, CustomerGroup)
     }
 }

@@ -7,7 +7,7 @@ use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::search_text;
-use super::errors::{DeletePayload, payload, query_error};
+use super::errors::{DeletePayload, impact_payload, payload, query_error};
 use super::groups::{DeleteInput, id_arg, ids, patch};
 use super::store;
 use super::types::Organization;
@@ -109,6 +109,10 @@ pub struct SetOrganizationGroupsInput {
     /// organization's groups. Empty: its customers are priced by their own
     /// groups again.
     pub group_ids: Vec<ID>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 payload!(
@@ -123,7 +127,7 @@ payload!(
     "updateOrganization",
     "The organization as updated"
 );
-payload!(
+impact_payload!(
     SetOrganizationGroupsPayload,
     organization: Organization,
     "setOrganizationGroups",
@@ -171,7 +175,14 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The organization to delete.")] input: DeleteInput,
     ) -> Result<DeletePayload> {
-        DeletePayload::from_result(organizations::delete(store(ctx), &input.id, input.version).await)
+        DeletePayload::from_run(
+            crate::graphql::impact::run(
+                ctx,
+                input.dry_run,
+                organizations::delete(store(ctx), &input.id, input.version),
+            )
+            .await,
+        )
     }
 
     /// Replaces an organization's pricing groups. While one of them is
@@ -182,7 +193,11 @@ impl OrganizationMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The organization and its groups.")] input: SetOrganizationGroupsInput,
     ) -> Result<SetOrganizationGroupsPayload> {
-        let result = organizations::set_groups(store(ctx), &input.organization_id, &ids(input.group_ids)).await;
-        SetOrganizationGroupsPayload::from_result(result, Organization)
+        let ids = ids(input.group_ids);
+        let work = organizations::set_groups(store(ctx), &input.organization_id, &ids);
+        SetOrganizationGroupsPayload::from_run(
+            crate::graphql::impact::run(ctx, input.dry_run, work).await,
+            Organization,
+        )
     }
 }

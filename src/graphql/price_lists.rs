@@ -8,8 +8,9 @@ use serde_json::Value as JsonValue;
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::search_text;
-use super::errors::{DeletePayload, UserError, mutation_result, payload, query_error};
+use super::errors::{DeletePayload, UserError, impact_payload, mutation_result, payload, query_error};
 use super::groups::{DeleteInput, patch};
+use super::impact::run;
 use super::products::{DeletePricesPayload, PriceKeyInput, UpsertSummary};
 use super::store;
 use super::types::{Price, PriceList, PriceListStatus, PriceListType};
@@ -147,6 +148,10 @@ pub struct UpdatePriceListInput {
     pub rule: MaybeUndefined<PriceListRuleInput>,
     /// New metadata, a JSON object: it replaces the old one whole.
     pub metadata: Option<JsonValue>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// A price to write: the tier is (product, currency, minQuantity).
@@ -174,6 +179,10 @@ pub struct UpsertPricesInput {
     pub price_list_id: ID,
     /// At most 1,000. Existing tiers get the new amount and maxQuantity; all or nothing.
     pub prices: Vec<PriceInput>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// A price list's prices to delete, in one batch.
@@ -183,6 +192,10 @@ pub struct DeletePricesInput {
     pub price_list_id: ID,
     /// At most 1,000; tiers that do not exist are skipped.
     pub prices: Vec<PriceKeyInput>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 payload!(
@@ -191,7 +204,7 @@ payload!(
     "createPriceList",
     "The new list"
 );
-payload!(
+impact_payload!(
     UpdatePriceListPayload,
     price_list: PriceList,
     "updatePriceList",
@@ -209,6 +222,9 @@ pub struct UpsertPricesPayload {
     pub summary: Option<UpsertSummary>,
     /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
+    /// With `dryRun`, what the change would do to prices (nothing was
+    /// written); null otherwise, and when `userErrors` is not empty.
+    pub impact: Option<crate::graphql::impact::PriceImpact>,
 }
 
 #[derive(Default)]
@@ -242,6 +258,7 @@ impl PriceListMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The list and its changes.")] input: UpdatePriceListInput,
     ) -> Result<UpdatePriceListPayload> {
+        let dry_run = input.dry_run;
         let input = price_lists::PriceListChanges {
             id: input.id.0,
             version: input.version,
@@ -254,7 +271,10 @@ impl PriceListMutation {
             rule: patch(input.rule.map_value(Into::into)),
             metadata: input.metadata,
         };
-        UpdatePriceListPayload::from_result(price_lists::update(store(ctx), input).await, PriceList)
+        UpdatePriceListPayload::from_run(
+            run(ctx, dry_run, price_lists::update(store(ctx), input)).await,
+            PriceList,
+        )
     }
 
     /// Deletes the list with its prices and its links to groups.
@@ -263,7 +283,14 @@ impl PriceListMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The list to delete.")] input: DeleteInput,
     ) -> Result<DeletePayload> {
-        DeletePayload::from_result(price_lists::delete(store(ctx), &input.id, input.version).await)
+        DeletePayload::from_run(
+            crate::graphql::impact::run(
+                ctx,
+                input.dry_run,
+                price_lists::delete(store(ctx), &input.id, input.version),
+            )
+            .await,
+        )
     }
 
     /// Writes a list's prices in one batch: new tiers are added, existing
@@ -285,7 +312,8 @@ impl PriceListMutation {
                 amount: p.amount,
             })
             .collect();
-        let result = prices::upsert_prices(store(ctx), &input.price_list_id, &inputs).await;
+        let work = prices::upsert_prices(store(ctx), &input.price_list_id, &inputs);
+        let (result, impact) = run(ctx, input.dry_run, work).await;
         let (written, user_errors) = mutation_result(result, |(list, rows, written)| {
             (
                 PriceList(list),
@@ -299,6 +327,7 @@ impl PriceListMutation {
             prices,
             summary,
             user_errors,
+            impact,
         })
     }
 
@@ -310,11 +339,13 @@ impl PriceListMutation {
         #[graphql(desc = "The list and the tiers to delete.")] input: DeletePricesInput,
     ) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
-        let result = prices::delete_prices(store(ctx), &input.price_list_id, &keys).await;
+        let work = prices::delete_prices(store(ctx), &input.price_list_id, &keys);
+        let (result, impact) = run(ctx, input.dry_run, work).await;
         let (deleted_count, user_errors) = mutation_result(result, |(_, n)| n)?;
         Ok(DeletePricesPayload {
             deleted_count,
             user_errors,
+            impact,
         })
     }
 }

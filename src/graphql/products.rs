@@ -1,5 +1,6 @@
 //! The catalog: product lines, products and their base prices.
 
+use super::impact::run;
 use super::loaders::loaders;
 use super::node::look_up;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
@@ -200,6 +201,10 @@ pub struct BasePriceInput {
 pub struct UpsertBasePricesInput {
     /// At most 1,000. Existing tiers get the new amount; all or nothing.
     pub prices: Vec<BasePriceInput>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 /// Names a tier: (product, currency, minQuantity).
@@ -228,6 +233,10 @@ impl From<PriceKeyInput> for prices::PriceKeyInput {
 pub struct DeleteBasePricesInput {
     /// At most 1,000; tiers that do not exist are skipped.
     pub prices: Vec<PriceKeyInput>,
+    /// Rehearse only: nothing is written, and the payload's `impact` says
+    /// which prices would change (docs/api.md#impact-preview). User errors
+    /// are reported as they would be.
+    pub dry_run: Option<bool>,
 }
 
 payload!(
@@ -264,6 +273,9 @@ pub struct UpsertBasePricesPayload {
     pub summary: Option<UpsertSummary>,
     /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
+    /// With `dryRun`, what the change would do to prices (nothing was
+    /// written); null otherwise, and when `userErrors` is not empty.
+    pub impact: Option<crate::graphql::impact::PriceImpact>,
 }
 
 /// What a batch upsert did with the tiers it was given (the CLI's
@@ -295,6 +307,9 @@ pub struct DeletePricesPayload {
     pub deleted_count: Option<u64>,
     /// What was wrong with the input, if anything; when not empty, nothing was written.
     pub user_errors: Vec<UserError>,
+    /// With `dryRun`, what the change would do to prices (nothing was
+    /// written); null otherwise, and when `userErrors` is not empty.
+    pub impact: Option<crate::graphql::impact::PriceImpact>,
 }
 
 #[derive(Default)]
@@ -331,7 +346,14 @@ impl ProductMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The line to delete.")] input: DeleteInput,
     ) -> Result<DeletePayload> {
-        DeletePayload::from_result(catalog::delete_line(store(ctx), &input.id, input.version).await)
+        DeletePayload::from_run(
+            crate::graphql::impact::run(
+                ctx,
+                input.dry_run,
+                catalog::delete_line(store(ctx), &input.id, input.version),
+            )
+            .await,
+        )
     }
 
     /// Creates a product, without prices: give it base prices with `upsertBasePrices`.
@@ -372,7 +394,14 @@ impl ProductMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The product to delete.")] input: DeleteInput,
     ) -> Result<DeletePayload> {
-        DeletePayload::from_result(catalog::delete_product(store(ctx), &input.id, input.version).await)
+        DeletePayload::from_run(
+            crate::graphql::impact::run(
+                ctx,
+                input.dry_run,
+                catalog::delete_product(store(ctx), &input.id, input.version),
+            )
+            .await,
+        )
     }
 
     /// Writes base prices in one batch: new tiers are added, existing tiers
@@ -394,7 +423,7 @@ impl ProductMutation {
                 amount: p.amount,
             })
             .collect();
-        let result = prices::upsert_base_prices(store(ctx), &inputs).await;
+        let (result, impact) = run(ctx, input.dry_run, prices::upsert_base_prices(store(ctx), &inputs)).await;
         let (written, user_errors) = mutation_result(result, |(rows, written)| {
             (rows.into_iter().map(BasePrice).collect(), UpsertSummary::from(written))
         })?;
@@ -403,6 +432,7 @@ impl ProductMutation {
             base_prices,
             summary,
             user_errors,
+            impact,
         })
     }
 
@@ -414,11 +444,12 @@ impl ProductMutation {
         #[graphql(desc = "The tiers to delete.")] input: DeleteBasePricesInput,
     ) -> Result<DeletePricesPayload> {
         let keys: Vec<prices::PriceKeyInput> = input.prices.into_iter().map(Into::into).collect();
-        let result = prices::delete_base_prices(store(ctx), &keys).await;
+        let (result, impact) = run(ctx, input.dry_run, prices::delete_base_prices(store(ctx), &keys)).await;
         let (deleted_count, user_errors) = mutation_result(result, |n| n)?;
         Ok(DeletePricesPayload {
             deleted_count,
             user_errors,
+            impact,
         })
     }
 }

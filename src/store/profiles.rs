@@ -205,7 +205,7 @@ pub async fn profiles(
 
 /// A list as the pricing core sees it (which takes its own enums, not the
 /// entity crate's).
-fn list_info(list: &price_list::Model) -> ListInfo {
+pub(super) fn list_info(list: &price_list::Model) -> ListInfo {
     ListInfo {
         id: list.id,
         list_type: match list.list_type {

@@ -9,6 +9,7 @@
 //! instead of committed. A request answered `TIMEOUT` has therefore not
 //! written, and never will.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::ops::Deref;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait}
 use tokio::time::Instant;
 use uuid::Uuid;
 
+use super::world::World;
 use super::{Store, changes};
 use crate::cache::Invalidation;
 use crate::error::{ServiceError, ServiceResult};
@@ -25,6 +27,31 @@ use crate::money::CurrencyCode;
 tokio::task_local! {
     /// When the request being served must have its answer.
     static DEADLINE: Instant;
+    /// Set while a write is only rehearsed ([`rehearse`]): its commit
+    /// reads the world it would leave, then rolls back.
+    static REHEARSAL: RefCell<Option<Rehearsal>>;
+}
+
+/// What a rehearsed write would have done: what it changed, and the world
+/// as its transaction saw it just before it was rolled back (`None` when it
+/// changed nothing that pricing reads).
+#[derive(Debug)]
+pub struct Rehearsal {
+    pub changes: Vec<Invalidation>,
+    pub after: Option<World>,
+}
+
+/// Runs `work`, a service call, with every write it begins rolled back
+/// instead of committed (docs/api.md#impact-preview): nothing is written,
+/// logged or evicted. Returns what the (single) write would have done; a
+/// call that failed or never committed returns `None`.
+pub async fn rehearse<F: Future>(work: F) -> (F::Output, Option<Rehearsal>) {
+    REHEARSAL
+        .scope(RefCell::new(None), async move {
+            let output = work.await;
+            (output, REHEARSAL.with(|slot| slot.borrow_mut().take()))
+        })
+        .await
 }
 
 /// Runs `work` with a deadline its writes keep to.
@@ -126,6 +153,16 @@ impl Writing<'_> {
     /// acknowledged.
     pub async fn commit(self) -> ServiceResult<()> {
         let Writing { store, txn, changes } = self;
+        if REHEARSAL.try_with(|_| ()).is_ok() {
+            let after = if changes.is_empty() {
+                None
+            } else {
+                Some(super::world::read(&txn).await?)
+            };
+            txn.rollback().await?;
+            REHEARSAL.with(|slot| *slot.borrow_mut() = Some(Rehearsal { changes, after }));
+            return Ok(());
+        }
         let logged = if changes.is_empty() {
             Vec::new()
         } else {

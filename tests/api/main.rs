@@ -24,6 +24,7 @@ mod groups;
 mod hardening;
 mod helpers;
 mod idempotency;
+mod impact;
 mod metrics;
 mod migrations;
 mod money;

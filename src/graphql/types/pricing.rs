@@ -76,7 +76,7 @@ pub enum GroupMembership {
     Everyone,
 }
 
-fn money(minor_units: Option<i64>, currency: CurrencyCode) -> Result<Option<Money>> {
+pub(crate) fn money(minor_units: Option<i64>, currency: CurrencyCode) -> Result<Option<Money>> {
     minor_units
         .map(|units| {
             DomainMoney::from_minor_units(units, currency)
