@@ -19,6 +19,7 @@ mod m20261123_000011_create_customer_group_price_list;
 mod m20261123_000012_create_customer_group_product_line;
 mod m20261203_000013_create_change_log;
 mod m20261203_000014_create_idempotency_key;
+mod m20261203_000016_create_group_usage;
 
 pub use m20261123_000001_create_customer_group::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_create_customer_group_product_line::Migration),
             Box::new(m20261203_000013_create_change_log::Migration),
             Box::new(m20261203_000014_create_idempotency_key::Migration),
+            Box::new(m20261203_000016_create_group_usage::Migration),
         ]
     }
 }

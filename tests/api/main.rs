@@ -43,3 +43,4 @@ mod simulation;
 mod statements;
 mod telemetry;
 mod test_redis;
+mod usage;
