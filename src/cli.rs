@@ -104,6 +104,10 @@ fn redact(url: &str) -> String {
     }
 }
 
+/// How long the last flush of group usage may hold the exit: a flush takes
+/// milliseconds, and the stop must stay within what orchestrators wait.
+const USAGE_LAST_FLUSH_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _telemetry = crate::telemetry::init(args.log.log_format);
     let security = &args.security;
@@ -164,6 +168,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     // Every instance follows the change log: other instances' writes, and the CLI's.
     crate::store::changes::follow(&store);
+    let usage = crate::service::usage::Flusher::start(&store, std::time::Duration::from_secs(args.usage_flush_seconds));
     if args.federation {
         tracing::info!("serving as an Apollo Federation v2 subgraph (`_entities`, `_service`)");
     }
@@ -185,6 +190,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     server
         .run_until(signal, args.shutdown.options(security.profile))
         .await?;
+    // After the requests: the last of their counts go with this flush.
+    usage.stop(USAGE_LAST_FLUSH_WITHIN).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -126,6 +126,13 @@ pub struct ServeArgs {
     /// through `_entities`; `_service` answers the subgraph SDL.
     #[arg(long, env = "PRICEGRAPH_FEDERATION", default_value_t = false)]
     pub federation: bool,
+    /// Seconds between two writes of the group usage this instance counted
+    /// (`CustomerGroup.usage`): usage shows after at most this long. The
+    /// counts are kept in memory meanwhile, and written once more on stop.
+    #[arg(long, env = "PRICEGRAPH_USAGE_FLUSH_SECONDS",
+          default_value_t = crate::service::usage::DEFAULT_FLUSH_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub usage_flush_seconds: u64,
     #[command(flatten)]
     pub log: LogArgs,
 }
@@ -451,6 +458,16 @@ mod tests {
             export(&["--federation", "-o", "-"]).output(),
             std::path::PathBuf::from("-")
         );
+    }
+
+    #[test]
+    fn usage_flush_interval() {
+        assert_eq!(serve(&[]).usage_flush_seconds, 10);
+        assert_eq!(serve(&["--usage-flush-seconds", "60"]).usage_flush_seconds, 60);
+        for bad in ["0", "3601", "-1"] {
+            let argv = ["pricegraph", "serve", "--usage-flush-seconds", bad];
+            assert!(Cli::try_parse_from(argv).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -110,7 +110,7 @@ impl AppState {
     }
 
     pub fn with(store: Store, auth: Auth, options: HttpOptions) -> Self {
-        let metrics = Arc::new(Metrics::new(store.cache.clone()));
+        let metrics = Arc::new(Metrics::new(store.cache.clone(), store.usage.clone()));
         let schema = build_schema(store.clone(), metrics.clone(), options.schema);
         let persisted = Arc::new(persisted_queries(options.redis.as_ref()));
         let rate = match auth.is_open() {

@@ -19,5 +19,6 @@ pub mod seed;
 pub mod service;
 pub mod store;
 pub mod telemetry;
+pub mod usage;
 
 pub use http::{AppState, build_app};

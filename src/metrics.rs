@@ -20,6 +20,7 @@ use prometheus_client::registry::Registry;
 
 use crate::cache::Cache;
 use crate::pricing::Source;
+use crate::usage::GroupCounters;
 
 /// Distinct operation names kept as labels; the rest count as `other`.
 pub const MAX_OPERATION_NAMES: usize = 200;
@@ -96,7 +97,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub fn new(cache: Arc<Cache>) -> Self {
+    pub fn new(cache: Arc<Cache>, usage: Arc<GroupCounters>) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let request_seconds = Histograms::<RouteLabel>::new_with_constructor(latency as fn() -> Histogram);
@@ -132,6 +133,7 @@ impl Metrics {
         registry.register_collector(Box::new(Scraped {
             cache,
             resolutions: resolutions.clone(),
+            usage,
         }));
         Self {
             registry,
@@ -251,12 +253,13 @@ fn source_slot(source: Source) -> usize {
     SOURCES.iter().position(|(s, _)| *s == source).unwrap_or(0)
 }
 
-/// What is read at scrape time: the cache's own counters and the
-/// resolutions.
+/// What is read at scrape time: the cache's own counters, the
+/// resolutions and the failed flushes of group usage.
 #[derive(Debug)]
 struct Scraped {
     cache: Arc<Cache>,
     resolutions: Arc<[AtomicU64; 4]>,
+    usage: Arc<GroupCounters>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -315,6 +318,13 @@ impl Collector for Scraped {
             let count = self.resolutions[slot].load(Ordering::Relaxed);
             ConstCounter::new(count).encode(resolutions.encode_family(&SourceLabel { source })?)?;
         }
+        let failed_flushes = encoder.encode_descriptor(
+            "pricegraph_group_usage_flush_failures",
+            "Writes of group usage that failed; their counts wait in memory for the next.",
+            None,
+            MetricType::Counter,
+        )?;
+        ConstCounter::new(self.usage.failed_flushes()).encode(failed_flushes)?;
         Ok(())
     }
 }

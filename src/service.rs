@@ -13,6 +13,7 @@ pub mod price_lists;
 pub mod prices;
 pub mod resolution;
 pub mod simulation;
+pub mod usage;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -41,6 +41,7 @@ use crate::db::Db;
 use crate::money::CurrencyCode;
 use crate::page::Page;
 use crate::pricing::{Offer, Shopper};
+use crate::usage::GroupCounters;
 use flights::Flights;
 
 pub use offers::offers;
@@ -54,6 +55,9 @@ pub struct Store {
     pub db: Db,
     pub cache: Arc<Cache>,
     loads: Arc<Loads>,
+    /// Prices resolved through each group, not yet written (see
+    /// [`crate::usage`]): counted here, where every resolution passes.
+    pub usage: Arc<GroupCounters>,
     /// This instance, as its rows in the change log name it.
     origin: Uuid,
 }
@@ -72,6 +76,7 @@ impl Store {
             db,
             cache,
             loads: Arc::default(),
+            usage: Arc::default(),
             origin: Uuid::now_v7(),
         }
     }

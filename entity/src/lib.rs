@@ -6,6 +6,7 @@ pub mod customer;
 pub mod customer_group;
 pub mod customer_group_price_list;
 pub mod customer_group_product_line;
+pub mod group_usage;
 pub mod idempotency_key;
 pub mod membership;
 pub mod organization;

@@ -12,7 +12,8 @@
 //!   argument: see [`check_customer`]).
 //! - Nobody but `admin` follows a relation to other customers
 //!   (`CustomerGroup.customers`, `Organization.customers`) or from a price
-//!   list to the groups that use it.
+//!   list to the groups that use it, or reads a group's usage
+//!   (`CustomerGroup.usage`).
 //! - A federation subgraph's `_entities`, and `node`/`nodes`, are open to
 //!   every role; each object then passes the rules of the root field that
 //!   looks its type up (see [`check_entity`]). `_service` (the whole SDL) is
@@ -88,6 +89,12 @@ fn leads_to_others(parent: &str, field: &str) -> bool {
     )
 }
 
+/// Fields of objects others may reach that only admins read: how the
+/// business uses its groups is not a shopper's or a storefront's to see.
+fn admin_only(parent: &str, field: &str) -> bool {
+    matches!((parent, field), ("CustomerGroup", "usage"))
+}
+
 pub fn may_resolve(principal: Principal, parent: &str, field: &str) -> bool {
     match principal {
         Principal::Admin => true,
@@ -95,12 +102,12 @@ pub fn may_resolve(principal: Principal, parent: &str, field: &str) -> bool {
         Principal::Storefront => match parent {
             QUERY => BY_ANY_ID.contains(&field) || CATALOG_AND_PRICES.contains(&field),
             MUTATION => false,
-            _ => !leads_to_others(parent, field),
+            _ => !leads_to_others(parent, field) && !admin_only(parent, field),
         },
         Principal::Customer(_) => match parent {
             QUERY => BY_ANY_ID.contains(&field) || field == "customer" || CATALOG_AND_PRICES.contains(&field),
             MUTATION => false,
-            _ => !leads_to_others(parent, field),
+            _ => !leads_to_others(parent, field) && !admin_only(parent, field),
         },
     }
 }

@@ -28,6 +28,7 @@ use crate::page::{Page, PageRequest};
 use crate::service::customers::{self, Owner};
 use crate::service::prices::{self, PriceFilter};
 use crate::service::resolution::{self, KnownProduct, PriceQuestion, PricedItem};
+use crate::service::usage::{self, Activity, Reach};
 use crate::store::Store;
 use crate::store::profiles::Profile;
 
@@ -410,6 +411,44 @@ impl Loader<Uuid> for ProductsLoader {
     }
 }
 
+/// Each group's recent prices and its latest (`GroupUsage`), as of the
+/// request's instant: one statement per batch.
+pub struct ActivityByGroupLoader {
+    db: DatabaseConnection,
+    now: DateTime<Utc>,
+}
+
+impl Loader<Uuid> for ActivityByGroupLoader {
+    type Value = Activity;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Activity>, Self::Error> {
+        usage::activity(&self.db, keys, self.now).await.map_err(load_error)
+    }
+}
+
+/// How many organizations, or price lists, each group has (`GroupUsage`):
+/// one statement per batch and kind.
+pub struct ReachByGroupLoader(DatabaseConnection);
+
+impl Loader<(Reach, Uuid)> for ReachByGroupLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(Reach, Uuid)]) -> Result<HashMap<(Reach, Uuid), u64>, Self::Error> {
+        let mut counts = HashMap::new();
+        for what in [Reach::Organizations, Reach::PriceLists] {
+            let groups: Vec<Uuid> = keys.iter().filter(|(w, _)| *w == what).map(|(_, id)| *id).collect();
+            if groups.is_empty() {
+                continue;
+            }
+            let found = usage::reach(&self.0, what, &groups).await.map_err(load_error)?;
+            counts.extend(found.into_iter().map(|(group, count)| ((what, group), count)));
+        }
+        Ok(counts)
+    }
+}
+
 /// Rows by id, read through the store's cache (see [`crate::store::rows`]).
 pub struct CachedRows<E>(Store, PhantomData<fn() -> E>);
 
@@ -453,6 +492,8 @@ pub struct Loaders {
     pub customer_counts: Arc<DataLoader<CustomerCountsLoader>>,
     pub price_pages: DataLoader<PricePagesLoader>,
     pub price_counts: Arc<DataLoader<PriceCountsLoader>>,
+    pub group_activity: DataLoader<ActivityByGroupLoader>,
+    pub group_reach: DataLoader<ReachByGroupLoader>,
 }
 
 impl Loaders {
@@ -460,8 +501,9 @@ impl Loaders {
     /// (see [`super::batching`]), so no delay is needed.
     pub fn new(store: &Store, queue: &LoadQueue) -> Self {
         let conn = store.conn();
+        let now = Utc::now();
         Self {
-            now: Utc::now(),
+            now,
             profiles: loader(ProfilesLoader(conn.clone()), queue),
             customers: loader(by_id(conn), queue),
             groups: loader(CachedRows(store.clone(), PhantomData), queue),
@@ -481,6 +523,8 @@ impl Loaders {
             customer_counts: Arc::new(loader(CustomerCountsLoader(conn.clone()), queue)),
             price_pages: loader(PricePagesLoader(conn.clone()), queue),
             price_counts: Arc::new(loader(PriceCountsLoader(conn.clone()), queue)),
+            group_activity: loader(ActivityByGroupLoader { db: conn.clone(), now }, queue),
+            group_reach: loader(ReachByGroupLoader(conn.clone()), queue),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod customer_group;
+pub mod group_usage;
 pub mod organization;
 pub mod price_list;
 pub mod pricing;

@@ -366,7 +366,7 @@ pub async fn update(store: &Store, input: GroupChanges) -> ServiceResult<custome
     Ok(saved)
 }
 
-/// Deletes a group with its memberships and links. Customers of a deleted
+/// Deletes a group with its memberships, links and usage. Customers of a deleted
 /// `TYPE` group move to the built-in `Default` group, so each keeps exactly one.
 pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> ServiceResult<Uuid> {
     let db = store.conn();
@@ -405,6 +405,7 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
         .filter(group_line::Column::GroupId.eq(group.id))
         .exec(&*txn)
         .await?;
+    super::usage::forget_group(&*txn, group.id).await?;
     customer_group::Entity::delete_by_id(group.id).exec(&*txn).await?;
     txn.groups_changed(&[group.id]);
     txn.commit().await?;

@@ -14,8 +14,9 @@ use super::parse_id;
 use crate::domain::Quantity;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
-use crate::pricing::{Candidates, Offer, Resolved, Shopper, Strategy};
+use crate::pricing::{Candidates, Offer, Resolved, Shopper, Source, Strategy};
 use crate::store::{self, Store};
+use crate::usage::Tally;
 
 /// Most items one `resolvePrices` call takes.
 pub const MAX_ITEMS: usize = 1000;
@@ -180,7 +181,9 @@ pub async fn resolve_known(
 }
 
 /// Prices `items` for the question's shopper: the shopper, then base and
-/// list prices in one statement at most (fewer when cached).
+/// list prices in one statement at most (fewer when cached). These are
+/// real shoppers' prices, so they count towards each group's usage (the
+/// simulator's imagined ones, priced by [`price_for`] alone, do not).
 async fn price(
     store: &Store,
     question: &PriceQuestion,
@@ -188,7 +191,24 @@ async fn price(
     products: &HashMap<Uuid, KnownProduct>,
 ) -> ServiceResult<Vec<PricedItem>> {
     let shopper = store::shopper(store, question.customer_id).await?;
-    price_for(&shopper, store, question, items, products).await
+    let priced = price_for(&shopper, store, question, items, products).await?;
+    count_usage(store, &priced);
+    Ok(priced)
+}
+
+/// Counts the prices that came through a group (docs/api.md#group-usage),
+/// in memory: one pass over the answers into a tally of their few groups,
+/// then one atomic add per group. No statement, no lock.
+fn count_usage(store: &Store, priced: &[PricedItem]) {
+    let mut tally = Tally::default();
+    for item in priced {
+        if let (Source::PriceList, Some(group)) = (item.resolved.source, item.resolved.customer_group_id) {
+            tally.add(group);
+        }
+    }
+    if !tally.is_empty() {
+        store.usage.record(&tally, super::now());
+    }
 }
 
 /// Prices `items` for `shopper`: base and list prices in one statement at

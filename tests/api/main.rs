@@ -45,3 +45,4 @@ mod simulation;
 mod statements;
 mod telemetry;
 mod test_redis;
+mod usage;

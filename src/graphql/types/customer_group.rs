@@ -4,6 +4,7 @@ use entity::{customer_group, customer_group_price_list as link};
 use serde_json::Value as JsonValue;
 
 use super::customer::customers_of;
+use super::group_usage::GroupUsage;
 use super::{Customer, GroupKind, PriceList, ProductLine, dangling, load_failed};
 use crate::graphql::connection::CountedConnection;
 use crate::graphql::loaders::loaders;
@@ -114,6 +115,16 @@ impl CustomerGroup {
                 group: Some(self.0.clone()),
             })
             .collect())
+    }
+
+    /// How much the group is used: its customers, organizations and price
+    /// lists now, and how many prices came through it lately
+    /// (docs/api.md#group-usage). Admin only.
+    async fn usage(&self) -> GroupUsage {
+        GroupUsage {
+            group_id: self.0.id,
+            members: Owner::of_group(&self.0),
+        }
     }
 
     /// Product lines this group's customers may order from, by name; empty
