@@ -25,7 +25,7 @@ use crate::store::{Store, rehearse, world};
 
 /// Most (shopper kind × product) comparisons one preview makes: a change
 /// that reaches more is refused rather than left to run for minutes.
-pub const MAX_COMPARISONS: u64 = 50_000_000;
+pub const MAX_COMPARISONS: u64 = 10_000_000;
 
 /// Comparisons between two yields to the runtime.
 const COMPARISONS_PER_TURN: u64 = 20_000;
