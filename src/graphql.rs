@@ -10,6 +10,7 @@ pub mod customers;
 pub mod errors;
 pub mod federation;
 pub mod groups;
+pub mod health;
 pub mod loaders;
 pub mod node;
 pub mod nulls;
@@ -65,6 +66,7 @@ pub struct Queries(
     price_lists::PriceListQuery,
     pricing::PricingQuery,
     pricing::SimulationQuery,
+    health::HealthQuery,
     node::NodeQuery,
 );
 
