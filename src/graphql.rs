@@ -10,6 +10,7 @@ pub mod customers;
 pub mod errors;
 pub mod federation;
 pub mod groups;
+pub mod health;
 pub mod impact;
 pub mod loaders;
 pub mod node;
@@ -66,6 +67,7 @@ pub struct Queries(
     price_lists::PriceListQuery,
     pricing::PricingQuery,
     pricing::SimulationQuery,
+    health::HealthQuery,
     node::NodeQuery,
 );
 

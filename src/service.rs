@@ -7,6 +7,7 @@ pub mod bulk;
 pub mod catalog;
 pub mod customers;
 pub mod groups;
+pub mod health;
 pub mod impact;
 pub mod organizations;
 pub mod price_lists;

@@ -13,11 +13,13 @@
 //! - [`profiles`]: customers' effective groups as rows, with exemptions.
 //! - [`page`]: keyset pagination in SQL, for every connection.
 //! - [`kinds`]: what kind of object each id names.
+//! - [`health`]: the checks of the pricing health report, never cached.
 //! - [`rows`]: groups and price lists by id, as the API shows them.
 //! - [`world`]: the whole pricing world at once, for impact previews.
 
 pub mod changes;
 pub mod flights;
+pub mod health;
 pub mod kinds;
 mod offers;
 pub mod page;

@@ -79,13 +79,35 @@ fn root_field(kind: Kind) -> (&'static str, &'static str) {
 async fn load_nodes(ctx: &Context<'_>, ids: &[Uuid]) -> Result<Vec<Option<Result<Node>>>> {
     let distinct: Vec<Uuid> = ids.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
     let kinds = kinds::kinds(store(ctx).conn(), &distinct).await.map_err(query_error)?;
-    let of_kind = |wanted: Kind| -> Vec<Uuid> {
-        kinds
-            .iter()
-            .filter(|(_, kind)| **kind == wanted)
-            .map(|(id, _)| *id)
-            .collect()
-    };
+    let mut found = nodes_of_kinds(ctx, kinds.iter().map(|(id, kind)| (*id, *kind))).await?;
+    Ok(ids
+        .iter()
+        .map(|id| {
+            let kind = *kinds.get(id)?;
+            let (typename, field) = root_field(kind);
+            let allowed = check_entity(ctx, typename, field).and_then(|()| match kind {
+                Kind::Customer => access::check_customer(ctx, Some(&id.to_string())),
+                _ => Ok(()),
+            });
+            Some(allowed.and_then(|()| take_or_clone(&mut found, *id, ids)))
+        })
+        .collect())
+}
+
+/// The nodes of ids whose kind is known (a finding's subjects, or ids
+/// [`kinds::kinds`] told apart), through the request's loaders: one
+/// statement per kind present, whatever the number of ids, and none for
+/// rows the cache holds. Ids that name nothing (any more) are absent.
+/// Access is the caller's to check.
+pub async fn nodes_of_kinds(
+    ctx: &Context<'_>,
+    ids: impl IntoIterator<Item = (Uuid, Kind)>,
+) -> Result<HashMap<Uuid, Node>> {
+    let mut wanted: HashMap<Kind, Vec<Uuid>> = HashMap::new();
+    for (id, kind) in ids {
+        wanted.entry(kind).or_default().push(id);
+    }
+    let mut of_kind = |kind: Kind| wanted.remove(&kind).unwrap_or_default();
     let loaders = loaders(ctx);
     // Every loader asked in the same poll: one statement per kind present.
     let (customers, groups, organizations, price_lists, prices, products, lines, base_prices) =
@@ -137,19 +159,7 @@ async fn load_nodes(ctx: &Context<'_>, ids: &[Uuid]) -> Result<Vec<Option<Result
             .into_iter()
             .map(|(id, row)| (id, Node::BasePrice(BasePrice(row)))),
     );
-
-    Ok(ids
-        .iter()
-        .map(|id| {
-            let kind = *kinds.get(id)?;
-            let (typename, field) = root_field(kind);
-            let allowed = check_entity(ctx, typename, field).and_then(|()| match kind {
-                Kind::Customer => access::check_customer(ctx, Some(&id.to_string())),
-                _ => Ok(()),
-            });
-            Some(allowed.and_then(|()| take_or_clone(&mut found, *id, ids)))
-        })
-        .collect())
+    Ok(found)
 }
 
 /// The node of `id`; a copy when `ids` asks for it more than once.

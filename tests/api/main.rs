@@ -22,6 +22,7 @@ mod fuzz;
 mod graphiql;
 mod groups;
 mod hardening;
+mod health;
 mod helpers;
 mod idempotency;
 mod impact;

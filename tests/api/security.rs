@@ -199,6 +199,11 @@ fn operations(w: &World) -> Vec<(&'static str, String, Value)> {
             "mutation { createCustomerGroup(input: { name: \"Intruders\" }) { customerGroup { id } } }".to_owned(),
             json!({}),
         ),
+        (
+            "pricing health",
+            "{ pricingHealth { findings { code message } } }".to_owned(),
+            json!({}),
+        ),
     ]
 }
 
@@ -224,6 +229,7 @@ async fn each_role_may_do_exactly_its_share() {
         [unauthorized.clone(), Seen::Data, forbidden(1), Seen::Data],
         [unauthorized.clone(), forbidden(1), forbidden(1), Seen::Data],
         [unauthorized.clone(), forbidden(1), Seen::Data, Seen::Data],
+        [unauthorized.clone(), forbidden(1), forbidden(1), Seen::Data],
         [unauthorized.clone(), forbidden(1), forbidden(1), Seen::Data],
         [unauthorized.clone(), forbidden(1), forbidden(1), Seen::Data],
         [unauthorized.clone(), forbidden(1), forbidden(1), Seen::Data],

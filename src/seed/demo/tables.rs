@@ -132,7 +132,7 @@ const fn pricing_group(name: &'static str, description: &'static str) -> GroupSp
 /// Besides the built-in `Default` and `Everyone`. Names are unique across
 /// both kinds, hence "Wholesale Trade" (TYPE) beside "Wholesale" (PRICING).
 #[rustfmt::skip]
-pub(super) const DEMO_GROUPS: [GroupSpec; 10] = [
+pub(super) const DEMO_GROUPS: [GroupSpec; 11] = [
     type_group("Retail", "Individual shoppers buying for their own use"),
     type_group("Wholesale Trade", "Businesses buying for resale or for their own operations"),
     type_group("Distributor", "Distribution partners; no sales commission is paid on their orders").commission_exempt(),
@@ -145,6 +145,8 @@ pub(super) const DEMO_GROUPS: [GroupSpec; 10] = [
         .lines(&[COFFEE, TABLEWARE, LINENS, CLEANING]),
     pricing_group("Acme Corporate", "Head-office purchasing rates for Acme Holdings"),
     pricing_group("Café Partners", "Coffee program for partner cafés; coffee and tea only").lines(&[COFFEE]).free_freight(),
+    // No lists yet: a finding of the pricing health report (docs/api.md#pricing-health).
+    pricing_group("Trade Show Leads", "Leads from the spring trade show; their prices are not set up yet"),
 ];
 
 /// When a list applies, relative to the moment of seeding.
@@ -202,7 +204,9 @@ const fn override_list(name: &'static str, description: &'static str) -> ListSpe
 }
 
 /// Priorities: lower wins (docs/pricing.md#step-4-order), so a group's promotions sit above its
-/// everyday prices, and storewide lists come after every group's own.
+/// everyday prices, and storewide lists come after every group's own. A draft still linked, a
+/// list linked only to an inactive group and an ended list still linked are findings of the
+/// pricing health report (docs/api.md#pricing-health), as in a real catalog.
 #[rustfmt::skip]
 pub(super) const DEMO_LISTS: [ListSpec; 16] = [
     override_list("VIP Everyday", "Member prices on much of the catalog")
@@ -302,7 +306,7 @@ pub(super) const DEMO_CUSTOMERS: [CustomerSpec; 36] = [
     customer("Noah Brown", "noah.brown@example.com", "Retail"),
     customer("Ava Jones", "ava.jones@example.com", "Retail").groups(&["Legacy Partners"]),
     customer("Sophia Garcia", "sophia.garcia@example.com", "Retail").groups(&["VIP"]),
-    customer("Mason Miller", "mason.miller@example.com", "Retail"),
+    customer("Mason Miller", "mason.miller@example.com", "Retail").groups(&["Trade Show Leads"]),
     customer("Lucas Rodriguez", "lucas.rodriguez@example.com", "Retail"),
     customer("Mia Wilson", "mia.wilson@example.com", "Retail").groups(&["VIP"]),
     customer("Ethan Moore", "ethan.moore@example.com", "Default"),
@@ -321,7 +325,7 @@ pub(super) const DEMO_CUSTOMERS: [CustomerSpec; 36] = [
         .groups(&["Wholesale"]).free_freight(),
     customer("Tailspin Deli", "accounts@tailspin-deli.example.com", "Wholesale Trade")
         .groups(&["Wholesale", "Legacy Partners"]),
-    customer("Lakeside Bistro", "hello@lakeside-bistro.example.com", "Wholesale Trade"),
+    customer("Lakeside Bistro", "hello@lakeside-bistro.example.com", "Wholesale Trade").groups(&["Trade Show Leads"]),
     customer("Global Foodservice Supply", "procurement@globalfoodservice.example.com", "Distributor")
         .groups(&["Wholesale"]),
     customer("Pacific Rim Distribution", "orders@pacificrim.example.com", "Distributor")
