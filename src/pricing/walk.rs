@@ -247,11 +247,22 @@ impl<'a> Candidates<'a> {
     /// Step 7 without overrides: the lowest applicable `SALE` price, ties to
     /// the earlier candidate.
     fn cheapest_sale(&self, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Option<(usize, Price)> {
-        let is_sale = |(position, _): &(usize, Price)| self.ordered[*position].list.list_type == ListType::Sale;
-        self.listed_applicable(offer, base, quantity)
-            .filter(is_sale)
-            .chain(self.cheapest_derived_sale(offer, base))
-            .min_by_key(|(position, price)| (price.tier.amount, *position))
+        let mut cheapest = self.cheapest_derived_sale(offer, base);
+        for (list_id, tiers) in offer.list_tiers.iter() {
+            let Some(&position) = self.position.get(list_id) else {
+                continue;
+            };
+            let link = self.ordered[position];
+            if link.list.list_type != ListType::Sale {
+                continue;
+            }
+            if let Judged::Applicable(price) = judge_tiers(link, tiers, base, quantity)
+                && cheapest.is_none_or(|(best, p)| (price.tier.amount, position) < (p.tier.amount, best))
+            {
+                cheapest = Some((position, price));
+            }
+        }
+        cheapest
     }
 
     /// The lowest price a derived sale without rows for the product gives
@@ -391,6 +402,7 @@ enum Judged {
     Applicable(Price),
 }
 
+#[inline]
 fn judge(link: &Link, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> Judged {
     let tiers = offer
         .list_tiers
@@ -401,10 +413,17 @@ fn judge(link: &Link, offer: &Offer, base: Option<BaseTier>, quantity: i32) -> J
 
 /// Step 5: the list's own matching row wins over its rule; a sale applies
 /// only below the base price.
+#[inline]
 fn judge_tiers(link: &Link, tiers: &[Tier], base: Option<BaseTier>, quantity: i32) -> Judged {
-    let own = tier_for_quantity(tiers, quantity).map(|tier| Price { tier, rule: None });
-    let Some(price) = own.or_else(|| derived(link, base)) else {
-        return Judged::NoPrice;
+    let price = match tier_for_quantity(tiers, quantity) {
+        Some(tier) => Price { tier, rule: None },
+        None => match link.list.rule {
+            None => return Judged::NoPrice,
+            Some(_) => match derived(link, base) {
+                Some(price) => price,
+                None => return Judged::NoPrice,
+            },
+        },
     };
     match (link.list.list_type, base) {
         (ListType::Sale, Some(base)) if price.tier.amount >= base.amount => Judged::SaleNotBelowBase(price),

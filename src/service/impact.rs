@@ -20,7 +20,7 @@ use crate::cache::Invalidation;
 use crate::error::{ServiceError, ServiceResult, UserError, UserErrorCode};
 use crate::money::CurrencyCode;
 use crate::pricing::{Candidates, EffectiveGroup, Link, Membership, Offer, Shopper, Strategy, effective_groups};
-use crate::store::world::World;
+use crate::store::world::{GroupFacts, World};
 use crate::store::{Store, rehearse, world};
 
 /// Most (shopper kind × product) comparisons one preview makes: a change
@@ -95,8 +95,11 @@ pub async fn preview<T>(store: &Store, work: impl Future<Output = ServiceResult<
     let Some(after) = rehearsal.after else {
         return Ok((output, Impact::default()));
     };
+    let started = std::time::Instant::now();
     let before = world::read(store.conn()).await?;
+    let read = started.elapsed();
     let impact = compare(&before, &after, &rehearsal.changes, Utc::now()).await?;
+    tracing::debug!(?read, compared = ?(started.elapsed() - read), "impact preview");
     Ok((output, impact))
 }
 
@@ -160,6 +163,50 @@ impl<'w> Worlds<'w> {
         Some(products)
     }
 
+    /// Whether a list's prices differ between the worlds (a deleted list's
+    /// rows go with it, though no price write names them).
+    fn rows_differ(&self, list: Uuid) -> bool {
+        self.before.lists.contains_key(&list) != self.after.lists.contains_key(&list)
+    }
+
+    /// What a change to one group reaches: by what changed about it. Only
+    /// links that were added, removed or moved reach their lists' products
+    /// (linking a list to `Everyone` reaches that list's products, not those
+    /// of every storewide list); a change of activity reaches all its lists';
+    /// a change of product lines, every product.
+    fn group_reach(&self, group: Uuid) -> Option<Reach> {
+        let empty = GroupFacts::default();
+        let before = self.before.groups.get(&group).unwrap_or(&empty);
+        let after = self.after.groups.get(&group).unwrap_or(&empty);
+        let groups = Some(HashSet::from([group]));
+        if before.product_lines != after.product_lines {
+            return Some(Reach { groups, products: None });
+        }
+        let changed: HashSet<(Uuid, i32)> = if before.is_active != after.is_active {
+            before.links.iter().chain(&after.links).copied().collect()
+        } else {
+            let (was, is): (HashSet<_>, HashSet<_>) = (
+                before.links.iter().copied().collect(),
+                after.links.iter().copied().collect(),
+            );
+            was.symmetric_difference(&is).copied().collect()
+        };
+        if changed.is_empty() {
+            return None;
+        }
+        let mut products = BTreeSet::new();
+        for (list, _) in changed {
+            match self.list_products(list) {
+                Some(rows) => products.extend(rows),
+                None => return Some(Reach { groups, products: None }),
+            }
+        }
+        Some(Reach {
+            groups,
+            products: Some(products),
+        })
+    }
+
     fn groups_linking(&self, list: Uuid) -> HashSet<Uuid> {
         self.both()
             .iter()
@@ -181,21 +228,17 @@ impl<'w> Worlds<'w> {
                     products: Some(products),
                 }]
             }
+            // A list whose pricing is the same in both worlds (a rename)
+            // reaches nobody.
             Invalidation::Lists(ids) => ids
                 .iter()
+                .filter(|list| self.before.lists.get(list) != self.after.lists.get(list) || self.rows_differ(**list))
                 .map(|list| Reach {
                     groups: Some(self.groups_linking(*list)),
                     products: self.list_products(*list),
                 })
                 .collect(),
-            Invalidation::Groups(ids) => {
-                let groups: HashSet<Uuid> = ids.iter().copied().collect();
-                let products = self.group_products(&groups);
-                vec![Reach {
-                    groups: Some(groups),
-                    products,
-                }]
-            }
+            Invalidation::Groups(ids) => ids.iter().filter_map(|group| self.group_reach(*group)).collect(),
             // A customer's or an organization's groups: the shoppers whose
             // groups differ between the worlds, handled per kind below.
             Invalidation::Customers(_) | Invalidation::Organizations(_) => Vec::new(),
