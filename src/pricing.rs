@@ -184,6 +184,18 @@ pub struct Tier {
     pub amount: i64,
 }
 
+impl Tier {
+    /// A tier as stored: a stored maximum is at least its minimum (a CHECK),
+    /// so at least 1.
+    pub fn stored(min_quantity: i32, max_quantity: Option<i32>, amount: i64) -> Self {
+        Self {
+            min_quantity,
+            max_quantity: max_quantity.and_then(NonZeroI32::new),
+            amount,
+        }
+    }
+}
+
 /// A quantity tier of a base price: from `min_quantity` up to the next tier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BaseTier {

@@ -4,7 +4,7 @@
 //! the way. A request tallies its answers in a [`Tally`] of its own, then
 //! adds it to [`GroupCounters`] once per group: a lock-free read of a map
 //! of atomic counters ([`ArcSwap`]), and one atomic add per group. A
-//! background flush ([`crate::service::usage`]) takes the counts as
+//! background flush (the usage service, above this module) takes the counts as
 //! [`Deltas`] per group and hour, adds them to the database, and gives
 //! them back with [`GroupCounters::restore`] when it could not.
 //!

@@ -110,12 +110,7 @@ pub async fn empty_groups(db: &DatabaseConnection, reading: Reading) -> ServiceR
 
 async fn named_groups(db: &DatabaseConnection, reading: Reading, sql: &str) -> ServiceResult<Found<Named>> {
     let rows = query(db, sql, reading.now).await?;
-    let total = total(&rows)?;
-    let items = rows
-        .iter()
-        .map(|row| named(row, "id", "name"))
-        .collect::<Result<_, _>>()?;
-    Ok(Found { items, total })
+    Ok(one_per_row(&rows, |row| named(row, "id", "name"))?)
 }
 
 /// Active lists that have not ended, linked to no active group; with the
@@ -169,61 +164,43 @@ async fn linked_lists(
 /// products and currencies.
 pub async fn same_priority_ties(db: &DatabaseConnection, reading: Reading) -> ServiceResult<Found<Tie>> {
     let rows = query(db, &sql::same_priority_ties(reading.cap), reading.now).await?;
-    let items = rows
-        .iter()
-        .map(|row| {
-            Ok(Tie {
-                group: named(row, "group_id", "group_name")?,
-                priority: row.try_get("", "priority")?,
-                first: named(row, "first_id", "first_name")?,
-                second: named(row, "second_id", "second_name")?,
-                shared: count(row, "shared")?,
-                example: example(row)?,
-            })
+    Ok(one_per_row(&rows, |row| {
+        Ok(Tie {
+            group: named(row, "group_id", "group_name")?,
+            priority: row.try_get("", "priority")?,
+            first: named(row, "first_id", "first_name")?,
+            second: named(row, "second_id", "second_name")?,
+            shared: count(row, "shared")?,
+            example: example(row)?,
         })
-        .collect::<Result<_, DbErr>>()?;
-    Ok(Found {
-        items,
-        total: total(&rows)?,
-    })
+    })?)
 }
 
 /// `SALE` lists none of whose prices is below the base price.
 pub async fn sales_never_below_base(db: &DatabaseConnection, reading: Reading) -> ServiceResult<Found<CountedList>> {
-    let rows = query(db, &sql::sales_never_below_base(reading.cap), reading.now).await?;
-    let items = rows
-        .iter()
-        .map(|row| {
-            Ok(CountedList {
-                list: named(row, "id", "name")?,
-                prices: count(row, "prices")?,
-                example: None,
-            })
-        })
-        .collect::<Result<_, DbErr>>()?;
-    Ok(Found {
-        items,
-        total: total(&rows)?,
-    })
+    counted_lists(db, reading, &sql::sales_never_below_base(reading.cap), false).await
 }
 
 /// Lists with prices in currencies in which their product has no base price.
 pub async fn prices_without_base(db: &DatabaseConnection, reading: Reading) -> ServiceResult<Found<CountedList>> {
-    let rows = query(db, &sql::prices_without_base(reading.cap), reading.now).await?;
-    let items = rows
-        .iter()
-        .map(|row| {
-            Ok(CountedList {
-                list: named(row, "id", "name")?,
-                prices: count(row, "prices")?,
-                example: example(row)?,
-            })
+    counted_lists(db, reading, &sql::prices_without_base(reading.cap), true).await
+}
+
+/// Lists with how many of their prices a check found (and one of them).
+async fn counted_lists(
+    db: &DatabaseConnection,
+    reading: Reading,
+    sql: &str,
+    with_example: bool,
+) -> ServiceResult<Found<CountedList>> {
+    let rows = query(db, sql, reading.now).await?;
+    Ok(one_per_row(&rows, |row| {
+        Ok(CountedList {
+            list: named(row, "id", "name")?,
+            prices: count(row, "prices")?,
+            example: if with_example { example(row)? } else { None },
         })
-        .collect::<Result<_, DbErr>>()?;
-    Ok(Found {
-        items,
-        total: total(&rows)?,
-    })
+    })?)
 }
 
 /// Lists that never win: lists ahead of them price everything they price.
@@ -320,6 +297,14 @@ fn bind(backend: DbBackend, sql: &str, now: DateTime<Utc>) -> Statement {
 }
 
 /// The number of findings in all, as every row of a check carries it.
+/// One finding per row, with the total every row carries.
+fn one_per_row<T>(rows: &[QueryResult], item: impl Fn(&QueryResult) -> Result<T, DbErr>) -> Result<Found<T>, DbErr> {
+    Ok(Found {
+        items: rows.iter().map(item).collect::<Result<_, DbErr>>()?,
+        total: total(rows)?,
+    })
+}
+
 fn total(rows: &[QueryResult]) -> Result<u64, DbErr> {
     match rows.first() {
         Some(row) => count(row, "total"),

@@ -3,7 +3,6 @@
 //! `UNION ALL` statement.
 
 use std::collections::{BTreeSet, HashMap};
-use std::num::NonZeroI32;
 use std::sync::Arc;
 
 use entity::{base_price, price};
@@ -126,15 +125,10 @@ async fn load_offers(
                 .push(BaseTier { min_quantity, amount }),
             Some(list_id) => {
                 let max: Option<i32> = row.try_get("", "max_quantity")?;
-                list_tiers.entry(product_id).or_default().push((
-                    list_id,
-                    Tier {
-                        min_quantity,
-                        // Stored maxima are at least their minimum (a CHECK), so at least 1.
-                        max_quantity: max.and_then(NonZeroI32::new),
-                        amount,
-                    },
-                ));
+                list_tiers
+                    .entry(product_id)
+                    .or_default()
+                    .push((list_id, Tier::stored(min_quantity, max, amount)));
             }
         }
     }

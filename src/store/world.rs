@@ -6,7 +6,6 @@
 //! the caches: a preview must see exactly what the transaction sees.
 
 use std::collections::HashMap;
-use std::num::NonZeroI32;
 
 use entity::values::GroupKind;
 use entity::{
@@ -179,12 +178,7 @@ async fn read_offers(db: &impl ConnectionTrait, world: &mut World) -> Result<(),
         .await?;
     let mut tiers: HashMap<(Uuid, CurrencyCode), Vec<(Uuid, Tier)>> = HashMap::new();
     for (list, product, code, min_quantity, max_quantity, amount) in rows {
-        let tier = Tier {
-            min_quantity,
-            // Stored maxima are at least their minimum (a CHECK), so at least 1.
-            max_quantity: max_quantity.and_then(NonZeroI32::new),
-            amount,
-        };
+        let tier = Tier::stored(min_quantity, max_quantity, amount);
         tiers.entry((product, currency(&code)?)).or_default().push((list, tier));
     }
     for (key, tiers) in tiers {
