@@ -3,17 +3,22 @@
 //! every shopper's price, now and at quantity 1, is compared in the world it
 //! would leave and the world as it is.
 //!
-//! Shoppers with the same effective groups pay the same prices, so the
-//! comparison runs once per distinct pair of (groups before, groups after),
-//! and only over the products the change can reach: what its write names
+//! Shoppers with the same effective groups pay the same prices: they are
+//! one *kind* of shopper, a distinct pair of (groups before, groups after).
+//! For one product, kinds that share the groups whose lists can price it pay
+//! alike too, so the walk runs once per such class (see `classes`), and
+//! only over the products the change can reach: what its write names
 //! (prices, lists, groups, customers), widened to every product when a
-//! derived list or a product-line restriction is involved.
+//! derived list or a product-line restriction is involved. The changes are
+//! kept per product and class, so a change to every price of every shopper
+//! stays small.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use migration::EVERYONE_GROUP_ID;
+use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
 use crate::cache::Invalidation;
@@ -22,6 +27,10 @@ use crate::money::CurrencyCode;
 use crate::pricing::{Candidates, EffectiveGroup, Link, Membership, Offer, Shopper, Strategy, effective_groups};
 use crate::store::world::{GroupFacts, World};
 use crate::store::{Store, rehearse, world};
+
+mod classes;
+
+use classes::{Classes, KindId};
 
 /// Most (shopper kind × product) comparisons one preview makes: a change
 /// that reaches more is refused rather than left to run for minutes.
@@ -39,16 +48,29 @@ pub struct PriceChange {
     pub after: Option<i64>,
 }
 
+/// The prices of one product in one currency that would change, by class of
+/// shopper (sorted by class): (class, before, after).
+#[derive(Debug)]
+struct ProductChanges {
+    product: (Uuid, CurrencyCode),
+    partition: u32,
+    classes: Vec<(u32, Option<i64>, Option<i64>)>,
+}
+
 /// What a change would do to prices: shoppers in the order anonymous
-/// first, then customers by id, each with the changes of their kind.
+/// first, then customers by id, each with its changes by product and
+/// currency. Kept as the changes of each class of shopper per product, so
+/// a change that moves every price of every shopper stays small.
 #[derive(Debug, Default)]
 pub struct Impact {
-    /// (customer, or `None` for an anonymous shopper; index into `kinds`).
-    affected: Vec<(Option<Uuid>, usize)>,
-    /// The changes of each kind of shopper, by product and currency.
-    kinds: Vec<Vec<PriceChange>>,
+    /// (customer, or `None` for an anonymous shopper; its kind), for the
+    /// shoppers with at least one change.
+    affected: Vec<(Option<Uuid>, KindId)>,
     /// How many changes come before each entry of `affected`.
     offsets: Vec<u64>,
+    total: u64,
+    classes: Classes,
+    products: Vec<ProductChanges>,
     pub customers_affected: u64,
     pub products_affected: u64,
 }
@@ -56,27 +78,38 @@ pub struct Impact {
 impl Impact {
     /// How many (shopper, product, currency) changes there are in all.
     pub fn total(&self) -> u64 {
-        match (self.offsets.last(), self.affected.last()) {
-            (Some(offset), Some((_, kind))) => offset + self.kinds[*kind].len() as u64,
-            _ => 0,
-        }
+        self.total
     }
 
     /// Up to `size` changes from position `from`, each with its position.
     pub fn page(&self, from: u64, size: usize) -> Vec<(u64, Option<Uuid>, PriceChange)> {
-        let mut page = Vec::with_capacity(size);
+        let mut page = Vec::with_capacity(size.min(1024));
         let start = self.offsets.partition_point(|offset| *offset <= from).saturating_sub(1);
         for (n, (customer, kind)) in self.affected.iter().enumerate().skip(start) {
-            let offset = self.offsets[n];
-            for (i, change) in self.kinds[*kind].iter().enumerate() {
-                let position = offset + i as u64;
-                if position < from {
+            let mut position = self.offsets[n];
+            for product in &self.products {
+                let class = self.classes.class_of(product.partition, *kind);
+                let Ok(found) = product.classes.binary_search_by_key(&class, |(class, _, _)| *class) else {
                     continue;
+                };
+                if position >= from {
+                    if page.len() == size {
+                        return page;
+                    }
+                    let (_, before, after) = product.classes[found];
+                    let (product_id, currency) = product.product;
+                    page.push((
+                        position,
+                        *customer,
+                        PriceChange {
+                            product_id,
+                            currency,
+                            before,
+                            after,
+                        },
+                    ));
                 }
-                if page.len() == size {
-                    return page;
-                }
-                page.push((position, *customer, *change));
+                position += 1;
             }
         }
         page
@@ -103,12 +136,17 @@ pub async fn preview<T>(store: &Store, work: impl Future<Output = ServiceResult<
     Ok((output, impact))
 }
 
-/// Which products a change can reach, for which shoppers.
-struct Reach {
-    /// Shoppers in any of these groups (before or after); `None`: everyone.
-    groups: Option<HashSet<Uuid>>,
-    /// `None`: every product.
-    products: Option<BTreeSet<(Uuid, CurrencyCode)>>,
+/// The (product, currency) pairs a preview compares; `None` is every one.
+/// Comparing more than a change reaches gives the same answer, only slower.
+struct Scope(Option<BTreeSet<(Uuid, CurrencyCode)>>);
+
+impl Scope {
+    fn widen(&mut self, products: Option<BTreeSet<(Uuid, CurrencyCode)>>) {
+        match (&mut self.0, products) {
+            (Some(scope), Some(products)) => scope.extend(products),
+            _ => self.0 = None,
+        }
+    }
 }
 
 /// Both worlds, with what reaching into them needs.
@@ -117,33 +155,48 @@ struct Worlds<'w> {
     after: &'w World,
     /// The (product, currency) pairs each list has prices for, in either world.
     rows: HashMap<Uuid, BTreeSet<(Uuid, CurrencyCode)>>,
+    /// The groups linking each list, in either world.
+    linking: HashMap<Uuid, Vec<Uuid>>,
 }
 
 impl<'w> Worlds<'w> {
     fn new(before: &'w World, after: &'w World) -> Self {
         let mut rows: HashMap<Uuid, BTreeSet<(Uuid, CurrencyCode)>> = HashMap::new();
+        let mut linking: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
         for world in [before, after] {
             for (key, offer) in &world.offers {
                 for (list, _) in offer.list_tiers.iter() {
                     rows.entry(*list).or_default().insert(*key);
                 }
             }
+            for (group, facts) in &world.groups {
+                for (list, _) in &facts.links {
+                    linking.entry(*list).or_default().push(*group);
+                }
+            }
         }
-        Self { before, after, rows }
+        Self {
+            before,
+            after,
+            rows,
+            linking,
+        }
     }
 
     fn both(&self) -> [&'w World; 2] {
         [self.before, self.after]
     }
 
+    fn is_derived(&self, list: Uuid) -> bool {
+        self.both()
+            .iter()
+            .any(|w| w.lists.get(&list).is_some_and(|l| l.rule.is_some()))
+    }
+
     /// The products a list prices, in either world; `None` (all) when it is
     /// derived in either.
     fn list_products(&self, list: Uuid) -> Option<BTreeSet<(Uuid, CurrencyCode)>> {
-        let derived = self
-            .both()
-            .iter()
-            .any(|w| w.lists.get(&list).is_some_and(|l| l.rule.is_some()));
-        (!derived).then(|| self.rows.get(&list).cloned().unwrap_or_default())
+        (!self.is_derived(list)).then(|| self.rows.get(&list).cloned().unwrap_or_default())
     }
 
     /// The products a group's lists price, in either world; `None` (all)
@@ -174,13 +227,12 @@ impl<'w> Worlds<'w> {
     /// (linking a list to `Everyone` reaches that list's products, not those
     /// of every storewide list); a change of activity reaches all its lists';
     /// a change of product lines, every product.
-    fn group_reach(&self, group: Uuid) -> Option<Reach> {
+    fn group_reach(&self, group: Uuid, scope: &mut Scope) {
         let empty = GroupFacts::default();
         let before = self.before.groups.get(&group).unwrap_or(&empty);
         let after = self.after.groups.get(&group).unwrap_or(&empty);
-        let groups = Some(HashSet::from([group]));
         if before.product_lines != after.product_lines {
-            return Some(Reach { groups, products: None });
+            return scope.widen(None);
         }
         let changed: HashSet<(Uuid, i32)> = if before.is_active != after.is_active {
             before.links.iter().chain(&after.links).copied().collect()
@@ -191,62 +243,59 @@ impl<'w> Worlds<'w> {
             );
             was.symmetric_difference(&is).copied().collect()
         };
-        if changed.is_empty() {
-            return None;
-        }
-        let mut products = BTreeSet::new();
         for (list, _) in changed {
-            match self.list_products(list) {
-                Some(rows) => products.extend(rows),
-                None => return Some(Reach { groups, products: None }),
-            }
+            scope.widen(self.list_products(list));
         }
-        Some(Reach {
-            groups,
-            products: Some(products),
-        })
     }
 
-    fn groups_linking(&self, list: Uuid) -> HashSet<Uuid> {
-        self.both()
-            .iter()
-            .flat_map(|w| w.groups.iter())
-            .filter(|(_, facts)| facts.links.iter().any(|(l, _)| *l == list))
-            .map(|(id, _)| *id)
-            .collect()
-    }
-
-    fn reach(&self, change: &Invalidation) -> Vec<Reach> {
+    fn reach(&self, change: &Invalidation, scope: &mut Scope) {
         match change {
-            Invalidation::Offers(keys) => {
-                let products = keys
-                    .iter()
+            Invalidation::Offers(keys) => scope.widen(Some(
+                keys.iter()
                     .filter_map(|(product, code)| Some((*product, CurrencyCode::parse(code).ok()?)))
-                    .collect();
-                vec![Reach {
-                    groups: None,
-                    products: Some(products),
-                }]
-            }
+                    .collect(),
+            )),
             // A list whose pricing is the same in both worlds (a rename)
             // reaches nobody.
-            Invalidation::Lists(ids) => ids
-                .iter()
-                .filter(|list| self.before.lists.get(list) != self.after.lists.get(list) || self.rows_differ(**list))
-                .map(|list| Reach {
-                    groups: Some(self.groups_linking(*list)),
-                    products: self.list_products(*list),
-                })
-                .collect(),
-            Invalidation::Groups(ids) => ids.iter().filter_map(|group| self.group_reach(*group)).collect(),
+            Invalidation::Lists(ids) => {
+                for list in ids {
+                    if self.before.lists.get(list) != self.after.lists.get(list) || self.rows_differ(*list) {
+                        scope.widen(self.list_products(*list));
+                    }
+                }
+            }
+            Invalidation::Groups(ids) => {
+                for group in ids {
+                    self.group_reach(*group, scope);
+                }
+            }
             // A customer's or an organization's groups: the shoppers whose
-            // groups differ between the worlds, handled per kind below.
-            Invalidation::Customers(_) | Invalidation::Organizations(_) => Vec::new(),
-            Invalidation::Catalog | Invalidation::Everything => vec![Reach {
-                groups: None,
-                products: None,
-            }],
+            // groups differ between the worlds, handled per kind.
+            Invalidation::Customers(_) | Invalidation::Organizations(_) => {}
+            Invalidation::Catalog | Invalidation::Everything => scope.widen(None),
         }
+    }
+
+    /// The groups whose lists can price any product: those linking a
+    /// derived list, and those restricting product lines (access).
+    fn always_relevant(&self) -> HashSet<Uuid> {
+        let mut groups = HashSet::new();
+        for world in self.both() {
+            for (group, facts) in &world.groups {
+                if !facts.product_lines.is_empty() || facts.links.iter().any(|(list, _)| self.is_derived(*list)) {
+                    groups.insert(*group);
+                }
+            }
+        }
+        groups
+    }
+
+    /// The groups linking a list with rows for a product, in either world.
+    fn groups_pricing(&self, product: (Uuid, CurrencyCode)) -> impl Iterator<Item = Uuid> + '_ {
+        let lists = self.both().into_iter().filter_map(move |w| w.offers.get(&product));
+        lists
+            .flat_map(|offer| offer.list_tiers.iter().map(|(list, _)| *list))
+            .flat_map(|list| self.linking.get(&list).into_iter().flatten().copied())
     }
 }
 
@@ -312,21 +361,25 @@ struct Kind {
     after: Vec<Uuid>,
 }
 
-/// Compares every kind of shopper's prices over what the change reaches.
-async fn compare(before: &World, after: &World, changes: &[Invalidation], at: DateTime<Utc>) -> ServiceResult<Impact> {
-    let worlds = Worlds::new(before, after);
-    let reaches: Vec<Reach> = changes.iter().flat_map(|c| worlds.reach(c)).collect();
+impl classes::Groups for Kind {
+    fn before(&self) -> &[Uuid] {
+        &self.before
+    }
+    fn after(&self) -> &[Uuid] {
+        &self.after
+    }
+}
 
-    // Every shopper's kind: the anonymous one, then the customers by id.
+/// Every shopper's kind: the anonymous one first, then the customers by id.
+fn kinds_of_shoppers(before: &World, after: &World) -> (Vec<Kind>, Vec<(Option<Uuid>, KindId)>) {
     let mut kinds: Vec<Kind> = Vec::new();
-    let mut kind_index: HashMap<Kind, usize> = HashMap::new();
-    let mut shoppers: Vec<(Option<Uuid>, usize)> = Vec::with_capacity(before.customers.len() + 1);
+    let mut kind_index: HashMap<Kind, KindId> = HashMap::new();
+    let mut shoppers = Vec::with_capacity(before.customers.len() + 1);
     let after_customers: HashMap<Uuid, Option<Uuid>> = after.customers.iter().copied().collect();
     let anonymous = Kind {
         before: groups_of(before, None),
         after: groups_of(after, None),
     };
-    let everyone_kinds = std::iter::once((None, anonymous));
     let customer_kinds = before.customers.iter().filter_map(|(id, organization)| {
         let after_organization = after_customers.get(id)?;
         Some((
@@ -337,110 +390,166 @@ async fn compare(before: &World, after: &World, changes: &[Invalidation], at: Da
             },
         ))
     });
-    for (customer, kind) in everyone_kinds.chain(customer_kinds) {
-        let next = kinds.len();
+    for (customer, kind) in std::iter::once((None, anonymous)).chain(customer_kinds) {
+        let next = kinds.len() as KindId;
         let index = *kind_index.entry(kind.clone()).or_insert(next);
         if index == next {
             kinds.push(kind);
         }
         shoppers.push((customer, index));
     }
+    (kinds, shoppers)
+}
 
-    // What each kind must compare.
-    let every_product: BTreeSet<(Uuid, CurrencyCode)> =
-        before.offers.keys().chain(after.offers.keys()).copied().collect();
-    let mut scopes: Vec<Option<BTreeSet<(Uuid, CurrencyCode)>>> = Vec::with_capacity(kinds.len());
-    let mut comparisons: u64 = 0;
-    for kind in &kinds {
-        let mut scope: Option<BTreeSet<(Uuid, CurrencyCode)>> = Some(BTreeSet::new());
-        let mut widen = |products: Option<&BTreeSet<(Uuid, CurrencyCode)>>| match (scope.as_mut(), products) {
-            (Some(scope), Some(products)) => scope.extend(products.iter().copied()),
-            _ => scope = None,
-        };
-        if kind.before != kind.after {
-            let moved: HashSet<Uuid> = kind
-                .before
+/// Compares every kind of shopper's prices over what the change reaches,
+/// walking once per class of kinds that pay alike for a product.
+async fn compare(before: &World, after: &World, changes: &[Invalidation], at: DateTime<Utc>) -> ServiceResult<Impact> {
+    let worlds = Worlds::new(before, after);
+    let (kinds, shoppers) = kinds_of_shoppers(before, after);
+
+    // What to compare: what the write reaches, and what the groups of the
+    // shoppers who move between groups price.
+    let mut scope = Scope(Some(BTreeSet::new()));
+    for change in changes {
+        worlds.reach(change, &mut scope);
+    }
+    for kind in kinds.iter().filter(|kind| kind.before != kind.after) {
+        let moved: HashSet<Uuid> = kind
+            .before
+            .iter()
+            .chain(&kind.after)
+            .filter(|g| !(kind.before.contains(g) && kind.after.contains(g)))
+            .copied()
+            .collect();
+        scope.widen(worlds.group_products(&moved));
+    }
+    let products: Vec<(Uuid, CurrencyCode)> = match scope.0 {
+        Some(products) => products.into_iter().collect(),
+        None => {
+            let every: BTreeSet<_> = before.offers.keys().chain(after.offers.keys()).copied().collect();
+            every.into_iter().collect()
+        }
+    };
+
+    // How kinds split for each product, and how many walks that makes.
+    let mut classes = Classes::new(&kinds, &worlds.always_relevant());
+    let mut partitions = Vec::with_capacity(products.len());
+    let mut walks: u64 = 0;
+    for product in &products {
+        let partition = classes.partition_for(worlds.groups_pricing(*product));
+        walks += classes
+            .partition(partition)
+            .classes
+            .iter()
+            .filter(|c| c.size > 0)
+            .count() as u64;
+        partitions.push(partition);
+        if walks + classes.visits > MAX_COMPARISONS {
+            return Err(too_many(walks + classes.visits));
+        }
+    }
+
+    // One shopper (before and after) for each kind that stands for a class.
+    let stand_ins: BTreeSet<KindId> = partitions
+        .iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .flat_map(|p| {
+            classes
+                .partition(*p)
+                .classes
                 .iter()
-                .chain(&kind.after)
-                .filter(|g| !(kind.before.contains(g) && kind.after.contains(g)))
-                .copied()
-                .collect();
-            widen(worlds.group_products(&moved).as_ref());
-        }
-        for reach in &reaches {
-            let reaches_kind = reach
-                .groups
-                .as_ref()
-                .is_none_or(|groups| kind.before.iter().chain(&kind.after).any(|g| groups.contains(g)));
-            if reaches_kind {
-                widen(reach.products.as_ref());
-            }
-        }
-        comparisons += scope.as_ref().map_or(every_product.len(), BTreeSet::len) as u64;
-        scopes.push(scope);
-    }
-    if comparisons > MAX_COMPARISONS {
-        return Err(ServiceError::from(UserError::new(
-            &["dryRun"],
-            UserErrorCode::TooMany,
-            format!(
-                "this change reaches {comparisons} (kind of shopper × product) prices, more than a preview \
-                 compares ({MAX_COMPARISONS}); preview a smaller change"
-            ),
-        )));
-    }
+                .filter(|c| c.size > 0)
+                .map(|c| c.stand_in)
+        })
+        .collect();
+    let slots: HashMap<KindId, usize> = stand_ins.iter().enumerate().map(|(slot, kind)| (*kind, slot)).collect();
+    let shoppers_of: Vec<(Shopper, Shopper)> = stand_ins
+        .iter()
+        .map(|kind| {
+            let kind = &kinds[*kind as usize];
+            (shopper(before, &kind.before), shopper(after, &kind.after))
+        })
+        .collect();
+    let candidates: Vec<(Candidates<'_>, Candidates<'_>)> = shoppers_of
+        .iter()
+        .map(|(was, is)| (Candidates::new(was, at), Candidates::new(is, at)))
+        .collect();
 
-    // The comparison itself.
-    let mut changed: Vec<Vec<PriceChange>> = Vec::with_capacity(kinds.len());
-    let mut done: u64 = 0;
+    // The walks.
     let empty = Offer::default();
-    for (kind, scope) in kinds.iter().zip(&scopes) {
-        let (shopper_before, shopper_after) = (shopper(before, &kind.before), shopper(after, &kind.after));
-        let (walk_before, walk_after) = (
-            Candidates::new(&shopper_before, at),
-            Candidates::new(&shopper_after, at),
-        );
-        let mut changes = Vec::new();
-        for &(product, currency) in scope.as_ref().unwrap_or(&every_product) {
-            let price = |world: &World, walk: &Candidates<'_>| {
-                let line = world.products.get(&product)?;
-                let offer = world.offers.get(&(product, currency)).unwrap_or(&empty);
-                walk.price(*line, offer, 1, Strategy::Priority).amount
-            };
-            let (was, will_be) = (price(before, &walk_before), price(after, &walk_after));
+    let mut changed: Vec<ProductChanges> = Vec::new();
+    let mut done: u64 = 0;
+    for (&(product, currency), &partition) in products.iter().zip(&partitions) {
+        let price = |world: &World, walk: &Candidates<'_>| {
+            let line = world.products.get(&product)?;
+            let offer = world.offers.get(&(product, currency)).unwrap_or(&empty);
+            walk.price(*line, offer, 1, Strategy::Priority).amount
+        };
+        let mut found = Vec::new();
+        for (index, class) in classes.partition(partition).classes.iter().enumerate() {
+            if class.size == 0 {
+                continue;
+            }
+            let (walk_before, walk_after) = &candidates[slots[&class.stand_in]];
+            let (was, will_be) = (price(before, walk_before), price(after, walk_after));
             if was != will_be {
-                changes.push(PriceChange {
-                    product_id: product,
-                    currency,
-                    before: was,
-                    after: will_be,
-                });
+                found.push((index as u32, was, will_be));
             }
             done += 1;
             if done.is_multiple_of(COMPARISONS_PER_TURN) {
                 tokio::task::yield_now().await;
             }
         }
-        changed.push(changes);
+        if !found.is_empty() {
+            changed.push(ProductChanges {
+                product: (product, currency),
+                partition,
+                classes: found,
+            });
+        }
     }
+    drop(candidates);
 
+    // How many changes each kind has, and so each shopper.
+    let mut counts: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
+    for product in &changed {
+        let size = classes.partition(product.partition).classes.len();
+        let counts = counts.entry(product.partition).or_insert_with(|| vec![0; size]);
+        for (class, _, _) in &product.classes {
+            counts[*class as usize] += 1;
+        }
+    }
+    let per_kind = classes.per_kind(&counts);
     let mut impact = Impact {
-        kinds: changed,
+        products_affected: changed.iter().map(|p| p.product.0).collect::<HashSet<Uuid>>().len() as u64,
         ..Impact::default()
     };
-    let mut products: HashSet<Uuid> = HashSet::new();
-    let mut offset = 0;
     for (customer, kind) in shoppers {
-        let changes = &impact.kinds[kind];
-        if changes.is_empty() {
+        let count = per_kind[kind as usize];
+        if count == 0 {
             continue;
         }
-        products.extend(changes.iter().map(|c| c.product_id));
         impact.customers_affected += u64::from(customer.is_some());
         impact.affected.push((customer, kind));
-        impact.offsets.push(offset);
-        offset += changes.len() as u64;
+        impact.offsets.push(impact.total);
+        impact.total += count;
     }
-    impact.products_affected = products.len() as u64;
+    impact.classes = classes;
+    impact.products = changed;
     Ok(impact)
 }
+
+fn too_many(work: u64) -> ServiceError {
+    ServiceError::from(UserError::new(
+        &["dryRun"],
+        UserErrorCode::TooMany,
+        format!(
+            "this change reaches more (kind of shopper × product) prices than a preview compares \
+             ({work} so far, at most {MAX_COMPARISONS}); preview a smaller change"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests;
