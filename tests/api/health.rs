@@ -83,6 +83,7 @@ enum Mistake {
     ExpiredListLinked,
     DraftListLinked,
     TwoListsTied,
+    DerivedListTied,
     SaleNeverBelowBase,
     PriceWithoutBase,
     ListNeverWins,
@@ -175,6 +176,22 @@ async fn make(app: &TestApp, w: &World, mistake: Mistake) -> Expected {
             let subjects = vec![w.vip.clone(), w.vip_prices.clone(), list];
             expect("SAME_PRIORITY_OVERLAP", "ERROR", subjects, named)
         }
+        Mistake::DerivedListTied => {
+            // A rule prices every product with a base price: CHAIR and DESK.
+            // "VIP prices" prices CHAIR, so the two tie there.
+            let rule = json!({ "type": "SALE", "rule": { "percentOff": "10" } });
+            let list = price_list(app, "VIP 10 % off", rule).await;
+            link_price_list(app, &w.vip, &list, 1).await;
+            let named = vec![
+                "\"VIP prices\"",
+                "\"VIP 10 % off\"",
+                "priority 1",
+                "1 product in the same currency",
+                "\"Office Chair\" (CHAIR) in USD",
+            ];
+            let subjects = vec![w.vip.clone(), w.vip_prices.clone(), list];
+            expect("SAME_PRIORITY_OVERLAP", "ERROR", subjects, named)
+        }
         Mistake::SaleNeverBelowBase => {
             // 95.00 from 10 units is below the unit base price but not the
             // 90.00 base tier that applies from 10.
@@ -253,6 +270,7 @@ async fn each_mistake_is_found_once_with_its_code_severity_subjects_and_names() 
         Mistake::ExpiredListLinked,
         Mistake::DraftListLinked,
         Mistake::TwoListsTied,
+        Mistake::DerivedListTied,
         Mistake::SaleNeverBelowBase,
         Mistake::PriceWithoutBase,
         Mistake::ListNeverWins,

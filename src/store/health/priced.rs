@@ -14,7 +14,7 @@
 //! sound by leaving derived lists out where their rows would mislead: a
 //! derived list is never reported as never winning (it prices what the
 //! lists ahead may not) nor as a sale never below base (its rule is below
-//! base). Ties with a derived list are not found yet.
+//! base). The ties check adds a derived list's base prices itself.
 
 /// Every tier a list prices, as a table: `price_list_id`, `product_id`,
 /// `currency`, `min_quantity`, `max_quantity` (null: open-ended). A plain

@@ -88,9 +88,24 @@ fn open_together(a: &str, b: &str) -> String {
     )
 }
 
+/// Whether the candidate `list` prices the product and currency of
+/// `shared`: with a row of its own, or by its rule from a base price.
+fn prices_or_derives(list: &str, shared: &str) -> String {
+    format!(
+        "({own} OR ({list}.percent_off IS NOT NULL AND EXISTS (
+           SELECT 1 FROM base_price b WHERE b.product_id = {shared}.product_id AND b.currency = {shared}.currency)))",
+        own = prices(
+            &format!("{list}.price_list_id"),
+            &format!("{shared}.product_id"),
+            &format!("{shared}.currency")
+        ),
+    )
+}
+
 /// Pairs of lists linked to one active group at one priority that price
-/// the same products in the same currencies: how many, and the first such
-/// in currency and SKU order as an example.
+/// the same products in the same currencies (a derived list prices every
+/// product with a base price): how many, and the first such in currency
+/// and SKU order as an example.
 ///
 /// Set-based rather than pair by pair: first the links that share their
 /// group and priority with another (`candidates`, few unless priorities are
@@ -101,7 +116,7 @@ fn open_together(a: &str, b: &str) -> String {
 pub(super) fn same_priority_ties(cap: u64) -> String {
     format!(
         "WITH candidates AS MATERIALIZED (
-           SELECT k.group_id, k.priority, k.price_list_id, l.created_at, l.starts_at, l.ends_at
+           SELECT k.group_id, k.priority, k.price_list_id, l.created_at, l.starts_at, l.ends_at, l.percent_off
            FROM customer_group_price_list k
            JOIN customer_group g ON g.id = k.group_id
            JOIN price_list l ON l.id = k.price_list_id
@@ -109,12 +124,19 @@ pub(super) fn same_priority_ties(cap: u64) -> String {
              AND EXISTS (SELECT 1 FROM customer_group_price_list s
                          WHERE s.group_id = k.group_id AND s.priority = k.priority
                            AND s.price_list_id <> k.price_list_id)),
-         shared AS (
-           SELECT c.group_id, c.priority, t.product_id, t.currency
+         priced AS (
+           SELECT c.group_id, c.priority, c.price_list_id, t.product_id, t.currency
            FROM candidates c
            JOIN {TIERS} t ON t.price_list_id = c.price_list_id
-           GROUP BY c.group_id, c.priority, t.product_id, t.currency
-           HAVING COUNT(DISTINCT c.price_list_id) > 1),
+           UNION
+           SELECT c.group_id, c.priority, c.price_list_id, b.product_id, b.currency
+           FROM candidates c
+           JOIN base_price b ON c.percent_off IS NOT NULL),
+         shared AS (
+           SELECT group_id, priority, product_id, currency
+           FROM priced
+           GROUP BY group_id, priority, product_id, currency
+           HAVING COUNT(DISTINCT price_list_id) > 1),
          ties AS (
            SELECT s.group_id, s.priority, a.price_list_id AS first_id, b.price_list_id AS second_id,
                   COUNT(*) AS shared, MIN(s.currency || ' ' || pr.sku) AS example
@@ -137,8 +159,8 @@ pub(super) fn same_priority_ties(cap: u64) -> String {
          LIMIT {cap}",
         l_open = not_ended("l"),
         open = open_together("a", "b"),
-        a_prices = prices("a.price_list_id", "s.product_id", "s.currency"),
-        b_prices = prices("b.price_list_id", "s.product_id", "s.currency"),
+        a_prices = prices_or_derives("a", "s"),
+        b_prices = prices_or_derives("b", "s"),
     )
 }
 
