@@ -117,6 +117,21 @@ def main():
         "updatePriceList",
         {"id": everyday, "rule": {"percentOff": "20"}},
     )
+    timed(
+        "delete a product (every product, every shopper)",
+        "deleteProduct",
+        "DeleteInput",
+        "deleteProduct",
+        {"id": product},
+    )
+    line = first_id("{ productLines(first: 1) { nodes { id } } }", ["productLines", "nodes", 0, "id"])
+    timed(
+        "restrict a bench group to one product line (every product)",
+        "setGroupProductLines",
+        "SetGroupProductLinesInput",
+        "setGroupProductLines",
+        {"groupId": bench_group, "productLineIds": [line]},
+    )
     assert first_id(count, ["priceLists", "totalCount"]) == lists_before, "a dry run wrote"
 
 

@@ -18,7 +18,6 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use migration::EVERYONE_GROUP_ID;
-use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
 use crate::cache::Invalidation;
@@ -30,11 +29,16 @@ use crate::store::{Store, rehearse, world};
 
 mod classes;
 
-use classes::{Classes, KindId};
+use classes::{KindId, Prices, Split, differs};
 
-/// Most (shopper kind × product) comparisons one preview makes: a change
-/// that reaches more is refused rather than left to run for minutes.
+/// Most walks (a class of shoppers × a product, before and after) one
+/// preview makes: a change that reaches more is refused rather than left
+/// to run for minutes.
 pub const MAX_COMPARISONS: u64 = 10_000_000;
+
+/// Most (kind of shopper × product) pairs whose class one preview works
+/// out: each is a few look-ups, not a walk.
+pub const MAX_PAIRS: u64 = 300_000_000;
 
 /// Comparisons between two yields to the runtime.
 const COMPARISONS_PER_TURN: u64 = 20_000;
@@ -48,19 +52,11 @@ pub struct PriceChange {
     pub after: Option<i64>,
 }
 
-/// The prices of one product in one currency that would change, by class of
-/// shopper (sorted by class): (class, before, after).
-#[derive(Debug)]
-struct ProductChanges {
-    product: (Uuid, CurrencyCode),
-    partition: u32,
-    classes: Vec<(u32, Option<i64>, Option<i64>)>,
-}
-
 /// What a change would do to prices: shoppers in the order anonymous
 /// first, then customers by id, each with its changes by product and
-/// currency. Kept as the changes of each class of shopper per product, so
-/// a change that moves every price of every shopper stays small.
+/// currency. Kept as one answer per class of shopper and product (see
+/// `classes`), so a change that moves every price of every shopper stays
+/// small; a page is worked out when asked for.
 #[derive(Debug, Default)]
 pub struct Impact {
     /// (customer, or `None` for an anonymous shopper; its kind), for the
@@ -69,8 +65,10 @@ pub struct Impact {
     /// How many changes come before each entry of `affected`.
     offsets: Vec<u64>,
     total: u64,
-    classes: Classes,
-    products: Vec<ProductChanges>,
+    /// The (product, currency) pairs compared, in order.
+    products: Vec<(Uuid, CurrencyCode)>,
+    split: Split,
+    prices: Prices,
     pub customers_affected: u64,
     pub products_affected: u64,
 }
@@ -85,29 +83,34 @@ impl Impact {
     pub fn page(&self, from: u64, size: usize) -> Vec<(u64, Option<Uuid>, PriceChange)> {
         let mut page = Vec::with_capacity(size.min(1024));
         let start = self.offsets.partition_point(|offset| *offset <= from).saturating_sub(1);
+        let (mut reach, mut key) = (Vec::new(), Vec::new());
         for (n, (customer, kind)) in self.affected.iter().enumerate().skip(start) {
             let mut position = self.offsets[n];
-            for product in &self.products {
-                let class = self.classes.class_of(product.partition, *kind);
-                let Ok(found) = product.classes.binary_search_by_key(&class, |(class, _, _)| *class) else {
-                    continue;
+            self.split.reach_of(*kind, &mut reach);
+            let mut reached = reach.iter().copied().peekable();
+            for (index, &(product_id, currency)) in self.products.iter().enumerate() {
+                let index = index as u32;
+                let pair = if reached.next_if_eq(&index).is_some() {
+                    self.split.key(*kind, index, &mut key);
+                    self.prices.class(&key).unwrap_or_default()
+                } else {
+                    self.prices.base(index, self.split.base[*kind as usize])
                 };
+                if !differs(pair) {
+                    continue;
+                }
                 if position >= from {
                     if page.len() == size {
                         return page;
                     }
-                    let (_, before, after) = product.classes[found];
-                    let (product_id, currency) = product.product;
-                    page.push((
-                        position,
-                        *customer,
-                        PriceChange {
-                            product_id,
-                            currency,
-                            before,
-                            after,
-                        },
-                    ));
+                    let (before, after) = pair;
+                    let change = PriceChange {
+                        product_id,
+                        currency,
+                        before,
+                        after,
+                    };
+                    page.push((position, *customer, change));
                 }
                 position += 1;
             }
@@ -401,6 +404,14 @@ fn kinds_of_shoppers(before: &World, after: &World) -> (Vec<Kind>, Vec<(Option<U
     (kinds, shoppers)
 }
 
+/// A shopper's price for a product in a world, at quantity 1.
+fn price_in(world: &World, walk: &Candidates<'_>, (product, currency): (Uuid, CurrencyCode)) -> Option<i64> {
+    let line = world.products.get(&product)?;
+    let empty = Offer::default();
+    let offer = world.offers.get(&(product, currency)).unwrap_or(&empty);
+    walk.price(*line, offer, 1, Strategy::Priority).amount
+}
+
 /// Compares every kind of shopper's prices over what the change reaches,
 /// walking once per class of kinds that pay alike for a product.
 async fn compare(before: &World, after: &World, changes: &[Invalidation], at: DateTime<Utc>) -> ServiceResult<Impact> {
@@ -431,122 +442,134 @@ async fn compare(before: &World, after: &World, changes: &[Invalidation], at: Da
         }
     };
 
-    // How kinds split for each product, and how many walks that makes.
-    let mut classes = Classes::new(&kinds, &worlds.always_relevant());
-    let mut partitions = Vec::with_capacity(products.len());
-    let mut walks: u64 = 0;
-    for product in &products {
-        let partition = classes.partition_for(worlds.groups_pricing(*product));
-        walks += classes
-            .partition(partition)
-            .classes
-            .iter()
-            .filter(|c| c.size > 0)
-            .count() as u64;
-        partitions.push(partition);
-        if walks + classes.visits > MAX_COMPARISONS {
-            return Err(too_many(walks + classes.visits));
-        }
+    // How kinds split, and what that costs.
+    let split = Split::new(&kinds, &worlds.always_relevant(), products.len(), |p| {
+        worlds.groups_pricing(products[p])
+    });
+    let bases = split.bases();
+    let mut walks = products.len() as u64 * bases as u64;
+    let pairs = split.pairs();
+    if walks > MAX_COMPARISONS || pairs > MAX_PAIRS {
+        return Err(too_many(walks, pairs));
     }
 
-    // One shopper (before and after) for each kind that stands for a class.
-    let stand_ins: BTreeSet<KindId> = partitions
+    // Each base class's prices, product by product.
+    let mut done: u64 = 0;
+    let base_shoppers: Vec<(Shopper, Shopper)> = split
+        .base_groups
         .iter()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .flat_map(|p| {
-            classes
-                .partition(*p)
-                .classes
-                .iter()
-                .filter(|c| c.size > 0)
-                .map(|c| c.stand_in)
-        })
+        .map(|(was, is)| (shopper(before, was), shopper(after, is)))
         .collect();
-    let slots: HashMap<KindId, usize> = stand_ins.iter().enumerate().map(|(slot, kind)| (*kind, slot)).collect();
-    let shoppers_of: Vec<(Shopper, Shopper)> = stand_ins
-        .iter()
-        .map(|kind| {
-            let kind = &kinds[*kind as usize];
-            (shopper(before, &kind.before), shopper(after, &kind.after))
-        })
-        .collect();
-    let candidates: Vec<(Candidates<'_>, Candidates<'_>)> = shoppers_of
+    let base_walks: Vec<(Candidates<'_>, Candidates<'_>)> = base_shoppers
         .iter()
         .map(|(was, is)| (Candidates::new(was, at), Candidates::new(is, at)))
         .collect();
-
-    // The walks.
-    let empty = Offer::default();
-    let mut changed: Vec<ProductChanges> = Vec::new();
-    let mut done: u64 = 0;
-    for (&(product, currency), &partition) in products.iter().zip(&partitions) {
-        let price = |world: &World, walk: &Candidates<'_>| {
-            let line = world.products.get(&product)?;
-            let offer = world.offers.get(&(product, currency)).unwrap_or(&empty);
-            walk.price(*line, offer, 1, Strategy::Priority).amount
-        };
-        let mut found = Vec::new();
-        for (index, class) in classes.partition(partition).classes.iter().enumerate() {
-            if class.size == 0 {
-                continue;
-            }
-            let (walk_before, walk_after) = &candidates[slots[&class.stand_in]];
-            let (was, will_be) = (price(before, walk_before), price(after, walk_after));
-            if was != will_be {
-                found.push((index as u32, was, will_be));
-            }
+    let mut base = Vec::with_capacity(products.len() * bases);
+    for product in &products {
+        for (was, is) in &base_walks {
+            base.push((price_in(before, was, *product), price_in(after, is, *product)));
             done += 1;
             if done.is_multiple_of(COMPARISONS_PER_TURN) {
                 tokio::task::yield_now().await;
             }
         }
-        if !found.is_empty() {
-            changed.push(ProductChanges {
-                product: (product, currency),
-                partition,
-                classes: found,
-            });
-        }
     }
-    drop(candidates);
+    drop(base_walks);
+    let mut prices = Prices::new(bases, base);
 
-    // How many changes each kind has, and so each shopper.
-    let mut counts: FxHashMap<u32, Vec<u64>> = FxHashMap::default();
-    for product in &changed {
-        let size = classes.partition(product.partition).classes.len();
-        let counts = counts.entry(product.partition).or_insert_with(|| vec![0; size]);
-        for (class, _, _) in &product.classes {
-            counts[*class as usize] += 1;
+    // Each kind's class for the products its own groups' lists price: one
+    // walk per class, by the first kind met in it.
+    let mut adjust = vec![0i64; kinds.len()];
+    let mut in_base_elsewhere = vec![0u32; products.len() * bases];
+    let mut affected = vec![false; products.len()];
+    let (mut reach, mut key) = (Vec::new(), Vec::new());
+    for (id, kind) in kinds.iter().enumerate() {
+        let id = id as KindId;
+        if !split.has_own(id) {
+            continue;
+        }
+        let base_class = split.base[id as usize];
+        let own_shoppers = std::cell::OnceCell::new();
+        let own_walks = std::cell::OnceCell::new();
+        split.reach_of(id, &mut reach);
+        for &index in &reach {
+            split.key(id, index, &mut key);
+            let product = products[index as usize];
+            let pair = match prices.class(&key) {
+                Some(pair) => pair,
+                None => {
+                    walks += 1;
+                    if walks > MAX_COMPARISONS {
+                        return Err(too_many(walks, pairs));
+                    }
+                    let (was, is) = own_walks.get_or_init(|| {
+                        let (was, is) =
+                            own_shoppers.get_or_init(|| (shopper(before, &kind.before), shopper(after, &kind.after)));
+                        (Candidates::new(was, at), Candidates::new(is, at))
+                    });
+                    let pair = (price_in(before, was, product), price_in(after, is, product));
+                    prices.insert(&key, pair);
+                    pair
+                }
+            };
+            let base_pair = prices.base(index, base_class);
+            adjust[id as usize] += i64::from(differs(pair)) - i64::from(differs(base_pair));
+            in_base_elsewhere[index as usize * bases + base_class as usize] += 1;
+            affected[index as usize] |= differs(pair);
+            done += 1;
+            if done.is_multiple_of(COMPARISONS_PER_TURN) {
+                tokio::task::yield_now().await;
+            }
         }
     }
-    let per_kind = classes.per_kind(&counts);
+
+    // How many changes each kind has: its base class's, corrected for the
+    // products where its own groups made it a class of its own.
+    let mut base_totals = vec![0u64; bases];
+    for (index, affected) in affected.iter_mut().enumerate() {
+        for (class, total) in base_totals.iter_mut().enumerate() {
+            let at = index * bases + class;
+            if differs(prices.base(index as u32, class as u32)) {
+                *total += 1;
+                // Some kind of the class is in it for this product.
+                *affected |= in_base_elsewhere[at] < split.base_size[class];
+            }
+        }
+    }
     let mut impact = Impact {
-        products_affected: changed.iter().map(|p| p.product.0).collect::<HashSet<Uuid>>().len() as u64,
+        products_affected: products
+            .iter()
+            .zip(&affected)
+            .filter(|(_, affected)| **affected)
+            .map(|((product, _), _)| *product)
+            .collect::<HashSet<Uuid>>()
+            .len() as u64,
         ..Impact::default()
     };
     for (customer, kind) in shoppers {
-        let count = per_kind[kind as usize];
-        if count == 0 {
+        let count = base_totals[split.base[kind as usize] as usize] as i64 + adjust[kind as usize];
+        if count <= 0 {
             continue;
         }
         impact.customers_affected += u64::from(customer.is_some());
         impact.affected.push((customer, kind));
         impact.offsets.push(impact.total);
-        impact.total += count;
+        impact.total += count as u64;
     }
-    impact.classes = classes;
-    impact.products = changed;
+    impact.products = products;
+    impact.split = split;
+    impact.prices = prices;
     Ok(impact)
 }
 
-fn too_many(work: u64) -> ServiceError {
+fn too_many(walks: u64, pairs: u64) -> ServiceError {
     ServiceError::from(UserError::new(
         &["dryRun"],
         UserErrorCode::TooMany,
         format!(
-            "this change reaches more (kind of shopper × product) prices than a preview compares \
-             ({work} so far, at most {MAX_COMPARISONS}); preview a smaller change"
+            "this change reaches more prices than a preview compares: {walks} walks (at most \
+             {MAX_COMPARISONS}) over {pairs} (kind of shopper × product) pairs (at most {MAX_PAIRS}); \
+             preview a smaller change"
         ),
     ))
 }

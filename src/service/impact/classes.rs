@@ -1,14 +1,16 @@
 //! Kinds of shopper that pay alike for one product: the preview walks once
-//! per class, not once per kind.
+//! per class, not once per kind, and keeps one answer per class.
 //!
 //! A kind's price for a product depends only on which of its groups (before
-//! and after) link a list that prices the product: one with rows for it, or
-//! a derived list (which prices every product), and on the groups that
+//! and after) link a list that can price the product: one with rows for it,
+//! or a derived list (which prices every product), and on the groups that
 //! restrict product lines (access). Groups every kind has, or no kind has,
-//! tell no kinds apart. So kinds are first split by the groups that matter
-//! for every product (the *base* classes), and then, per product, by the
-//! few groups whose lists have rows for it. Products priced by the same
-//! groups share one partition, worked out once.
+//! tell no kinds apart. So kinds first split by the groups that matter for
+//! every product: their *base* class, which is their class for every product
+//! none of their other groups' lists price. Only for the products those
+//! other groups' lists price does a kind's class depend on which of them it
+//! has. That is few products per kind, so the work grows with the links
+//! shoppers have, not with kinds × products.
 
 use std::collections::HashSet;
 
@@ -18,38 +20,11 @@ use uuid::Uuid;
 /// A kind of shopper, by its index.
 pub(super) type KindId = u32;
 
-/// One class of kinds: any of its kinds stands for all of them.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Class {
-    pub stand_in: KindId,
-    /// How many kinds it holds; a base class can be left empty.
-    pub size: u32,
-}
+/// A price before and after: `None` is no amount.
+pub(super) type Pair = (Option<i64>, Option<i64>);
 
-/// The kinds of shopper, split into classes for the products priced by one
-/// set of groups.
-#[derive(Debug, Default)]
-pub(super) struct Partition {
-    /// The kinds whose class is not their base class.
-    explicit: FxHashMap<KindId, u32>,
-    /// The base classes first (same indices), then the others.
-    pub classes: Vec<Class>,
-}
-
-/// Every partition a preview needs, and the kinds' base classes.
-#[derive(Debug, Default)]
-pub(super) struct Classes {
-    /// Each kind's base class.
-    base: Vec<u32>,
-    /// The kinds of each base class, in order.
-    base_members: Vec<Vec<KindId>>,
-    /// For each group that tells kinds apart (and is not in the base): the
-    /// kinds that have it, with a bit for before (1) and after (2).
-    kinds_of: FxHashMap<Uuid, Vec<(KindId, u8)>>,
-    partitions: Vec<Partition>,
-    memo: FxHashMap<Vec<Uuid>, u32>,
-    /// Kinds visited building partitions: the work beyond the walks.
-    pub visits: u64,
+pub(super) fn differs((before, after): Pair) -> bool {
+    before != after
 }
 
 /// A kind of shopper's effective groups before and after, each sorted.
@@ -58,9 +33,36 @@ pub(super) trait Groups {
     fn after(&self) -> &[Uuid];
 }
 
-impl Classes {
-    /// Splits `kinds` by `always`: the groups that matter for every product.
-    pub fn new<K: Groups>(kinds: &[K], always: &HashSet<Uuid>) -> Self {
+/// How kinds of shopper split, product by product.
+#[derive(Debug, Default)]
+pub(super) struct Split {
+    /// Each kind's base class.
+    pub base: Vec<u32>,
+    /// How many kinds each base class holds.
+    pub base_size: Vec<u32>,
+    /// For each base class, the groups (before, after) of a shopper who
+    /// stands for it: a member's, without the groups that set kinds apart
+    /// product by product.
+    pub base_groups: Vec<(Vec<Uuid>, Vec<Uuid>)>,
+    /// Each kind's groups that set kinds apart product by product, as
+    /// `index << 2 | side` (side: 1 before, 2 after, 3 both), sorted.
+    own: Vec<Vec<u32>>,
+    /// Each product's groups (indices) whose lists have rows for it, sorted.
+    pricing: Vec<Vec<u32>>,
+    /// The products (indices) each group's lists have rows for, sorted.
+    products_of: Vec<Vec<u32>>,
+}
+
+impl Split {
+    /// Splits `kinds` for `products` products: `always` are the groups that
+    /// matter for every product, `pricing(p)` the groups whose lists have
+    /// rows for product `p` (any order, repeats allowed).
+    pub fn new<K: Groups, I: IntoIterator<Item = Uuid>>(
+        kinds: &[K],
+        always: &HashSet<Uuid>,
+        products: usize,
+        pricing: impl Fn(usize) -> I,
+    ) -> Self {
         let mut counts: FxHashMap<Uuid, (usize, usize)> = FxHashMap::default();
         for kind in kinds {
             for group in kind.before() {
@@ -76,143 +78,133 @@ impl Classes {
                 .get(group)
                 .is_some_and(|(before, after)| !([0, all].contains(before) && [0, all].contains(after)))
         };
-        let mut classes = Self::default();
-        let mut base_index: FxHashMap<(Vec<Uuid>, Vec<Uuid>), u32> = FxHashMap::default();
-        for (id, kind) in kinds.iter().enumerate() {
-            let id = id as KindId;
-            let pick = |groups: &[Uuid]| -> Vec<Uuid> {
-                groups
-                    .iter()
-                    .filter(|g| always.contains(g) && distinguishes(g))
-                    .copied()
-                    .collect()
-            };
-            let next = classes.base_members.len() as u32;
-            let class = *base_index
-                .entry((pick(kind.before()), pick(kind.after())))
-                .or_insert(next);
-            if class == next {
-                classes.base_members.push(Vec::new());
+        // The groups that set kinds apart product by product, indexed.
+        let mut index: FxHashMap<Uuid, u32> = FxHashMap::default();
+        for group in counts.keys() {
+            if !always.contains(group) && distinguishes(group) {
+                let next = index.len() as u32;
+                index.insert(*group, next);
             }
-            classes.base_members[class as usize].push(id);
-            classes.base.push(class);
-            let mut sides: FxHashMap<Uuid, u8> = FxHashMap::default();
+        }
+        let mut split = Self {
+            products_of: vec![Vec::new(); index.len()],
+            ..Self::default()
+        };
+        let mut base_index: FxHashMap<(Vec<Uuid>, Vec<Uuid>), u32> = FxHashMap::default();
+        for kind in kinds {
+            let keep = |groups: &[Uuid], keep: &dyn Fn(&Uuid) -> bool| -> Vec<Uuid> {
+                groups.iter().filter(|g| keep(g)).copied().collect()
+            };
+            let in_base = |g: &Uuid| always.contains(g) && distinguishes(g);
+            let signature = (keep(kind.before(), &in_base), keep(kind.after(), &in_base));
+            let next = split.base_size.len() as u32;
+            let class = *base_index.entry(signature).or_insert(next);
+            if class == next {
+                let outside = |g: &Uuid| !index.contains_key(g);
+                split
+                    .base_groups
+                    .push((keep(kind.before(), &outside), keep(kind.after(), &outside)));
+                split.base_size.push(0);
+            }
+            split.base_size[class as usize] += 1;
+            split.base.push(class);
+            let mut own: FxHashMap<u32, u32> = FxHashMap::default();
             for (side, groups) in [(1, kind.before()), (2, kind.after())] {
-                for group in groups.iter().filter(|g| !always.contains(g) && distinguishes(g)) {
-                    *sides.entry(*group).or_default() |= side;
+                for group in groups {
+                    if let Some(i) = index.get(group) {
+                        *own.entry(*i).or_default() |= side;
+                    }
                 }
             }
-            for (group, side) in sides {
-                classes.kinds_of.entry(group).or_default().push((id, side));
-            }
+            let mut own: Vec<u32> = own.into_iter().map(|(i, side)| i << 2 | side).collect();
+            own.sort_unstable();
+            split.own.push(own);
         }
-        let base_only = Partition {
-            explicit: FxHashMap::default(),
-            classes: classes
-                .base_members
+        for product in 0..products {
+            let mut groups: Vec<u32> = pricing(product)
+                .into_iter()
+                .filter_map(|g| index.get(&g).copied())
+                .collect();
+            groups.sort_unstable();
+            groups.dedup();
+            for group in &groups {
+                split.products_of[*group as usize].push(product as u32);
+            }
+            split.pricing.push(groups);
+        }
+        split
+    }
+
+    pub fn bases(&self) -> usize {
+        self.base_size.len()
+    }
+
+    /// How many (kind, product) pairs [`Self::reach_of`] will give in all, at most.
+    pub fn pairs(&self) -> u64 {
+        self.own
+            .iter()
+            .flatten()
+            .map(|entry| self.products_of[(*entry >> 2) as usize].len() as u64)
+            .sum()
+    }
+
+    pub fn has_own(&self, kind: KindId) -> bool {
+        !self.own[kind as usize].is_empty()
+    }
+
+    /// The products whose class depends on a kind's own groups, sorted.
+    pub fn reach_of(&self, kind: KindId, reach: &mut Vec<u32>) {
+        reach.clear();
+        for entry in &self.own[kind as usize] {
+            reach.extend(&self.products_of[(*entry >> 2) as usize]);
+        }
+        reach.sort_unstable();
+        reach.dedup();
+    }
+
+    /// A kind's class for a product in its reach, as a key: the product,
+    /// the base class, then which of the product's groups it has, on which
+    /// side.
+    pub fn key(&self, kind: KindId, product: u32, key: &mut Vec<u32>) {
+        key.clear();
+        key.extend([product, self.base[kind as usize]]);
+        let pricing = &self.pricing[product as usize];
+        key.extend(
+            self.own[kind as usize]
                 .iter()
-                .map(|members| Class {
-                    stand_in: members[0],
-                    size: members.len() as u32,
-                })
-                .collect(),
-        };
-        classes.partitions.push(base_only);
-        classes.memo.insert(Vec::new(), 0);
-        classes
+                .filter(|entry| pricing.binary_search(&(*entry >> 2)).is_ok()),
+        );
+    }
+}
+
+/// Every class's price before and after, for every product compared.
+#[derive(Debug, Default)]
+pub(super) struct Prices {
+    bases: usize,
+    /// By product, then base class.
+    base: Vec<Pair>,
+    /// By [`Split::key`].
+    classes: FxHashMap<Box<[u32]>, Pair>,
+}
+
+impl Prices {
+    pub fn new(bases: usize, base: Vec<Pair>) -> Self {
+        Self {
+            bases,
+            base,
+            classes: FxHashMap::default(),
+        }
     }
 
-    /// The partition for a product priced by lists of `groups` (any order,
-    /// repeats allowed), worked out on first use.
-    pub fn partition_for(&mut self, groups: impl IntoIterator<Item = Uuid>) -> u32 {
-        let mut key: Vec<Uuid> = groups.into_iter().filter(|g| self.kinds_of.contains_key(g)).collect();
-        key.sort_unstable();
-        key.dedup();
-        if let Some(index) = self.memo.get(&key) {
-            return *index;
-        }
-        // Each kind that has one of the groups: which it has, on which side.
-        let mut marks: FxHashMap<KindId, Vec<u8>> = FxHashMap::default();
-        for (i, group) in key.iter().enumerate() {
-            for (kind, side) in &self.kinds_of[group] {
-                marks.entry(*kind).or_insert_with(|| vec![0; key.len()])[i] = *side;
-                self.visits += 1;
-            }
-        }
-        let mut marked: Vec<(KindId, Vec<u8>)> = marks.into_iter().collect();
-        marked.sort_unstable_by_key(|(kind, _)| *kind);
-        let mut classes: Vec<Class> = self
-            .base_members
-            .iter()
-            .map(|members| Class {
-                stand_in: members[0],
-                size: members.len() as u32,
-            })
-            .collect();
-        let mut explicit: FxHashMap<KindId, u32> = FxHashMap::default();
-        let mut index: FxHashMap<(u32, Vec<u8>), u32> = FxHashMap::default();
-        for (kind, mark) in marked {
-            let base = self.base[kind as usize];
-            classes[base as usize].size -= 1;
-            let next = classes.len() as u32;
-            let class = *index.entry((base, mark)).or_insert(next);
-            if class == next {
-                classes.push(Class {
-                    stand_in: kind,
-                    size: 0,
-                });
-            }
-            classes[class as usize].size += 1;
-            explicit.insert(kind, class);
-        }
-        // A base class's stand-in must still be in it.
-        for (class, members) in classes.iter_mut().zip(&self.base_members) {
-            if class.size > 0 {
-                class.stand_in = *members
-                    .iter()
-                    .find(|kind| !explicit.contains_key(kind))
-                    .expect("a base class with kinds left has one not moved out");
-            }
-        }
-        let at = self.partitions.len() as u32;
-        self.partitions.push(Partition { explicit, classes });
-        self.memo.insert(key, at);
-        at
+    pub fn base(&self, product: u32, base: u32) -> Pair {
+        self.base[product as usize * self.bases + base as usize]
     }
 
-    pub fn partition(&self, index: u32) -> &Partition {
-        &self.partitions[index as usize]
+    pub fn class(&self, key: &[u32]) -> Option<Pair> {
+        self.classes.get(key).copied()
     }
 
-    /// A kind's class in a partition.
-    pub fn class_of(&self, partition: u32, kind: KindId) -> u32 {
-        let partition = &self.partitions[partition as usize];
-        partition
-            .explicit
-            .get(&kind)
-            .copied()
-            .unwrap_or(self.base[kind as usize])
-    }
-
-    /// For each kind, how many of `counts` it has: `counts` gives, for some
-    /// partitions, a number per class (how many products of that partition
-    /// change for the class).
-    pub fn per_kind(&self, counts: &FxHashMap<u32, Vec<u64>>) -> Vec<u64> {
-        let mut base_totals = vec![0u64; self.base_members.len()];
-        let mut adjust = vec![0i64; self.base.len()];
-        for (partition, counts) in counts {
-            for (total, count) in base_totals.iter_mut().zip(counts) {
-                *total += count;
-            }
-            for (kind, class) in &self.partitions[*partition as usize].explicit {
-                let base = self.base[*kind as usize] as usize;
-                adjust[*kind as usize] += counts[*class as usize] as i64 - counts[base] as i64;
-            }
-        }
-        self.base
-            .iter()
-            .zip(adjust)
-            .map(|(base, adjust)| (base_totals[*base as usize] as i64 + adjust) as u64)
-            .collect()
+    pub fn insert(&mut self, key: &[u32], pair: Pair) {
+        self.classes.insert(key.into(), pair);
     }
 }
