@@ -18,6 +18,7 @@ use std::future::Future;
 
 use chrono::{DateTime, Utc};
 use migration::EVERYONE_GROUP_ID;
+use rustc_hash::FxHashMap;
 use uuid::Uuid;
 
 use crate::cache::Invalidation;
@@ -29,7 +30,7 @@ use crate::store::{Store, rehearse, world};
 
 mod classes;
 
-use classes::{KindId, Prices, Split, differs};
+use classes::{KindId, Pair, Prices, Split, differs};
 
 /// Most walks (a class of shoppers × a product, before and after) one
 /// preview makes: a change that reaches more is refused rather than left
@@ -83,18 +84,16 @@ impl Impact {
     pub fn page(&self, from: u64, size: usize) -> Vec<(u64, Option<Uuid>, PriceChange)> {
         let mut page = Vec::with_capacity(size.min(1024));
         let start = self.offsets.partition_point(|offset| *offset <= from).saturating_sub(1);
-        let (mut reach, mut key) = (Vec::new(), Vec::new());
+        let mut key = Vec::new();
         for (n, (customer, kind)) in self.affected.iter().enumerate().skip(start) {
             let mut position = self.offsets[n];
-            self.split.reach_of(*kind, &mut reach);
-            let mut reached = reach.iter().copied().peekable();
             for (index, &(product_id, currency)) in self.products.iter().enumerate() {
                 let index = index as u32;
-                let pair = if reached.next_if_eq(&index).is_some() {
-                    self.split.key(*kind, index, &mut key);
-                    self.prices.class(&key).unwrap_or_default()
-                } else {
+                let pair = if self.split.is_base(*kind, index) {
                     self.prices.base(index, self.split.base[*kind as usize])
+                } else {
+                    self.split.key(*kind, index, &mut key);
+                    self.prices.class(index, &key).unwrap_or_default()
                 };
                 if !differs(pair) {
                     continue;
@@ -448,7 +447,7 @@ async fn compare(before: &World, after: &World, changes: &[Invalidation], at: Da
     });
     let bases = split.bases();
     let mut walks = products.len() as u64 * bases as u64;
-    let pairs = split.pairs();
+    let pairs = split.visits();
     if walks > MAX_COMPARISONS || pairs > MAX_PAIRS {
         return Err(too_many(walks, pairs));
     }
@@ -477,50 +476,53 @@ async fn compare(before: &World, after: &World, changes: &[Invalidation], at: Da
     drop(base_walks);
     let mut prices = Prices::new(bases, base);
 
-    // Each kind's class for the products its own groups' lists price: one
-    // walk per class, by the first kind met in it.
+    // Product by product, the kinds in its pricing groups: each finds its
+    // class (one walk per class, by a shopper with just the groups that
+    // make it), and counts against its base class.
     let mut adjust = vec![0i64; kinds.len()];
     let mut in_base_elsewhere = vec![0u32; products.len() * bases];
     let mut affected = vec![false; products.len()];
-    let (mut reach, mut key) = (Vec::new(), Vec::new());
-    for (id, kind) in kinds.iter().enumerate() {
-        let id = id as KindId;
-        if !split.has_own(id) {
-            continue;
-        }
-        let base_class = split.base[id as usize];
-        let own_shoppers = std::cell::OnceCell::new();
-        let own_walks = std::cell::OnceCell::new();
-        split.reach_of(id, &mut reach);
-        for &index in &reach {
-            split.key(id, index, &mut key);
-            let product = products[index as usize];
-            let pair = match prices.class(&key) {
-                Some(pair) => pair,
-                None => {
-                    walks += 1;
-                    if walks > MAX_COMPARISONS {
-                        return Err(too_many(walks, pairs));
-                    }
-                    let (was, is) = own_walks.get_or_init(|| {
-                        let (was, is) =
-                            own_shoppers.get_or_init(|| (shopper(before, &kind.before), shopper(after, &kind.after)));
-                        (Candidates::new(was, at), Candidates::new(is, at))
-                    });
-                    let pair = (price_in(before, was, product), price_in(after, is, product));
-                    prices.insert(&key, pair);
-                    pair
+    let mut seen = vec![u32::MAX; kinds.len()];
+    let mut key = Vec::new();
+    let mut found: FxHashMap<Box<[u32]>, Pair> = FxHashMap::default();
+    for (index, product) in products.iter().enumerate() {
+        let index = index as u32;
+        found.clear();
+        for group in split.pricing(index) {
+            for &kind in &split.kinds_of[*group as usize] {
+                if std::mem::replace(&mut seen[kind as usize], index) == index {
+                    continue;
                 }
-            };
-            let base_pair = prices.base(index, base_class);
-            adjust[id as usize] += i64::from(differs(pair)) - i64::from(differs(base_pair));
-            in_base_elsewhere[index as usize * bases + base_class as usize] += 1;
-            affected[index as usize] |= differs(pair);
-            done += 1;
-            if done.is_multiple_of(COMPARISONS_PER_TURN) {
-                tokio::task::yield_now().await;
+                split.key(kind, index, &mut key);
+                let pair = match found.get(key.as_slice()) {
+                    Some(pair) => *pair,
+                    None => {
+                        walks += 1;
+                        if walks > MAX_COMPARISONS {
+                            return Err(too_many(walks, pairs));
+                        }
+                        let (was, is) = split.groups_of_class(&key);
+                        let (was, is) = (shopper(before, &was), shopper(after, &is));
+                        let pair = (
+                            price_in(before, &Candidates::new(&was, at), *product),
+                            price_in(after, &Candidates::new(&is, at), *product),
+                        );
+                        found.insert(key.as_slice().into(), pair);
+                        pair
+                    }
+                };
+                let base_class = split.base[kind as usize];
+                let base_pair = prices.base(index, base_class);
+                adjust[kind as usize] += i64::from(differs(pair)) - i64::from(differs(base_pair));
+                in_base_elsewhere[index as usize * bases + base_class as usize] += 1;
+                affected[index as usize] |= differs(pair);
+                done += 1;
+                if done.is_multiple_of(COMPARISONS_PER_TURN) {
+                    tokio::task::yield_now().await;
+                }
             }
         }
+        prices.push(found.drain().collect());
     }
 
     // How many changes each kind has: its base class's, corrected for the

@@ -9,8 +9,10 @@
 //! every product: their *base* class, which is their class for every product
 //! none of their other groups' lists price. Only for the products those
 //! other groups' lists price does a kind's class depend on which of them it
-//! has. That is few products per kind, so the work grows with the links
-//! shoppers have, not with kinds × products.
+//! has. Product by product, the kinds in the groups pricing it are visited
+//! (few), each finds its class among the product's few, and a class is
+//! walked once, by a shopper with just the groups that make it. So the work
+//! grows with the links shoppers have, not with kinds × products.
 
 use std::collections::HashSet;
 
@@ -51,6 +53,10 @@ pub(super) struct Split {
     pricing: Vec<Vec<u32>>,
     /// The products (indices) each group's lists have rows for, sorted.
     products_of: Vec<Vec<u32>>,
+    /// The kinds that have each group (by index), on either side.
+    pub kinds_of: Vec<Vec<KindId>>,
+    /// Each group index's id.
+    groups: Vec<Uuid>,
 }
 
 impl Split {
@@ -88,10 +94,15 @@ impl Split {
         }
         let mut split = Self {
             products_of: vec![Vec::new(); index.len()],
+            kinds_of: vec![Vec::new(); index.len()],
+            groups: vec![Uuid::nil(); index.len()],
             ..Self::default()
         };
+        for (group, i) in &index {
+            split.groups[*i as usize] = *group;
+        }
         let mut base_index: FxHashMap<(Vec<Uuid>, Vec<Uuid>), u32> = FxHashMap::default();
-        for kind in kinds {
+        for (id, kind) in kinds.iter().enumerate() {
             let keep = |groups: &[Uuid], keep: &dyn Fn(&Uuid) -> bool| -> Vec<Uuid> {
                 groups.iter().filter(|g| keep(g)).copied().collect()
             };
@@ -118,6 +129,9 @@ impl Split {
             }
             let mut own: Vec<u32> = own.into_iter().map(|(i, side)| i << 2 | side).collect();
             own.sort_unstable();
+            for entry in &own {
+                split.kinds_of[(*entry >> 2) as usize].push(id as KindId);
+            }
             split.own.push(own);
         }
         for product in 0..products {
@@ -139,41 +153,57 @@ impl Split {
         self.base_size.len()
     }
 
-    /// How many (kind, product) pairs [`Self::reach_of`] will give in all, at most.
-    pub fn pairs(&self) -> u64 {
-        self.own
+    /// How many (kind, product) visits the products' pricing groups make in
+    /// all, at most.
+    pub fn visits(&self) -> u64 {
+        self.pricing
             .iter()
             .flatten()
-            .map(|entry| self.products_of[(*entry >> 2) as usize].len() as u64)
+            .map(|group| self.kinds_of[*group as usize].len() as u64)
             .sum()
     }
 
-    pub fn has_own(&self, kind: KindId) -> bool {
-        !self.own[kind as usize].is_empty()
+    /// The groups (indices) whose lists have rows for a product.
+    pub fn pricing(&self, product: u32) -> &[u32] {
+        &self.pricing[product as usize]
     }
 
-    /// The products whose class depends on a kind's own groups, sorted.
-    pub fn reach_of(&self, kind: KindId, reach: &mut Vec<u32>) {
-        reach.clear();
-        for entry in &self.own[kind as usize] {
-            reach.extend(&self.products_of[(*entry >> 2) as usize]);
-        }
-        reach.sort_unstable();
-        reach.dedup();
+    /// Whether a kind's class for a product is its base class.
+    pub fn is_base(&self, kind: KindId, product: u32) -> bool {
+        let pricing = &self.pricing[product as usize];
+        !self.own[kind as usize]
+            .iter()
+            .any(|entry| pricing.binary_search(&(*entry >> 2)).is_ok())
     }
 
-    /// A kind's class for a product in its reach, as a key: the product,
-    /// the base class, then which of the product's groups it has, on which
-    /// side.
+    /// A kind's class for a product, as a key: the base class, then which of
+    /// the product's pricing groups it has, on which side (empty: the base
+    /// class).
     pub fn key(&self, kind: KindId, product: u32, key: &mut Vec<u32>) {
         key.clear();
-        key.extend([product, self.base[kind as usize]]);
+        key.push(self.base[kind as usize]);
         let pricing = &self.pricing[product as usize];
         key.extend(
             self.own[kind as usize]
                 .iter()
                 .filter(|entry| pricing.binary_search(&(*entry >> 2)).is_ok()),
         );
+    }
+
+    /// The groups (before, after) of a shopper in the class `key`: its base
+    /// class's and the pricing groups it has.
+    pub fn groups_of_class(&self, key: &[u32]) -> (Vec<Uuid>, Vec<Uuid>) {
+        let (mut before, mut after) = self.base_groups[key[0] as usize].clone();
+        for entry in &key[1..] {
+            let group = self.groups[(*entry >> 2) as usize];
+            if entry & 1 != 0 {
+                before.push(group);
+            }
+            if entry & 2 != 0 {
+                after.push(group);
+            }
+        }
+        (before, after)
     }
 }
 
@@ -183,8 +213,8 @@ pub(super) struct Prices {
     bases: usize,
     /// By product, then base class.
     base: Vec<Pair>,
-    /// By [`Split::key`].
-    classes: FxHashMap<Box<[u32]>, Pair>,
+    /// By product: the other classes, sorted by [`Split::key`].
+    classes: Vec<Box<[(Box<[u32]>, Pair)]>>,
 }
 
 impl Prices {
@@ -192,7 +222,7 @@ impl Prices {
         Self {
             bases,
             base,
-            classes: FxHashMap::default(),
+            classes: Vec::new(),
         }
     }
 
@@ -200,11 +230,16 @@ impl Prices {
         self.base[product as usize * self.bases + base as usize]
     }
 
-    pub fn class(&self, key: &[u32]) -> Option<Pair> {
-        self.classes.get(key).copied()
+    /// The price of a class that is not a base class.
+    pub fn class(&self, product: u32, key: &[u32]) -> Option<Pair> {
+        let classes = self.classes.get(product as usize)?;
+        let found = classes.binary_search_by(|(class, _)| class.as_ref().cmp(key)).ok()?;
+        Some(classes[found].1)
     }
 
-    pub fn insert(&mut self, key: &[u32], pair: Pair) {
-        self.classes.insert(key.into(), pair);
+    /// Sets the next product's other classes.
+    pub fn push(&mut self, mut classes: Vec<(Box<[u32]>, Pair)>) {
+        classes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.classes.push(classes.into_boxed_slice());
     }
 }
