@@ -237,6 +237,12 @@ mod tests {
         assert!(may_resolve(Principal::Admin, MUTATION, "createCustomerGroup"));
         assert!(may_resolve(Principal::Storefront, QUERY, ENTITIES));
         assert!(!may_resolve(Principal::Storefront, QUERY, "_service"));
+        assert!(may_resolve(someone, SUBSCRIPTION, "priceChanges"));
+        assert!(!may_resolve(someone, SUBSCRIPTION, "anythingElse"));
+        assert!(
+            sdl.contains(&format!("type {SUBSCRIPTION} {{")),
+            "no {SUBSCRIPTION} in the schema"
+        );
     }
 
     /// Both schemas name their roots as the rules do.

@@ -110,3 +110,77 @@ impl Subscriber {
 fn one(item: crate::service::resolution::PricedItem) -> ResolvedPrice {
     ResolvedPrice::watched(item)
 }
+
+#[cfg(test)]
+mod tests {
+    use tokio::sync::broadcast;
+
+    use super::*;
+    use crate::domain::Quantity;
+    use crate::money::CurrencyCode;
+    use crate::pricing::Source;
+    use crate::service::resolution::PricedItem;
+
+    fn answer(product_id: uuid::Uuid, amount: i64) -> Answer {
+        std::sync::Arc::new(PricedItem {
+            product_id,
+            product: None,
+            quantity: Quantity::parse("quantity", 1).expect("a quantity"),
+            currency: CurrencyCode::parse("USD").expect("a currency"),
+            resolved: Resolved {
+                amount: Some(amount),
+                base_price: Some(amount),
+                source: Source::Base,
+                price_list_id: None,
+                customer_group_id: None,
+                priority: None,
+                tier_min_quantity: Some(1),
+                rule: None,
+                explanation: Vec::new(),
+            },
+        })
+    }
+
+    fn subscriber(receiver: broadcast::Receiver<Answer>) -> Subscriber {
+        Subscriber {
+            receiver,
+            first: Default::default(),
+            seen: Default::default(),
+            done: false,
+        }
+    }
+
+    /// A subscriber that does not keep up is told so and ends: its
+    /// backlog never grows past the feed's.
+    #[tokio::test]
+    async fn a_subscriber_that_falls_behind_gets_slow_consumer_and_ends() {
+        let (sender, receiver) = broadcast::channel(2);
+        let product = uuid::Uuid::now_v7();
+        for amount in 1..=5 {
+            sender.send(answer(product, amount)).expect("a receiver");
+        }
+        let (first, next) = subscriber(receiver).next().await.expect("an error");
+        let error = first.err().expect("an error");
+        let code = error.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("SLOW_CONSUMER")));
+        assert!(next.next().await.is_none(), "the subscription ends");
+    }
+
+    /// An answer equal to the one a subscriber last got is not sent again.
+    #[tokio::test]
+    async fn an_answer_is_never_sent_twice_in_a_row() {
+        let (sender, receiver) = broadcast::channel(8);
+        let product = uuid::Uuid::now_v7();
+        for amount in [100, 100, 80, 80, 100] {
+            sender.send(answer(product, amount)).expect("a receiver");
+        }
+        drop(sender);
+        let mut subscriber = subscriber(receiver);
+        let mut amounts = Vec::new();
+        while let Some((item, next)) = subscriber.next().await {
+            amounts.push(item.map(|price| price.0.resolved.amount).ok().flatten());
+            subscriber = next;
+        }
+        assert_eq!(amounts, vec![Some(100), Some(80), Some(100)]);
+    }
+}
