@@ -240,8 +240,14 @@ async fn a_price_written_on_another_instance_reaches_websocket_and_sse_subscribe
         assert_eq!(price(&sse.next().await), pays("CHAIR", "100.00"));
 
         // Written on the other instance: this one learns it from the change log.
+        let written = std::time::Instant::now();
         list_price(&other, &shop.vip_list, &shop.chair, "80.00").await;
         assert_eq!(price(&ws.next("1").await), pays("CHAIR", "80.00"));
+        println!(
+            "{:?}: a write on another instance reached the WebSocket subscriber {} ms after it was sent",
+            app.backend,
+            written.elapsed().as_millis()
+        );
         assert_eq!(price(&sse.next().await), pays("CHAIR", "80.00"));
     })
     .await;
