@@ -397,3 +397,30 @@ async fn queries_over_the_websocket_keep_the_http_limits() {
         .await;
     assert_eq!(ws.next("t").await["data"]["__typename"], json!("Query"));
 }
+
+#[tokio::test]
+async fn a_credential_holds_a_bounded_number_of_streaming_connections() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let shop = shop(&app).await;
+    let addr = serve(&app).await;
+    let variables = json!({ "c": shop.shopper, "p": [shop.chair] });
+    let mut open = Vec::new();
+    for _ in 0..pricegraph::http::MAX_CONNECTIONS_PER_CREDENTIAL {
+        let mut sse = Sse::subscribe(addr, None, variables.clone()).await;
+        assert_eq!(price(&sse.next().await), pays("CHAIR", "100.00"));
+        open.push(sse);
+    }
+    let refused = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": PRICE_CHANGES, "variables": variables }))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(refused.status(), 429);
+    let body: Value = refused.json().await.expect("JSON");
+    assert_eq!(error_code(&body), json!("TOO_MANY_CONNECTIONS"), "{body}");
+    // The open ones still hear of changes.
+    list_price(&app, &shop.vip_list, &shop.chair, "55.00").await;
+    assert_eq!(price(&open[42].next().await), pays("CHAIR", "55.00"));
+}
