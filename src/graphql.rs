@@ -22,16 +22,23 @@ pub mod pricing;
 pub mod products;
 pub mod scalars;
 pub mod shape;
+pub mod subscriptions;
 pub mod types;
 pub mod variables;
 
 use async_graphql::registry::SDLExportOptions;
-use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, MergedObject, ObjectType, Schema, SchemaBuilder};
+use async_graphql::{
+    BatchRequest, BatchResponse, Data, EmptySubscription, MergedObject, ObjectType, Request, Response, Schema,
+    SchemaBuilder, SubscriptionType,
+};
+use futures_util::stream::BoxStream;
 
 use std::sync::Arc;
 
+use crate::events::subscriptions::PriceFeeds;
 use crate::metrics::Metrics;
 use crate::store::Store;
+use subscriptions::SubscriptionRoot;
 
 /// The `Query` type's description, in both schemas.
 macro_rules! query_description {
@@ -110,12 +117,14 @@ pub struct Mutations(
 pub struct MutationRoot(Mutations);
 
 /// The served schema: the API, or the same API as a federation subgraph.
+/// The subgraph has no subscriptions (a federation router does not pass
+/// them on to subgraphs the way it composes queries).
 /// Two Rust types, because async-graphql gives every schema whose query root
 /// has entity resolvers `_entities` and `_service`; the default schema must
 /// have neither.
 #[derive(Clone)]
 pub enum PricegraphSchema {
-    Plain(Schema<QueryRoot, MutationRoot, EmptySubscription>),
+    Plain(Schema<QueryRoot, MutationRoot, SubscriptionRoot>),
     Subgraph(Schema<SubgraphQueryRoot, SubgraphMutationRoot, EmptySubscription>),
 }
 
@@ -124,6 +133,22 @@ impl PricegraphSchema {
         match self {
             Self::Plain(schema) => schema.execute_batch(batch).await,
             Self::Subgraph(schema) => schema.execute_batch(batch).await,
+        }
+    }
+
+    pub async fn execute(&self, request: Request) -> Response {
+        match self {
+            Self::Plain(schema) => schema.execute(request).await,
+            Self::Subgraph(schema) => schema.execute(request).await,
+        }
+    }
+
+    /// Runs any operation as a stream (a subscription's answers, or a
+    /// query's one answer), for the streaming transports.
+    pub fn execute_stream(&self, request: Request, session: Arc<Data>) -> BoxStream<'static, Response> {
+        match self {
+            Self::Plain(schema) => schema.execute_stream_with_session_data(request, session),
+            Self::Subgraph(schema) => schema.execute_stream_with_session_data(request, session),
         }
     }
 }
@@ -148,11 +173,11 @@ pub fn build_schema(store: Store, metrics: Arc<Metrics>, options: SchemaOptions)
     }
 }
 
-fn plain_builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+fn plain_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     described(Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        SubscriptionRoot,
     ))
 }
 
@@ -169,21 +194,22 @@ fn subgraph_builder() -> SchemaBuilder<SubgraphQueryRoot, SubgraphMutationRoot, 
 
 /// The scalars async-graphql defines describe themselves in Rust terms;
 /// the schema says what they hold instead.
-fn described<Q: ObjectType + 'static, M: ObjectType + 'static>(
-    builder: SchemaBuilder<Q, M, EmptySubscription>,
-) -> SchemaBuilder<Q, M, EmptySubscription> {
+fn described<Q: ObjectType + 'static, M: ObjectType + 'static, S: SubscriptionType + 'static>(
+    builder: SchemaBuilder<Q, M, S>,
+) -> SchemaBuilder<Q, M, S> {
     builder
         .override_output_type_description::<chrono::DateTime<chrono::Utc>>(scalars::DATE_TIME_DESCRIPTION)
         .override_output_type_description::<serde_json::Value>(scalars::JSON_DESCRIPTION)
 }
 
-fn configured<Q: ObjectType + 'static, M: ObjectType + 'static>(
-    builder: SchemaBuilder<Q, M, EmptySubscription>,
+fn configured<Q: ObjectType + 'static, M: ObjectType + 'static, S: SubscriptionType + 'static>(
+    builder: SchemaBuilder<Q, M, S>,
     store: Store,
     metrics: Arc<Metrics>,
     options: SchemaOptions,
-) -> Schema<Q, M, EmptySubscription> {
+) -> Schema<Q, M, S> {
     let mut schema = builder
+        .data(PriceFeeds::new(store.clone()))
         .data(store)
         .data(metrics)
         .extension(access::Access(options.limits))

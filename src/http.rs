@@ -40,6 +40,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 
 pub use graphiql::{GraphiqlAssets, GraphiqlAssetsError};
+pub use graphql::streams::{MAX_CONNECTIONS_PER_CREDENTIAL, MAX_OPERATIONS_PER_CONNECTION};
 pub use rate::RateLimits;
 pub use server::{ConnectionOptions, Lifecycle, Server, ShutdownOptions, shutdown_signal};
 
@@ -101,6 +102,8 @@ pub struct AppState {
     idempotency: Arc<idempotency::Pruning>,
     /// Automatic persisted queries (see [`graphql::persisted`]).
     persisted: Arc<graphql::persisted::PersistedQueries>,
+    /// WebSocket and SSE connections open per credential (see [`graphql::streams`]).
+    streaming: Arc<graphql::streams::OpenConnections>,
 }
 
 impl AppState {
@@ -127,6 +130,7 @@ impl AppState {
             lifecycle: Arc::default(),
             idempotency: Arc::default(),
             persisted,
+            streaming: Arc::default(),
         }
     }
 

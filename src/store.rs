@@ -27,6 +27,7 @@ pub mod products;
 pub mod profiles;
 pub mod rows;
 mod shopper;
+pub mod windows;
 pub mod world;
 mod write;
 
@@ -38,7 +39,7 @@ use entity::product;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
-use crate::cache::Cache;
+use crate::cache::{Cache, Invalidation};
 use crate::db::Db;
 use crate::money::CurrencyCode;
 use crate::page::Page;
@@ -62,7 +63,18 @@ pub struct Store {
     pub usage: Arc<GroupCounters>,
     /// This instance, as its rows in the change log name it.
     origin: Uuid,
+    /// What each committed write changed, this instance's as it commits and
+    /// the others' as the change log brings them: what subscriptions
+    /// recompute on (see [`crate::events::subscriptions`]).
+    committed: tokio::sync::broadcast::Sender<Committed>,
 }
+
+/// What one or more committed writes changed, as announced to listeners.
+pub type Committed = Arc<[Invalidation]>;
+
+/// Announcements kept for a listener that has not caught up; one that falls
+/// further behind is told it lagged (and recomputes everything).
+const COMMITTED_BACKLOG: usize = 256;
 
 /// Cold reads in flight, by what they read (see [`flights`]).
 #[derive(Default)]
@@ -80,12 +92,31 @@ impl Store {
             loads: Arc::default(),
             usage: Arc::default(),
             origin: Uuid::now_v7(),
+            committed: tokio::sync::broadcast::channel(COMMITTED_BACKLOG).0,
         }
+    }
+
+    /// Committed changes from now on, on any instance (ours as they commit,
+    /// the others' as the change log is followed).
+    pub fn committed(&self) -> tokio::sync::broadcast::Receiver<Committed> {
+        self.committed.subscribe()
+    }
+
+    /// Tells the listeners what a commit changed.
+    fn announce(&self, changes: &[Invalidation]) {
+        announce(&self.committed, changes);
     }
 
     /// The pool, for writes and for reads that are not cached.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db.conn
+    }
+}
+
+/// Sends what committed to the listeners; nobody listening is fine.
+fn announce(to: &tokio::sync::broadcast::Sender<Committed>, changes: &[Invalidation]) {
+    if !changes.is_empty() && to.receiver_count() > 0 {
+        let _ = to.send(Arc::from(changes));
     }
 }
 

@@ -64,6 +64,7 @@ struct AccessExtension(QueryLimits, Nulls);
 /// The root types' names, in the plain schema and in the subgraph alike.
 const QUERY: &str = "Query";
 const MUTATION: &str = "Mutation";
+const SUBSCRIPTION: &str = "Subscription";
 
 /// The federation root field that resolves representations.
 const ENTITIES: &str = "_entities";
@@ -99,6 +100,8 @@ pub fn may_resolve(principal: Principal, parent: &str, field: &str) -> bool {
     match principal {
         Principal::Admin => true,
         _ if field.starts_with("__") => true,
+        // Prices as they change: each field checks its customer (see [`check_customer`]).
+        _ if parent == SUBSCRIPTION => field == "priceChanges",
         Principal::Storefront => match parent {
             QUERY => BY_ANY_ID.contains(&field) || CATALOG_AND_PRICES.contains(&field),
             MUTATION => false,
@@ -234,6 +237,12 @@ mod tests {
         assert!(may_resolve(Principal::Admin, MUTATION, "createCustomerGroup"));
         assert!(may_resolve(Principal::Storefront, QUERY, ENTITIES));
         assert!(!may_resolve(Principal::Storefront, QUERY, "_service"));
+        assert!(may_resolve(someone, SUBSCRIPTION, "priceChanges"));
+        assert!(!may_resolve(someone, SUBSCRIPTION, "anythingElse"));
+        assert!(
+            sdl.contains(&format!("type {SUBSCRIPTION} {{")),
+            "no {SUBSCRIPTION} in the schema"
+        );
     }
 
     /// Both schemas name their roots as the rules do.

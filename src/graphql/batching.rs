@@ -82,26 +82,74 @@ impl<F: Future> Future for Batched<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
-        *this.signal.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
-        let waker = Waker::from(this.signal.clone());
-        let mut inner = Context::from_waker(&waker);
-        for _ in 0..ROUNDS_PER_POLL {
-            this.signal.woken.store(false, Ordering::SeqCst);
-            if let Poll::Ready(output) = this.execution.as_mut().poll(&mut inner) {
-                return Poll::Ready(output);
-            }
-            if this.signal.woken.swap(false, Ordering::SeqCst) {
-                // The execution yielded rather than waited: let it register
-                // the rest of its keys before any batch starts.
-                continue;
-            }
-            this.running.extend(this.queue.take());
-            while let Poll::Ready(Some(())) = this.running.poll_next_unpin(&mut inner) {}
-            if !this.signal.woken.load(Ordering::SeqCst) {
-                return Poll::Pending;
-            }
+        let execution = &mut this.execution;
+        drive(&this.signal, &this.queue, &mut this.running, cx, |inner| {
+            execution.as_mut().poll(inner)
+        })
+    }
+}
+
+/// Polls `step` (an execution) and starts the queued loads whenever it
+/// waits on them, as [`Batched`] does.
+fn drive<T>(
+    signal: &Arc<Signal>,
+    queue: &LoadQueue,
+    running: &mut FuturesUnordered<BoxFuture<'static, ()>>,
+    cx: &mut Context<'_>,
+    mut step: impl FnMut(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    *signal.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(cx.waker().clone());
+    let waker = Waker::from(signal.clone());
+    let mut inner = Context::from_waker(&waker);
+    for _ in 0..ROUNDS_PER_POLL {
+        signal.woken.store(false, Ordering::SeqCst);
+        if let Poll::Ready(output) = step(&mut inner) {
+            return Poll::Ready(output);
         }
-        // Still busy: the signal has already rescheduled this task.
-        Poll::Pending
+        if signal.woken.swap(false, Ordering::SeqCst) {
+            // The execution yielded rather than waited: let it register
+            // the rest of its keys before any batch starts.
+            continue;
+        }
+        running.extend(queue.take());
+        while let Poll::Ready(Some(())) = running.poll_next_unpin(&mut inner) {}
+        if !signal.woken.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
+    }
+    // Still busy: the signal has already rescheduled this task.
+    Poll::Pending
+}
+
+/// [`run_with_loads`] for a stream: a subscription's answers, each
+/// resolved with the loads it queues.
+pub fn stream_with_loads<S: futures_util::Stream + Unpin>(
+    queue: LoadQueue,
+    stream: S,
+) -> impl futures_util::Stream<Item = S::Item> {
+    BatchedStream {
+        stream,
+        queue,
+        running: FuturesUnordered::new(),
+        signal: Arc::new(Signal::default()),
+    }
+}
+
+struct BatchedStream<S> {
+    stream: S,
+    queue: LoadQueue,
+    running: FuturesUnordered<BoxFuture<'static, ()>>,
+    signal: Arc<Signal>,
+}
+
+impl<S: futures_util::Stream + Unpin> futures_util::Stream for BatchedStream<S> {
+    type Item = S::Item;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.get_mut();
+        let stream = &mut this.stream;
+        drive(&this.signal, &this.queue, &mut this.running, cx, |inner| {
+            stream.poll_next_unpin(inner)
+        })
     }
 }

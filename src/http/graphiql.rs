@@ -50,9 +50,55 @@ pub(crate) const PAGE: &str = r#"<!DOCTYPE html>
   }
 }
 `;
+    // Subscriptions run over Server-Sent Events (graphql-sse, distinct
+    // connections mode) on the same endpoint; everything else over POST.
+    const http = GraphiQL.createFetcher({ url: '/graphql' });
+    const isSubscription = (params, opts) => {
+      const ast = opts && opts.documentAST;
+      if (ast) {
+        return ast.definitions.some((d) => d.kind === 'OperationDefinition'
+          && d.operation === 'subscription'
+          && (!params.operationName || (d.name && d.name.value === params.operationName)));
+      }
+      return /^\s*subscription\b/.test(params.query);
+    };
+    async function* events(params, opts) {
+      const response = await fetch('/graphql', {
+        method: 'POST',
+        headers: Object.assign({}, opts && opts.headers,
+          { 'Content-Type': 'application/json', 'Accept': 'text/event-stream' }),
+        body: JSON.stringify(params),
+      });
+      if (!response.body || !(response.headers.get('content-type') || '').startsWith('text/event-stream')) {
+        yield await response.json();
+        return;
+      }
+      const reader = response.body.getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += decoder.decode(value, { stream: true });
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          let event = 'message';
+          let data = '';
+          for (const line of block.split('\n')) {
+            if (line.startsWith('event:')) event = line.slice(6).trim();
+            else if (line.startsWith('data:')) data += line.slice(5).trim();
+          }
+          if (event === 'complete') return;
+          if (event === 'next') yield JSON.parse(data);
+        }
+      }
+    }
+    const fetcher = (params, opts) => isSubscription(params, opts) ? events(params, opts) : http(params, opts);
     ReactDOM.createRoot(document.getElementById('graphiql')).render(
       React.createElement(GraphiQL, {
-        fetcher: GraphiQL.createFetcher({ url: '/graphql' }),
+        fetcher,
         defaultQuery,
       }),
     );

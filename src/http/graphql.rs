@@ -29,6 +29,9 @@ use wire::{
 };
 
 pub mod persisted;
+mod socket;
+mod sse;
+pub mod streams;
 mod wire;
 use crate::auth::{AuthError, Principal};
 use crate::db::Statements;
@@ -77,6 +80,12 @@ fn refused(refusal: Refusal) -> Response {
 /// GET: GraphiQL, or a query from the query string (never a mutation: a
 /// link or an `<img>` must not be able to write).
 pub(super) async fn get(State(state): State<AppState>, request: Request) -> Response {
+    if socket::is_upgrade(&request) {
+        return socket::upgrade(state, request).await;
+    }
+    if sse::wants_events(request.headers()) {
+        return sse::serve(state, request).await;
+    }
     let Some(query_string) = request.uri().query().filter(|q| !q.is_empty()) else {
         if state.options.schema.production {
             return graphql_error(
@@ -197,16 +206,21 @@ fn is_mutation(request: &mut async_graphql::Request) -> bool {
     operation(request).mutation
 }
 
-/// POST: `application/json` only — a form, `text/plain` or multipart is
-/// what a cross-site page can send without asking (CSRF).
-pub(super) async fn post(State(state): State<AppState>, request: Request) -> Response {
-    let json = request
-        .headers()
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
-    if !json {
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// POST: `application/json` only — a form, `text/plain` or multipart is
+/// what a cross-site page can send without asking (CSRF).
+pub(super) async fn post(State(state): State<AppState>, request: Request) -> Response {
+    if sse::wants_events(request.headers()) && is_json(request.headers()) {
+        return sse::serve(state, request).await;
+    }
+    if !is_json(request.headers()) {
         return graphql_error(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",

@@ -138,6 +138,18 @@ pub async fn resolve(store: &Store, question: &PriceQuestion, items: &[PriceItem
     Ok(priced)
 }
 
+/// Answers a question as [`resolve`] does, for a subscription's recompute
+/// rather than a shopper's look: nothing is counted towards group usage.
+pub async fn recompute(store: &Store, question: &PriceQuestion, items: &[PriceItem]) -> ServiceResult<Vec<PricedItem>> {
+    let (products, known) = known_products(store, items).await?;
+    let shopper = store::shopper(store, question.customer_id).await?;
+    let mut priced = price_for(&shopper, store, question, items, &known).await?;
+    for item in &mut priced {
+        item.product = products.get(&item.product_id).map(|p| product::Model::clone(p));
+    }
+    Ok(priced)
+}
+
 /// The products `items` name, read; an unknown one is a user error at
 /// `items.N.productId`.
 pub(super) async fn known_products(

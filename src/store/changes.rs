@@ -166,6 +166,7 @@ async fn prune(db: &DatabaseConnection, retention: Duration) -> Result<(), DbErr
 pub fn follow(store: &Store) -> tokio::task::JoinHandle<()> {
     let weak = Arc::downgrade(&store.loads);
     let (db, cache, origin) = (store.db.conn.clone(), store.cache.clone(), store.origin);
+    let committed = store.committed.clone();
     tokio::spawn(crate::db::Statements::uncounted(async move {
         let followed = cache.followed().clone();
         let outage = Outage::named("reading the change log");
@@ -194,14 +195,18 @@ pub fn follow(store: &Store) -> tokio::task::JoinHandle<()> {
             match tokio::time::timeout(deadline, read_after(&db, position.0, BATCH)).await {
                 Ok(Ok(rows)) => {
                     let caught_up = (rows.len() as u64) < BATCH;
+                    let mut theirs = Vec::new();
                     for row in rows.iter().filter(|row| row.origin != origin) {
                         for change in &row.changes {
                             cache.apply(change);
                         }
+                        theirs.extend(row.changes.iter().cloned());
                     }
                     let changes: Vec<(i64, Vec<Invalidation>)> =
                         rows.into_iter().map(|row| (row.position, row.changes)).collect();
                     followed.advance(began, &changes, caught_up);
+                    // Ours were announced as they committed.
+                    super::announce(&committed, &theirs);
                     if !caught_up {
                         ticks.reset_immediately();
                     }

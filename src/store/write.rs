@@ -175,6 +175,7 @@ impl Writing<'_> {
         // From here the outcome is the database's: the commit is not cut short.
         txn.commit().await?;
         store.cache.invalidate(&logged).await;
+        store.announce(&logged);
         Ok(())
     }
 }

@@ -44,6 +44,7 @@ mod seed;
 mod shutdown;
 mod simulation;
 mod statements;
+mod subscriptions;
 mod telemetry;
 mod test_redis;
 mod usage;

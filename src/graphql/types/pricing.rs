@@ -102,6 +102,13 @@ impl ResolvedPrice {
         Self::imagined(items)
     }
 
+    /// One answer of a subscription, with the product read with it; the
+    /// feed computed it once for every subscriber, so nothing is counted.
+    pub fn watched(item: PricedItem) -> Self {
+        let together = ProductPrices::new(item.product.iter());
+        Self(item, Some(together))
+    }
+
     /// Answers about an imagined shopper (`simulatePrices`): nobody was
     /// priced, so nothing is counted.
     pub fn imagined(items: Vec<PricedItem>) -> Vec<Self> {
