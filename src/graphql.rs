@@ -24,6 +24,7 @@ pub mod scalars;
 pub mod shape;
 pub mod types;
 pub mod variables;
+pub mod webhooks;
 
 use async_graphql::registry::SDLExportOptions;
 use async_graphql::{BatchRequest, BatchResponse, EmptySubscription, MergedObject, ObjectType, Schema, SchemaBuilder};
@@ -69,6 +70,7 @@ pub struct Queries(
     pricing::SimulationQuery,
     health::HealthQuery,
     node::NodeQuery,
+    webhooks::WebhookQuery,
 );
 
 // Named `Query`, as GraphQL clients expect (docs/api.md). Its doc comment
@@ -102,6 +104,7 @@ pub struct Mutations(
     organizations::OrganizationMutation,
     products::ProductMutation,
     price_lists::PriceListMutation,
+    webhooks::WebhookMutation,
 );
 
 #[doc = mutation_description!()]

@@ -40,6 +40,7 @@ use uuid::Uuid;
 
 use crate::cache::Cache;
 use crate::db::Db;
+use crate::events::WebhookOptions;
 use crate::money::CurrencyCode;
 use crate::page::Page;
 use crate::pricing::{Offer, Shopper};
@@ -62,6 +63,8 @@ pub struct Store {
     pub usage: Arc<GroupCounters>,
     /// This instance, as its rows in the change log name it.
     origin: Uuid,
+    /// How webhooks are registered and delivered (the SSRF guard's setting).
+    pub webhooks: Arc<WebhookOptions>,
 }
 
 /// Cold reads in flight, by what they read (see [`flights`]).
@@ -80,6 +83,15 @@ impl Store {
             loads: Arc::default(),
             usage: Arc::default(),
             origin: Uuid::now_v7(),
+            webhooks: Arc::default(),
+        }
+    }
+
+    /// The same store, with webhooks registered and delivered as `options` say.
+    pub fn with_webhooks(self, options: WebhookOptions) -> Self {
+        Self {
+            webhooks: Arc::new(options),
+            ..self
         }
     }
 
