@@ -179,7 +179,11 @@ impl Event {
 
     /// An organization's groups changed.
     pub fn organization_groups_changed(organization_id: Uuid, group_ids: &[Uuid]) -> Event {
-        let groups: Vec<String> = chunked(group_ids.iter().copied()).into_iter().flatten().take(MAX_IDS).collect();
+        let groups: Vec<String> = chunked(group_ids.iter().copied())
+            .into_iter()
+            .flatten()
+            .take(MAX_IDS)
+            .collect();
         Event {
             event_type: EventType::OrganizationGroupsChanged,
             data: json!({ "organizationId": organization_id, "groupIds": groups }),
@@ -247,7 +251,11 @@ mod tests {
         let keys: Vec<(Uuid, CurrencyCode)> = (0..1_000_000u128).map(|n| (Uuid::from_u128(n), usd)).collect();
         let events = Event::prices_changed(Uuid::nil(), &keys);
         assert_eq!(events.len(), 1_000);
-        assert!(events.iter().all(|e| e.data["productIds"].as_array().is_some_and(|a| a.len() == MAX_IDS)));
+        assert!(
+            events
+                .iter()
+                .all(|e| e.data["productIds"].as_array().is_some_and(|a| a.len() == MAX_IDS))
+        );
     }
 
     #[test]

@@ -96,11 +96,7 @@ fn col(name: &'static str) -> Alias {
 }
 
 /// Claims up to `limit` due deliveries for `lease`, under a new claim token.
-pub async fn claim(
-    db: &DatabaseConnection,
-    limit: u64,
-    lease: std::time::Duration,
-) -> Result<Vec<Claimed>, DbErr> {
+pub async fn claim(db: &DatabaseConnection, limit: u64, lease: std::time::Duration) -> Result<Vec<Claimed>, DbErr> {
     let now = Utc::now();
     let until = now + chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
     let token = Uuid::now_v7();
@@ -172,7 +168,11 @@ pub struct Attempt {
 /// Records an attempt, and the delivery's new state, if the claim is still
 /// this worker's (a claim taken over after its lease ran out is the new
 /// holder's to record; the attempt is recorded either way).
-pub async fn record(db: &DatabaseConnection, claimed: &webhook_delivery::Model, attempt: &Attempt) -> Result<(), DbErr> {
+pub async fn record(
+    db: &DatabaseConnection,
+    claimed: &webhook_delivery::Model,
+    attempt: &Attempt,
+) -> Result<(), DbErr> {
     let txn = db.begin().await?;
     webhook_attempt::Entity::insert(webhook_attempt::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -63,7 +63,9 @@ pub enum TargetError {
     TooLong,
     #[error("must not carry a user name or password")]
     Credentials,
-    #[error("resolves to a private, loopback or otherwise internal address; the operator may allow those with --webhook-allow-private")]
+    #[error(
+        "resolves to a private, loopback or otherwise internal address; the operator may allow those with --webhook-allow-private"
+    )]
     Private,
     #[error("its host name does not resolve")]
     Unresolved,
@@ -103,7 +105,11 @@ pub async fn check(url: &Url, allow_private: bool) -> Result<(), TargetError> {
         return Ok(());
     }
     if let Some(ip) = literal(url) {
-        return if is_public(ip) { Ok(()) } else { Err(TargetError::Private) };
+        return if is_public(ip) {
+            Ok(())
+        } else {
+            Err(TargetError::Private)
+        };
     }
     let host = url.host_str().ok_or(TargetError::NotAUrl)?;
     let port = url.port_or_known_default().unwrap_or(443);

@@ -97,9 +97,14 @@ pub async fn announce_passed(db: &DatabaseConnection, catch_up: Duration) -> Res
         let announced_already = Query::select()
             .expr(Expr::val(1))
             .from(Alias::new("price_list_edge"))
-            .and_where(Expr::col((Alias::new("price_list_edge"), Alias::new("price_list_id"))).equals((price_list::Entity, price_list::Column::Id)))
+            .and_where(
+                Expr::col((Alias::new("price_list_edge"), Alias::new("price_list_id")))
+                    .equals((price_list::Entity, price_list::Column::Id)),
+            )
             .and_where(Expr::col((Alias::new("price_list_edge"), Alias::new("edge"))).eq(edge))
-            .and_where(Expr::col((Alias::new("price_list_edge"), Alias::new("at"))).equals((price_list::Entity, column)))
+            .and_where(
+                Expr::col((Alias::new("price_list_edge"), Alias::new("at"))).equals((price_list::Entity, column)),
+            )
             .to_owned();
         let passed: Vec<(Uuid, Option<DateTime<Utc>>)> = price_list::Entity::find()
             .select_only()
@@ -108,7 +113,10 @@ pub async fn announce_passed(db: &DatabaseConnection, catch_up: Duration) -> Res
             .filter(price_list::Column::Status.eq(PriceListStatus::Active))
             .filter(column.gt(since))
             .filter(column.lte(now))
-            .filter(Expr::col((price_list::Entity, column)).gt(Expr::col((price_list::Entity, price_list::Column::UpdatedAt))))
+            .filter(
+                Expr::col((price_list::Entity, column))
+                    .gt(Expr::col((price_list::Entity, price_list::Column::UpdatedAt))),
+            )
             .filter(Expr::exists(announced_already).not())
             .limit(PER_LOOK)
             .into_tuple()

@@ -368,9 +368,10 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint to delete.")] input: DeleteWebhookEndpointInput,
     ) -> Result<DeleteWebhookEndpointPayload> {
-        DeleteWebhookEndpointPayload::from_result(webhooks::delete(store(ctx), &input.id).await, |id| {
-            ID(id.to_string())
-        })
+        DeleteWebhookEndpointPayload::from_result(
+            webhooks::delete(store(ctx), &input.id).await,
+            |id| ID(id.to_string()),
+        )
     }
 
     /// Sends a `FAILED` delivery again, at once, with a new retry window.

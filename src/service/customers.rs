@@ -17,8 +17,8 @@ use super::{
 };
 use crate::domain::SearchText;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
-use crate::page::{Page, PageRequest};
 use crate::events::Event;
+use crate::page::{Page, PageRequest};
 use crate::store::Store;
 use crate::store::page::{contains_ignoring_case, count_by_parent, fetch_page, fetch_pages};
 

@@ -21,8 +21,8 @@ use super::{
 };
 use crate::domain::{Priority, SearchText};
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
-use crate::page::{Page, PageRequest};
 use crate::events::{Action, Event};
+use crate::page::{Page, PageRequest};
 use crate::store::Store;
 use crate::store::page::{contains_ignoring_case, fetch_page};
 

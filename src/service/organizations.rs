@@ -18,8 +18,8 @@ use super::{
 };
 use crate::domain::SearchText;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
-use crate::page::{Page, PageRequest};
 use crate::events::Event;
+use crate::page::{Page, PageRequest};
 use crate::store::Store;
 use crate::store::page::{contains_ignoring_case, fetch_page};
 

@@ -10,9 +10,9 @@ use uuid::Uuid;
 
 use crate::domain::Quantity;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::events::Event;
 use crate::money::{AmountError, CurrencyCode, Money};
 use crate::page::{Page, PageRequest};
-use crate::events::Event;
 use crate::store::Store;
 
 mod upsert;

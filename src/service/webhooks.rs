@@ -98,11 +98,7 @@ fn generated_secret() -> String {
 
 /// The subscribed types of a stored endpoint, in the enum's order.
 pub fn event_types(endpoint: &webhook_endpoint::Model) -> Vec<EventType> {
-    endpoint
-        .events
-        .split(',')
-        .filter_map(EventType::parse)
-        .collect()
+    endpoint.events.split(',').filter_map(EventType::parse).collect()
 }
 
 pub async fn create(store: &Store, input: NewEndpoint) -> ServiceResult<Created> {
@@ -222,20 +218,39 @@ pub async fn retry(store: &Store, raw_id: &str) -> ServiceResult<webhook_deliver
     };
     let txn = store.begin().await?;
     let updated = webhook_delivery::Entity::update_many()
-        .set(next.clone().into_active_model())
+        .col_expr(webhook_delivery::Column::Status, PENDING.into())
+        .col_expr(webhook_delivery::Column::NextAttemptAt, now.into())
+        .col_expr(webhook_delivery::Column::RetryFrom, now.into())
+        .col_expr(
+            webhook_delivery::Column::ClaimedUntil,
+            Option::<chrono::DateTime<chrono::Utc>>::None.into(),
+        )
+        .col_expr(webhook_delivery::Column::Claim, Option::<Uuid>::None.into())
+        .col_expr(webhook_delivery::Column::UpdatedAt, now.into())
         .filter(webhook_delivery::Column::Id.eq(next.id))
         .filter(webhook_delivery::Column::Status.eq(FAILED))
         .exec(&*txn)
         .await?;
     txn.commit().await?;
     if updated.rows_affected == 0 {
-        return Err(UserError::new(&["id"], UserErrorCode::Invalid, "the delivery changed meanwhile; read it again").into());
+        return Err(UserError::new(
+            &["id"],
+            UserErrorCode::Invalid,
+            "the delivery changed meanwhile; read it again",
+        )
+        .into());
     }
     Ok(next)
 }
 
 pub async fn page(db: &DatabaseConnection, request: PageRequest) -> ServiceResult<Page<webhook_endpoint::Model>> {
-    Ok(fetch_page(db, webhook_endpoint::Entity::find(), webhook_endpoint::Column::Id, request).await?)
+    Ok(fetch_page(
+        db,
+        webhook_endpoint::Entity::find(),
+        webhook_endpoint::Column::Id,
+        request,
+    )
+    .await?)
 }
 
 pub async fn count(db: &DatabaseConnection) -> ServiceResult<u64> {

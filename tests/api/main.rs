@@ -47,3 +47,4 @@ mod statements;
 mod telemetry;
 mod test_redis;
 mod usage;
+mod webhooks;

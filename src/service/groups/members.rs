@@ -16,8 +16,8 @@ use uuid::Uuid;
 use super::{EVERYONE_GROUP_ID, Linked, PriceListLink, existing, parse_ids, report_missing, require_kind};
 use crate::domain::Priority;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
-use crate::service::now;
 use crate::events::{Action, Event};
+use crate::service::now;
 use crate::store::Store;
 
 async fn pricing_group_for_links(

@@ -13,9 +13,9 @@ use uuid::Uuid;
 
 use super::{ROWS_PER_STATEMENT, Tier, TierKey};
 use crate::error::ServiceResult;
+use crate::events::Event;
 use crate::money::CurrencyCode;
 use crate::service::{new_id, now};
-use crate::events::Event;
 use crate::store::Store;
 
 /// Where tiers are written: one price list's prices, or the base prices.
