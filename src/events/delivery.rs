@@ -41,7 +41,7 @@ impl Worker {
     /// Starts delivering from `db`, as `options` say.
     pub fn start(db: DatabaseConnection, options: Arc<WebhookOptions>) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(crate::db::Statements::uncounted(run(db, options, stopped)));
+        let task = tokio::spawn(crate::db::Statements::uncounted(Box::pin(run(db, options, stopped))));
         Self { stop, task }
     }
 
@@ -105,10 +105,14 @@ async fn run(db: DatabaseConnection, options: Arc<WebhookOptions>, mut stopped: 
             return;
         }
         busy = false;
-        match outbox::claim(&db, BATCH, options.lease).await {
+        // Boxed, here and below: database and HTTP futures are large, and a
+        // task's poll must fit a small stack.
+        match Box::pin(outbox::claim(&db, BATCH, options.lease)).await {
             Ok(claimed) => {
                 busy = claimed.len() as u64 == BATCH;
-                let attempts = claimed.into_iter().map(|c| deliver(&db, &client, &options, c));
+                let attempts = claimed
+                    .into_iter()
+                    .map(|c| Box::pin(deliver(&db, &client, &options, c)));
                 futures_util::future::join_all(attempts).await;
             }
             Err(error) => tracing::warn!(%error, "could not claim webhook deliveries; trying again"),
@@ -116,7 +120,7 @@ async fn run(db: DatabaseConnection, options: Arc<WebhookOptions>, mut stopped: 
         if pruned.elapsed() >= PRUNE_EVERY {
             pruned = Instant::now();
             let keep = chrono::Duration::from_std(options.retry_for + KEEP_FOR).unwrap_or(chrono::Duration::days(8));
-            if let Err(error) = outbox::prune(&db, Utc::now() - keep, 1_000).await {
+            if let Err(error) = Box::pin(outbox::prune(&db, Utc::now() - keep, 1_000)).await {
                 tracing::warn!(%error, "could not prune old webhook events");
             }
         }
@@ -184,7 +188,7 @@ async fn deliver(db: &DatabaseConnection, client: &reqwest::Client, options: &We
                     .header("Pricegraph-Event-Id", event.id.to_string())
                     .header("Pricegraph-Event-Type", event.event_type.as_str())
                     .body(body);
-                match request.send().await {
+                match Box::pin(request.send()).await {
                     Ok(response) if response.status().is_success() => Ok(response.status().as_u16()),
                     Ok(response) => Err((
                         Some(response.status().as_u16()),
@@ -222,7 +226,7 @@ async fn deliver(db: &DatabaseConnection, client: &reqwest::Client, options: &We
             }
         }
     };
-    if let Err(error) = outbox::record(db, &delivery, &attempt).await {
+    if let Err(error) = Box::pin(outbox::record(db, &delivery, &attempt)).await {
         // Not recorded: the claim expires and the delivery goes out again.
         tracing::warn!(%error, delivery = %delivery.id, "could not record a webhook attempt");
     }

@@ -41,7 +41,7 @@ pub struct Windows {
 impl Windows {
     pub fn start(db: DatabaseConnection, options: Arc<WebhookOptions>) -> Self {
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(crate::db::Statements::uncounted(run(db, options, stopped)));
+        let task = tokio::spawn(crate::db::Statements::uncounted(Box::pin(run(db, options, stopped))));
         Self { stop, task }
     }
 
@@ -62,7 +62,7 @@ async fn run(db: DatabaseConnection, options: Arc<WebhookOptions>, mut stopped: 
             _ = stopped.changed() => return,
             () = tokio::time::sleep(LOOK_EVERY) => {}
         }
-        if let Err(error) = announce_passed(&db, options.catch_up).await {
+        if let Err(error) = Box::pin(announce_passed(&db, options.catch_up)).await {
             tracing::warn!(%error, "could not announce price list windows; trying again");
         }
         if pruned.elapsed() >= PRUNE_EVERY {
@@ -124,7 +124,7 @@ pub async fn announce_passed(db: &DatabaseConnection, catch_up: Duration) -> Res
             .await?;
         for (list_id, at) in passed {
             let Some(at) = at else { continue };
-            if announce(db, list_id, edge, at, event_type).await? {
+            if Box::pin(announce(db, list_id, edge, at, event_type)).await? {
                 announced += 1;
             }
         }

@@ -184,7 +184,9 @@ impl Writing<'_> {
         } else {
             changes::append(&txn, store.origin, &changes).await?.1
         };
-        crate::events::outbox::append(&txn, &events).await?;
+        if !events.is_empty() {
+            Box::pin(crate::events::outbox::append(&txn, &events)).await?;
+        }
         if time_left().is_some_and(|left| left.is_zero()) {
             txn.rollback().await?;
             return Err(timed_out());
