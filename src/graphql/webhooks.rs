@@ -60,9 +60,9 @@ impl WebhookDeliveryStatus {
     }
 }
 
-/// A receiver of webhook events. Its secret is never shown.
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
+/// A receiver of webhook events (docs/api.md#webhooks). Its secret is never shown.
 #[Object]
 impl WebhookEndpoint {
     /// The endpoint's id.
@@ -121,9 +121,9 @@ impl WebhookEndpoint {
     }
 }
 
-/// One event for one endpoint, and how its delivery went.
 pub struct WebhookDelivery(pub webhook_delivery::Model);
 
+/// One event for one endpoint, and how its delivery went.
 #[Object]
 impl WebhookDelivery {
     /// The delivery's id (for `retryWebhookDelivery`).
