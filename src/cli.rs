@@ -19,6 +19,7 @@ pub use bulk::ROWS_REFUSED;
 /// Runs a subcommand; the exit code is 0 unless the command says otherwise
 /// (an error is exit code 1).
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    crate::events::delivery::install_tls_provider();
     match command {
         Command::Import(args) => {
             let _telemetry = crate::telemetry::init(LogFormat::Text);

@@ -62,6 +62,15 @@ impl Worker {
     }
 }
 
+/// Makes ring the process's TLS provider. reqwest is built with rustls but
+/// without a provider of its own (the webhook client passes its own
+/// configuration); every other reqwest client in the process, such as the
+/// OpenTelemetry exporter's, asks rustls for the process default, and
+/// without one cannot be built. Call once at start; later calls do nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The HTTP client: TLS on ring with the webpki roots, the SSRF guard's
 /// resolver, no redirects, no proxy, the attempt's time limit.
 fn client(options: &WebhookOptions) -> Result<reqwest::Client, Box<dyn std::error::Error + Send + Sync>> {
