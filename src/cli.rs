@@ -19,6 +19,7 @@ pub use bulk::ROWS_REFUSED;
 /// Runs a subcommand; the exit code is 0 unless the command says otherwise
 /// (an error is exit code 1).
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    crate::events::delivery::install_tls_provider();
     match command {
         Command::Import(args) => {
             let _telemetry = crate::telemetry::init(LogFormat::Text);
@@ -108,6 +109,10 @@ fn redact(url: &str) -> String {
 /// milliseconds, and the stop must stay within what orchestrators wait.
 const USAGE_LAST_FLUSH_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// How long attempts in flight may hold the exit; those cut are sent
+/// again once their claim expires.
+const WEBHOOKS_STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let _telemetry = crate::telemetry::init(args.log.log_format);
     let security = &args.security;
@@ -143,7 +148,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         redis: args.redis.options(),
         ..Default::default()
     };
-    let store = connect(&args.database, args.cache.options()).await?;
+    let store = connect(&args.database, args.cache.options())
+        .await?
+        .with_webhooks(args.webhooks.options());
     store.db.migrate().await.context("applying migrations")?;
     if args.demo {
         crate::seed::demo_if_empty(&store.db).await?;
@@ -169,6 +176,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Every instance follows the change log: other instances' writes, and the CLI's.
     crate::store::changes::follow(&store);
     let usage = crate::service::usage::Flusher::start(&store, std::time::Duration::from_secs(args.usage_flush_seconds));
+    // Every instance delivers webhooks and announces window edges; the
+    // database makes each go out once (docs/operations.md#webhooks).
+    let deliveries = crate::events::delivery::Worker::start(store.conn().clone(), store.webhooks.clone());
+    let windows = crate::events::windows::Windows::start(store.conn().clone(), store.webhooks.clone());
+    if store.webhooks.allow_private {
+        tracing::warn!("webhook endpoints on private and loopback addresses are allowed (--webhook-allow-private)");
+    }
     if args.federation {
         tracing::info!("serving as an Apollo Federation v2 subgraph (`_entities`, `_service`)");
     }
@@ -192,6 +206,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
     // After the requests: the last of their counts go with this flush.
     usage.stop(USAGE_LAST_FLUSH_WITHIN).await;
+    windows.stop(WEBHOOKS_STOP_WITHIN).await;
+    deliveries.stop(WEBHOOKS_STOP_WITHIN).await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -134,7 +134,50 @@ pub struct ServeArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub usage_flush_seconds: u64,
     #[command(flatten)]
+    pub webhooks: WebhookArgs,
+    #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// Webhook delivery (docs/operations.md#webhooks).
+#[derive(Args, Debug, Clone)]
+pub struct WebhookArgs {
+    /// Allow webhook endpoints on private, loopback, link-local and other
+    /// internal addresses (refused by default: SSRF). For development and
+    /// tests.
+    #[arg(long, env = "PRICEGRAPH_WEBHOOK_ALLOW_PRIVATE", default_value_t = false)]
+    pub webhook_allow_private: bool,
+    /// Seconds a delivery is retried (with exponential backoff) after its
+    /// event, before it is marked `FAILED`.
+    #[arg(long, env = "PRICEGRAPH_WEBHOOK_RETRY_FOR_SECONDS", default_value_t = 86_400,
+          value_parser = clap::value_parser!(u64).range(1..=30 * 86_400))]
+    pub webhook_retry_for_seconds: u64,
+    /// Milliseconds before the first retry; each next wait doubles, up to an hour.
+    #[arg(long, env = "PRICEGRAPH_WEBHOOK_FIRST_RETRY_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
+    pub webhook_first_retry_ms: u64,
+    /// Seconds one delivery attempt may take (connect, send, the answer's status).
+    #[arg(long, env = "PRICEGRAPH_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub webhook_timeout_seconds: u64,
+}
+
+impl WebhookArgs {
+    pub fn options(&self) -> crate::events::WebhookOptions {
+        let timeout = std::time::Duration::from_secs(self.webhook_timeout_seconds);
+        let retry_for = std::time::Duration::from_secs(self.webhook_retry_for_seconds);
+        crate::events::WebhookOptions {
+            allow_private: self.webhook_allow_private,
+            retry_for,
+            first_retry: std::time::Duration::from_millis(self.webhook_first_retry_ms),
+            timeout,
+            // A claim outlives its attempt by far: another instance takes it
+            // over only when this one is gone.
+            lease: timeout * 3 + std::time::Duration::from_secs(30),
+            catch_up: retry_for,
+            ..Default::default()
+        }
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -464,6 +507,9 @@ mod tests {
     fn usage_flush_interval() {
         assert_eq!(serve(&[]).usage_flush_seconds, 10);
         assert_eq!(serve(&["--usage-flush-seconds", "60"]).usage_flush_seconds, 60);
+        assert!(!serve(&[]).webhooks.webhook_allow_private);
+        assert!(serve(&["--webhook-allow-private"]).webhooks.webhook_allow_private);
+        assert_eq!(serve(&[]).webhooks.options().retry_for.as_secs(), 86_400);
         for bad in ["0", "3601", "-1"] {
             let argv = ["pricegraph", "serve", "--usage-flush-seconds", bad];
             assert!(Cli::try_parse_from(argv).is_err(), "{bad}");

@@ -25,6 +25,7 @@ pub mod shape;
 pub mod subscriptions;
 pub mod types;
 pub mod variables;
+pub mod webhooks;
 
 use async_graphql::registry::SDLExportOptions;
 use async_graphql::{
@@ -76,6 +77,7 @@ pub struct Queries(
     pricing::SimulationQuery,
     health::HealthQuery,
     node::NodeQuery,
+    webhooks::WebhookQuery,
 );
 
 // Named `Query`, as GraphQL clients expect (docs/api.md). Its doc comment
@@ -109,6 +111,7 @@ pub struct Mutations(
     organizations::OrganizationMutation,
     products::ProductMutation,
     price_lists::PriceListMutation,
+    webhooks::WebhookMutation,
 );
 
 #[doc = mutation_description!()]

@@ -15,6 +15,7 @@ pub mod prices;
 pub mod resolution;
 pub mod simulation;
 pub mod usage;
+pub mod webhooks;
 
 use chrono::{DateTime, Utc};
 use sea_orm::{

@@ -41,6 +41,7 @@ use uuid::Uuid;
 
 use crate::cache::{Cache, Invalidation};
 use crate::db::Db;
+use crate::events::WebhookOptions;
 use crate::money::CurrencyCode;
 use crate::page::Page;
 use crate::pricing::{Offer, Shopper};
@@ -67,6 +68,8 @@ pub struct Store {
     /// the others' as the change log brings them: what subscriptions
     /// recompute on (see [`crate::events::subscriptions`]).
     committed: tokio::sync::broadcast::Sender<Committed>,
+    /// How webhooks are registered and delivered (the SSRF guard's setting).
+    pub webhooks: Arc<WebhookOptions>,
 }
 
 /// What one or more committed writes changed, as announced to listeners.
@@ -93,6 +96,15 @@ impl Store {
             usage: Arc::default(),
             origin: Uuid::now_v7(),
             committed: tokio::sync::broadcast::channel(COMMITTED_BACKLOG).0,
+            webhooks: Arc::default(),
+        }
+    }
+
+    /// The same store, with webhooks registered and delivered as `options` say.
+    pub fn with_webhooks(self, options: WebhookOptions) -> Self {
+        Self {
+            webhooks: Arc::new(options),
+            ..self
         }
     }
 

@@ -16,3 +16,7 @@ pub mod price_list;
 pub mod product;
 pub mod product_line;
 pub mod values;
+pub mod webhook_attempt;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
+pub mod webhook_event;

@@ -21,6 +21,7 @@ mod m20261203_000013_create_change_log;
 mod m20261203_000014_create_idempotency_key;
 mod m20261203_000015_add_price_list_rule;
 mod m20261203_000016_create_group_usage;
+mod m20261203_000017_create_webhooks;
 
 pub use m20261123_000001_create_customer_group::{DEFAULT_TYPE_GROUP_ID, EVERYONE_GROUP_ID};
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_create_idempotency_key::Migration),
             Box::new(m20261203_000015_add_price_list_rule::Migration),
             Box::new(m20261203_000016_create_group_usage::Migration),
+            Box::new(m20261203_000017_create_webhooks::Migration),
         ]
     }
 }

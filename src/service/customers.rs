@@ -17,6 +17,7 @@ use super::{
 };
 use crate::domain::SearchText;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::events::Event;
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
 use crate::store::page::{contains_ignoring_case, count_by_parent, fetch_page, fetch_pages};
@@ -250,6 +251,11 @@ pub async fn update(store: &Store, input: CustomerChanges) -> ServiceResult<cust
     })
     .await?;
     txn.customers_changed(&[saved.id]);
+    if saved.type_group_id != current.type_group_id {
+        // The customer left one TYPE group for another.
+        txn.emit(Event::membership_changed(current.type_group_id, &[saved.id]));
+        txn.emit(Event::membership_changed(saved.type_group_id, &[saved.id]));
+    }
     txn.commit().await?;
     Ok(saved)
 }

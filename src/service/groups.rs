@@ -21,6 +21,7 @@ use super::{
 };
 use crate::domain::{Priority, SearchText};
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::events::{Action, Event};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
 use crate::store::page::{contains_ignoring_case, fetch_page};
@@ -202,6 +203,7 @@ pub async fn create(store: &Store, input: NewGroup) -> ServiceResult<customer_gr
         insert_link(&*txn, group.id, price_list_id, priority, now).await?;
     }
     txn.groups_changed(&[group.id]);
+    txn.emit([Event::group_changed(group.id, Action::Created)]);
     txn.commit().await?;
     Ok(group)
 }
@@ -362,6 +364,7 @@ pub async fn update(store: &Store, input: GroupChanges) -> ServiceResult<custome
         })
         .await?;
     txn.groups_changed(&[saved.id]);
+    txn.emit([Event::group_changed(saved.id, Action::Updated)]);
     txn.commit().await?;
     Ok(saved)
 }
@@ -408,6 +411,7 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     super::usage::forget_group(&*txn, group.id).await?;
     customer_group::Entity::delete_by_id(group.id).exec(&*txn).await?;
     txn.groups_changed(&[group.id]);
+    txn.emit([Event::group_changed(group.id, Action::Deleted)]);
     txn.commit().await?;
     Ok(group.id)
 }

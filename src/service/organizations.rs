@@ -18,6 +18,7 @@ use super::{
 };
 use crate::domain::SearchText;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::events::Event;
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
 use crate::store::page::{contains_ignoring_case, fetch_page};
@@ -199,6 +200,7 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
         .await?;
     organization::Entity::delete_by_id(organization.id).exec(&*txn).await?;
     txn.organizations_changed(&[organization.id]);
+    txn.emit([Event::organization_groups_changed(organization.id, &[])]);
     txn.commit().await?;
     Ok(organization.id)
 }
@@ -251,6 +253,7 @@ pub async fn set_groups(
         .filter(organization_group::Column::OrganizationId.eq(organization.id))
         .exec(&*txn)
         .await?;
+    let groups_given = ids.clone();
     let rows: Vec<_> = ids
         .into_iter()
         .map(|group_id| organization_group::ActiveModel {
@@ -265,6 +268,7 @@ pub async fn set_groups(
             .await?;
     }
     txn.organizations_changed(&[organization.id]);
+    txn.emit([Event::organization_groups_changed(organization.id, &groups_given)]);
     txn.commit().await?;
     Ok(organization)
 }

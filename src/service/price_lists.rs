@@ -15,6 +15,7 @@ use super::{
 };
 use crate::domain::SearchText;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::events::{Action, Event};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
 use crate::store::page::{contains_ignoring_case, fetch_page};
@@ -156,10 +157,11 @@ pub async fn create(store: &Store, input: NewPriceList) -> ServiceResult<price_l
         created_at: now,
         updated_at: now,
     };
-    let txn = store.begin().await?;
+    let mut txn = store.begin().await?;
     price_list::Entity::insert(list.clone().into_active_model())
         .exec_without_returning(&*txn)
         .await?;
+    txn.emit([Event::price_list_changed(list.id, Action::Created)]);
     txn.commit().await?;
     Ok(list)
 }
@@ -192,6 +194,7 @@ pub async fn update(store: &Store, input: PriceListChanges) -> ServiceResult<pri
     })
     .await?;
     txn.lists_changed(&[saved.id]);
+    txn.emit([Event::price_list_changed(saved.id, Action::Updated)]);
     txn.commit().await?;
     Ok(saved)
 }
@@ -212,6 +215,7 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
         .await?;
     price_list::Entity::delete_by_id(list.id).exec(&*txn).await?;
     txn.lists_changed(&[list.id]);
+    txn.emit([Event::price_list_changed(list.id, Action::Deleted)]);
     txn.commit().await?;
     Ok(list.id)
 }

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::Quantity;
 use crate::error::{Problems, ServiceResult, UserError, UserErrorCode};
+use crate::events::Event;
 use crate::money::{AmountError, CurrencyCode, Money};
 use crate::page::{Page, PageRequest};
 use crate::store::Store;
@@ -395,7 +396,11 @@ pub async fn delete_prices(
             .await?
             .rows_affected;
     }
-    txn.offers_changed(&key_offers(&keys));
+    let offers = key_offers(&keys);
+    txn.offers_changed(&offers);
+    if deleted > 0 {
+        txn.emit(Event::prices_changed(list.id, &offers));
+    }
     txn.commit().await?;
     Ok((list, deleted))
 }
@@ -455,7 +460,11 @@ pub async fn delete_base_prices(store: &Store, inputs: &[PriceKeyInput]) -> Serv
             .await?
             .rows_affected;
     }
-    txn.offers_changed(&key_offers(&keys));
+    let offers = key_offers(&keys);
+    txn.offers_changed(&offers);
+    if deleted > 0 {
+        txn.emit(Event::base_prices_changed(&offers));
+    }
     txn.commit().await?;
     Ok(deleted)
 }

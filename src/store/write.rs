@@ -1,7 +1,8 @@
 //! Every write that changes what pricing reads goes through a [`Writing`]:
 //! a transaction that knows what it changed, logs that in the change log
 //! in the same transaction ([`super::changes`]), and applies it to this
-//! instance's caches once committed.
+//! instance's caches once committed. The change events it was told of go
+//! to the webhook outbox in the same transaction ([`crate::events::outbox`]).
 //!
 //! It also decides a mutation's outcome before its answer: the request's
 //! deadline ([`with_deadline`]) covers waiting for a connection and every
@@ -22,6 +23,7 @@ use super::world::World;
 use super::{Store, changes};
 use crate::cache::Invalidation;
 use crate::error::{ServiceError, ServiceResult};
+use crate::events::Event;
 use crate::money::CurrencyCode;
 
 tokio::task_local! {
@@ -75,6 +77,8 @@ pub struct Writing<'a> {
     store: &'a Store,
     txn: DatabaseTransaction,
     changes: Vec<Invalidation>,
+    /// Change events for webhooks, written to the outbox at the commit.
+    events: Vec<Event>,
 }
 
 impl Store {
@@ -100,6 +104,7 @@ impl Store {
             store: self,
             txn,
             changes: Vec::new(),
+            events: Vec::new(),
         })
     }
 }
@@ -147,12 +152,23 @@ impl Writing<'_> {
         self.changed(Invalidation::Catalog);
     }
 
+    /// Declares change events (docs/api.md#webhooks): they go to the outbox
+    /// in this transaction, so they exist exactly when the change does.
+    pub fn emit(&mut self, events: impl IntoIterator<Item = Event>) {
+        self.events.extend(events);
+    }
+
     /// Logs what changed, commits unless the deadline has passed (then
     /// rolls back: `TIMEOUT`, nothing written), and applies the changes to
     /// this instance's caches before returning, so before the write is
     /// acknowledged.
     pub async fn commit(self) -> ServiceResult<()> {
-        let Writing { store, txn, changes } = self;
+        let Writing {
+            store,
+            txn,
+            changes,
+            events,
+        } = self;
         if REHEARSAL.try_with(|_| ()).is_ok() {
             let after = if changes.is_empty() {
                 None
@@ -168,6 +184,9 @@ impl Writing<'_> {
         } else {
             changes::append(&txn, store.origin, &changes).await?.1
         };
+        if !events.is_empty() {
+            Box::pin(crate::events::outbox::append(&txn, &events)).await?;
+        }
         if time_left().is_some_and(|left| left.is_zero()) {
             txn.rollback().await?;
             return Err(timed_out());

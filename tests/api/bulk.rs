@@ -367,8 +367,9 @@ async fn statements_per_import_grow_with_batches_not_rows() {
             .await;
         assert_eq!(report.written.total(), 1000);
         assert_eq!(
-            small_statements, 5,
-            "skus, stored tiers, insert, the change log's position and row (BEGIN and COMMIT are not counted)"
+            small_statements, 7,
+            "skus, stored tiers, insert, the change log's position and row, the webhook endpoints and \
+             the outbox's events (BEGIN and COMMIT are not counted)"
         );
         // SQLite inserts 500 rows per statement; PostgreSQL takes a batch in one.
         let more_inserts = match app.backend {

@@ -219,6 +219,17 @@ impl TestApp {
         }
     }
 
+    /// The same server (same database and cache) with webhooks registered
+    /// and delivered as `options` say (tests allow private addresses).
+    pub fn with_webhooks(&self, options: pricegraph::events::WebhookOptions) -> TestApp {
+        let store = self.store.clone().with_webhooks(options);
+        Self {
+            router: build_app(AppState::new(store.clone())),
+            store,
+            ..self.clone()
+        }
+    }
+
     /// A URL of this test's database for the `pricegraph` binary (on
     /// PostgreSQL, the schema travels as the connection's search_path).
     pub fn database_url(&self) -> String {

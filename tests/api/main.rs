@@ -48,3 +48,4 @@ mod subscriptions;
 mod telemetry;
 mod test_redis;
 mod usage;
+mod webhooks;

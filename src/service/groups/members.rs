@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{EVERYONE_GROUP_ID, Linked, PriceListLink, existing, parse_ids, report_missing, require_kind};
 use crate::domain::Priority;
 use crate::error::{Problems, ServiceError, ServiceResult, UserError, UserErrorCode};
+use crate::events::{Action, Event};
 use crate::service::now;
 use crate::store::Store;
 
@@ -82,6 +83,7 @@ pub async fn add_customers(
             .await?;
     }
     txn.customers_changed(&changed);
+    txn.emit(Event::membership_changed(group.id, &changed));
     txn.commit().await?;
     Ok(group)
 }
@@ -103,6 +105,7 @@ pub async fn remove_customers(
         .exec(&*txn)
         .await?;
     txn.customers_changed(&ids);
+    txn.emit(Event::membership_changed(group.id, &ids));
     txn.commit().await?;
     Ok(group)
 }
@@ -157,6 +160,7 @@ pub async fn add_price_list(
         .await?
         .ok_or_else(|| ServiceError::Database(sea_orm::DbErr::RecordNotFound("link just written".into())))?;
     txn.groups_changed(&[link.group_id]);
+    txn.emit([Event::group_changed(link.group_id, Action::Updated)]);
     txn.commit().await?;
     Ok(Linked {
         created,
@@ -185,6 +189,7 @@ pub async fn remove_price_list(store: &Store, raw_group_id: &str, raw_price_list
     let removed = deleted.rows_affected > 0;
     if removed {
         txn.groups_changed(&[group.id]);
+        txn.emit([Event::group_changed(group.id, Action::Updated)]);
     }
     txn.commit().await?;
     Ok(Unlinked { group, removed })
@@ -237,6 +242,7 @@ pub async fn set_product_lines(
             .await?;
     }
     txn.groups_changed(&[group.id]);
+    txn.emit([Event::group_changed(group.id, Action::Updated)]);
     txn.commit().await?;
     Ok(group)
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::{ROWS_PER_STATEMENT, Tier, TierKey};
 use crate::error::ServiceResult;
+use crate::events::Event;
 use crate::money::CurrencyCode;
 use crate::service::{new_id, now};
 use crate::store::Store;
@@ -274,7 +275,12 @@ pub(crate) async fn upsert(store: &Store, table: TierTable, tiers: &[Tier]) -> S
     }
     let mut txn = store.begin().await?;
     apply(&*txn, table, &plan).await?;
-    txn.offers_changed(&plan.offers());
+    let offers = plan.offers();
+    txn.offers_changed(&offers);
+    txn.emit(match table {
+        TierTable::List(list_id) => Event::prices_changed(list_id, &offers),
+        TierTable::Base => Event::base_prices_changed(&offers),
+    });
     txn.commit().await?;
     Ok(plan.written)
 }
