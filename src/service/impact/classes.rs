@@ -207,6 +207,9 @@ impl Split {
     }
 }
 
+/// A class that is not a base class, by its [`Split::key`], and its price.
+type Class = (Box<[u32]>, Pair);
+
 /// Every class's price before and after, for every product compared.
 #[derive(Debug, Default)]
 pub(super) struct Prices {
@@ -214,7 +217,7 @@ pub(super) struct Prices {
     /// By product, then base class.
     base: Vec<Pair>,
     /// By product: the other classes, sorted by [`Split::key`].
-    classes: Vec<Box<[(Box<[u32]>, Pair)]>>,
+    classes: Vec<Box<[Class]>>,
 }
 
 impl Prices {
@@ -238,7 +241,7 @@ impl Prices {
     }
 
     /// Sets the next product's other classes.
-    pub fn push(&mut self, mut classes: Vec<(Box<[u32]>, Pair)>) {
+    pub fn push(&mut self, mut classes: Vec<Class>) {
         classes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.classes.push(classes.into_boxed_slice());
     }
