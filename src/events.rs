@@ -1,8 +1,9 @@
 //! Change events (SPEC §12): what tells storefronts and other systems that
 //! a price changed.
 //!
-//! - [`subscriptions`]: `Subscription.priceChanges`, fed by every committed
-//!   write on any instance and by the edges of price list windows.
+//! (`Subscription.priceChanges`, fed by every committed write on any
+//! instance and by the edges of price list windows, is a service:
+//! `crate::service::subscriptions`.)
 //!
 //! Webhooks (docs/api.md#webhooks) carry a write's events to the outside world:
 //!
@@ -26,7 +27,6 @@
 pub mod delivery;
 pub mod outbox;
 pub mod signature;
-pub mod subscriptions;
 pub mod target;
 pub mod windows;
 

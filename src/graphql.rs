@@ -36,7 +36,7 @@ use futures_util::stream::BoxStream;
 
 use std::sync::Arc;
 
-use crate::events::subscriptions::PriceFeeds;
+use crate::service::subscriptions::PriceFeeds;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use subscriptions::SubscriptionRoot;

@@ -14,6 +14,7 @@ pub mod price_lists;
 pub mod prices;
 pub mod resolution;
 pub mod simulation;
+pub mod subscriptions;
 pub mod usage;
 pub mod webhooks;
 

@@ -66,7 +66,7 @@ pub struct Store {
     origin: Uuid,
     /// What each committed write changed, this instance's as it commits and
     /// the others' as the change log brings them: what subscriptions
-    /// recompute on (see [`crate::events::subscriptions`]).
+    /// recompute on (the service's price subscriptions).
     committed: tokio::sync::broadcast::Sender<Committed>,
     /// How webhooks are registered and delivered (the SSRF guard's setting).
     pub webhooks: Arc<WebhookOptions>,

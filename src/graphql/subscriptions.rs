@@ -11,7 +11,7 @@ use super::access;
 use super::errors::query_error;
 use super::types::pricing::ResolvedPrice;
 use crate::error::Problems;
-use crate::events::subscriptions::{Answer, PriceFeeds, Watch};
+use crate::service::subscriptions::{Answer, PriceFeeds, Watch};
 use crate::pricing::Resolved;
 
 #[derive(Default)]
