@@ -36,8 +36,8 @@ use futures_util::stream::BoxStream;
 
 use std::sync::Arc;
 
-use crate::service::subscriptions::PriceFeeds;
 use crate::metrics::Metrics;
+use crate::service::subscriptions::PriceFeeds;
 use crate::store::Store;
 use subscriptions::SubscriptionRoot;
 

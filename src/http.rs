@@ -113,6 +113,10 @@ impl AppState {
     }
 
     pub fn with(store: Store, auth: Auth, options: HttpOptions) -> Self {
+        // Any HTTP client in the process (webhooks, tracing export, a test's
+        // own) needs the process's TLS provider: set it however the server
+        // is started, not only from the command line.
+        crate::events::delivery::install_tls_provider();
         let metrics = Arc::new(Metrics::new(store.cache.clone(), store.usage.clone()));
         let schema = build_schema(store.clone(), metrics.clone(), options.schema);
         let persisted = Arc::new(persisted_queries(options.redis.as_ref()));

@@ -11,8 +11,8 @@ use super::access;
 use super::errors::query_error;
 use super::types::pricing::ResolvedPrice;
 use crate::error::Problems;
-use crate::service::subscriptions::{Answer, PriceFeeds, Watch};
 use crate::pricing::Resolved;
+use crate::service::subscriptions::{Answer, PriceFeeds, Watch};
 
 #[derive(Default)]
 pub struct SubscriptionRoot;
