@@ -1,14 +1,10 @@
 //! Change events (SPEC §12): what tells storefronts and other systems that
 //! a price changed.
 //!
-//! (`Subscription.priceChanges`, fed by every committed write on any
-//! instance and by the edges of price list windows, is a service:
-//! `crate::service::subscriptions`.)
-//!
 //! Webhooks (docs/api.md#webhooks) carry a write's events to the outside world:
 //!
 //! - [`Event`]: one event, its type and payload. Services declare them on
-//!   their [`crate::store::Writing`] beside what they invalidate; ids are
+//!   their write transaction beside what they invalidate; ids are
 //!   chunked ([`MAX_IDS`] per event), so a write of a million prices makes
 //!   about a thousand events, never one per row.
 //! - [`outbox`]: the events and their deliveries, written in the write's
@@ -19,7 +15,8 @@
 //! - [`windows`]: `PRICE_LIST_STARTED` / `PRICE_LIST_ENDED` at the instant,
 //!   once, by one instance, caught up after a restart.
 //!
-//! Endpoints are managed by `crate::service::webhooks`.
+//! Endpoints are managed by the service layer above; price subscriptions
+//! live there too, since they price.
 //!
 //! Nothing here reads the store or its caches: the events module sits
 //! below the store, which calls [`outbox::append`] when a write commits.

@@ -226,6 +226,20 @@ impl Loader<Uuid> for BasePricesByProductLoader {
     }
 }
 
+/// A webhook delivery's most recent attempts, oldest first.
+pub struct AttemptsByDeliveryLoader(DatabaseConnection);
+
+impl Loader<Uuid> for AttemptsByDeliveryLoader {
+    type Value = Vec<entity::webhook_attempt::Model>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        crate::service::webhooks::attempts(&self.0, keys)
+            .await
+            .map_err(load_error)
+    }
+}
+
 /// Splits keys that carry a page request into one list per request.
 fn by_request<K: Copy>(keys: &[(K, PageRequest)]) -> Vec<(PageRequest, Vec<K>)> {
     let mut batches: Vec<(PageRequest, Vec<K>)> = Vec::new();
@@ -494,6 +508,7 @@ pub struct Loaders {
     pub price_counts: Arc<DataLoader<PriceCountsLoader>>,
     pub group_activity: DataLoader<ActivityByGroupLoader>,
     pub group_reach: DataLoader<ReachByGroupLoader>,
+    pub webhook_attempts: DataLoader<AttemptsByDeliveryLoader>,
 }
 
 impl Loaders {
@@ -525,6 +540,7 @@ impl Loaders {
             price_counts: Arc::new(loader(PriceCountsLoader(conn.clone()), queue)),
             group_activity: loader(ActivityByGroupLoader { db: conn.clone(), now }, queue),
             group_reach: loader(ReachByGroupLoader(conn.clone()), queue),
+            webhook_attempts: loader(AttemptsByDeliveryLoader(conn.clone()), queue),
         }
     }
 }

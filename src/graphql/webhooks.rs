@@ -8,7 +8,9 @@ use entity::{webhook_attempt, webhook_delivery, webhook_endpoint};
 
 use super::connection::{CountedConnection, TotalCount, connection, page_request};
 use super::errors::{UserError, mutation_result, payload, query_error};
+use super::loaders::loaders;
 use super::store;
+use super::types::load_failed;
 use crate::events::EventType;
 use crate::service::webhooks;
 
@@ -183,10 +185,16 @@ impl WebhookDelivery {
 
     /// The attempts, oldest first (the 50 most recent).
     async fn attempts(&self, ctx: &Context<'_>) -> Result<Vec<WebhookAttempt>> {
-        let attempts = webhooks::attempts(store(ctx).conn(), self.0.id)
+        let attempts = loaders(ctx)
+            .webhook_attempts
+            .load_one(self.0.id)
             .await
-            .map_err(query_error)?;
-        Ok(attempts.into_iter().map(WebhookAttempt::from).collect())
+            .map_err(load_failed)?;
+        Ok(attempts
+            .unwrap_or_default()
+            .into_iter()
+            .map(WebhookAttempt::from)
+            .collect())
     }
 }
 

@@ -275,13 +275,25 @@ pub async fn count_deliveries(db: &DatabaseConnection, endpoint_id: Uuid) -> Ser
 }
 
 /// A delivery's most recent attempts, oldest first.
-pub async fn attempts(db: &DatabaseConnection, delivery_id: Uuid) -> ServiceResult<Vec<webhook_attempt::Model>> {
-    let mut recent = webhook_attempt::Entity::find()
-        .filter(webhook_attempt::Column::DeliveryId.eq(delivery_id))
-        .order_by_desc(webhook_attempt::Column::Id)
-        .limit(MAX_ATTEMPTS_LISTED)
+pub async fn attempts(
+    db: &DatabaseConnection,
+    delivery_ids: &[Uuid],
+) -> ServiceResult<std::collections::HashMap<Uuid, Vec<webhook_attempt::Model>>> {
+    // One statement for a page of deliveries; a delivery's attempts are
+    // few (the backoff doubles), and only the most recent are kept.
+    let rows = webhook_attempt::Entity::find()
+        .filter(webhook_attempt::Column::DeliveryId.is_in(delivery_ids.iter().copied()))
+        .order_by_asc(webhook_attempt::Column::Id)
         .all(db)
         .await?;
-    recent.reverse();
-    Ok(recent)
+    let mut by_delivery: std::collections::HashMap<Uuid, Vec<webhook_attempt::Model>> =
+        delivery_ids.iter().map(|id| (*id, Vec::new())).collect();
+    for row in rows {
+        by_delivery.entry(row.delivery_id).or_default().push(row);
+    }
+    for attempts in by_delivery.values_mut() {
+        let extra = attempts.len().saturating_sub(MAX_ATTEMPTS_LISTED as usize);
+        attempts.drain(..extra);
+    }
+    Ok(by_delivery)
 }

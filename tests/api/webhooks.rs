@@ -497,6 +497,15 @@ async fn two_instances_deliver_each_event_once() {
         assert_eq!((all.len(), ids.len()), (EVENTS, EVENTS), "each event once");
         on_a.stop(Duration::from_secs(1)).await;
         on_b.stop(Duration::from_secs(1)).await;
+        // Listing them, each with its attempts, takes the same few
+        // statements however many there are (no statement per delivery).
+        let (statements, listed) = a.count_statements(deliveries(&a)).await;
+        assert_eq!(listed.len(), EVENTS);
+        assert!(listed.iter().all(|d| d["attempts"].as_array().map_or(0, Vec::len) == 1));
+        assert!(
+            statements <= 5,
+            "{statements} statements for {EVENTS} deliveries and their attempts"
+        );
         b.cleanup().await;
     })
     .await;
