@@ -150,7 +150,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     let store = connect(&args.database, args.cache.options())
         .await?
-        .with_webhooks(args.webhooks.options());
+        .with_webhooks(args.webhooks.options()?);
     store.db.migrate().await.context("applying migrations")?;
     if args.demo {
         crate::seed::demo_if_empty(&store.db).await?;

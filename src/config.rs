@@ -160,23 +160,41 @@ pub struct WebhookArgs {
     #[arg(long, env = "PRICEGRAPH_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10,
           value_parser = clap::value_parser!(u64).range(1..=300))]
     pub webhook_timeout_seconds: u64,
+    /// Seconds a delivery claimed by an instance stays its own: an instance
+    /// killed mid-delivery leaves claims that another instance (or this one,
+    /// restarted) takes over after this. Longer than an attempt's timeout.
+    /// Default: three timeouts plus 30 s.
+    #[arg(long, env = "PRICEGRAPH_WEBHOOK_LEASE_SECONDS",
+          value_parser = clap::value_parser!(u64).range(2..=3_600))]
+    pub webhook_lease_seconds: Option<u64>,
 }
 
 impl WebhookArgs {
-    pub fn options(&self) -> crate::events::WebhookOptions {
+    pub fn options(&self) -> anyhow::Result<crate::events::WebhookOptions> {
         let timeout = std::time::Duration::from_secs(self.webhook_timeout_seconds);
         let retry_for = std::time::Duration::from_secs(self.webhook_retry_for_seconds);
-        crate::events::WebhookOptions {
+        // A claim outlives its attempt: another instance takes it over only
+        // when this one is gone, never while its attempt may still succeed.
+        let lease = match self.webhook_lease_seconds {
+            Some(seconds) => {
+                anyhow::ensure!(
+                    seconds > self.webhook_timeout_seconds,
+                    "--webhook-lease-seconds ({seconds}) must be longer than --webhook-timeout-seconds ({})",
+                    self.webhook_timeout_seconds
+                );
+                std::time::Duration::from_secs(seconds)
+            }
+            None => timeout * 3 + std::time::Duration::from_secs(30),
+        };
+        Ok(crate::events::WebhookOptions {
             allow_private: self.webhook_allow_private,
             retry_for,
             first_retry: std::time::Duration::from_millis(self.webhook_first_retry_ms),
             timeout,
-            // A claim outlives its attempt by far: another instance takes it
-            // over only when this one is gone.
-            lease: timeout * 3 + std::time::Duration::from_secs(30),
+            lease,
             catch_up: retry_for,
             ..Default::default()
-        }
+        })
     }
 }
 
@@ -509,7 +527,28 @@ mod tests {
         assert_eq!(serve(&["--usage-flush-seconds", "60"]).usage_flush_seconds, 60);
         assert!(!serve(&[]).webhooks.webhook_allow_private);
         assert!(serve(&["--webhook-allow-private"]).webhooks.webhook_allow_private);
-        assert_eq!(serve(&[]).webhooks.options().retry_for.as_secs(), 86_400);
+        assert_eq!(
+            serve(&[]).webhooks.options().expect("defaults").retry_for.as_secs(),
+            86_400
+        );
+        assert_eq!(serve(&[]).webhooks.options().expect("defaults").lease.as_secs(), 60);
+        let lease = serve(&["--webhook-timeout-seconds", "2", "--webhook-lease-seconds", "3"]);
+        assert_eq!(
+            lease
+                .webhooks
+                .options()
+                .expect("longer than the timeout")
+                .lease
+                .as_secs(),
+            3
+        );
+        let short = serve(&["--webhook-timeout-seconds", "5", "--webhook-lease-seconds", "5"]);
+        let refused = short
+            .webhooks
+            .options()
+            .expect_err("not longer than the timeout")
+            .to_string();
+        assert!(refused.contains("--webhook-lease-seconds"), "{refused}");
         for bad in ["0", "3601", "-1"] {
             let argv = ["pricegraph", "serve", "--usage-flush-seconds", bad];
             assert!(Cli::try_parse_from(argv).is_err(), "{bad}");

@@ -242,6 +242,15 @@ impl WebhookOptions {
             .saturating_mul(1u32 << doubling)
             .min(self.max_retry_delay)
     }
+
+    /// [`WebhookOptions::backoff`] with "equal jitter": a wait drawn
+    /// between half of it and all of it (`spread` in `[0, 1)` picks where),
+    /// so that the deliveries an endpoint's outage held back do not all
+    /// come back at the same instant.
+    pub fn jittered_backoff(&self, attempts: u32, spread: f64) -> Duration {
+        let full = self.backoff(attempts);
+        full.saturating_sub(full.div_f64(2.0).mul_f64(spread.clamp(0.0, 1.0)))
+    }
 }
 
 #[cfg(test)]
@@ -271,6 +280,26 @@ mod tests {
         let waits: Vec<u64> = (1..=6).map(|n| options.backoff(n).as_secs()).collect();
         assert_eq!(waits, [1, 2, 4, 8, 10, 10]);
         assert_eq!(options.backoff(u32::MAX).as_secs(), 10);
+    }
+
+    #[test]
+    fn jitter_stays_between_half_the_wait_and_all_of_it() {
+        let options = WebhookOptions {
+            first_retry: Duration::from_secs(8),
+            max_retry_delay: Duration::from_secs(3600),
+            ..WebhookOptions::default()
+        };
+        for (spread, expected_ms) in [
+            (0.0, 8_000),
+            (0.5, 6_000),
+            (0.999_999, 4_000),
+            (7.0, 4_000),
+            (-1.0, 8_000),
+        ] {
+            let wait = options.jittered_backoff(1, spread).as_millis();
+            assert!(wait.abs_diff(expected_ms) <= 1, "spread {spread}: {wait} ms");
+        }
+        assert_eq!(options.jittered_backoff(u32::MAX, 0.0), Duration::from_secs(3600));
     }
 
     #[test]

@@ -221,7 +221,8 @@ async fn deliver(db: &DatabaseConnection, client: &reqwest::Client, options: &We
         },
         Err((response_status, error, permanent)) => {
             let attempts = u32::try_from(delivery.attempts).unwrap_or(0).saturating_add(1);
-            let wait = chrono::Duration::from_std(options.backoff(attempts)).unwrap_or(chrono::Duration::hours(1));
+            let wait = chrono::Duration::from_std(options.jittered_backoff(attempts, rand::random::<f64>()))
+                .unwrap_or(chrono::Duration::hours(1));
             let next = Utc::now() + wait;
             let window = chrono::Duration::from_std(options.retry_for).unwrap_or(chrono::Duration::days(1));
             let gives_up = permanent || next > delivery.retry_from + window;

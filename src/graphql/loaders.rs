@@ -240,6 +240,42 @@ impl Loader<Uuid> for AttemptsByDeliveryLoader {
     }
 }
 
+/// Pages of `WebhookEndpoint.deliveries`: one statement per page request.
+pub struct DeliveryPagesLoader(DatabaseConnection);
+
+impl Loader<(Uuid, PageRequest)> for DeliveryPagesLoader {
+    type Value = Page<entity::webhook_delivery::Model>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, PageRequest)],
+    ) -> Result<HashMap<(Uuid, PageRequest), Self::Value>, Self::Error> {
+        let mut pages = HashMap::new();
+        for (request, endpoints) in by_request(keys) {
+            let found = crate::service::webhooks::deliveries_by_endpoint(&self.0, &endpoints, request)
+                .await
+                .map_err(load_error)?;
+            pages.extend(found.into_iter().map(|(endpoint, page)| ((endpoint, request), page)));
+        }
+        Ok(pages)
+    }
+}
+
+/// `totalCount` of `WebhookEndpoint.deliveries`.
+pub struct DeliveryCountsLoader(DatabaseConnection);
+
+impl Loader<Uuid> for DeliveryCountsLoader {
+    type Value = u64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, Self::Error> {
+        crate::service::webhooks::count_deliveries(&self.0, keys)
+            .await
+            .map_err(load_error)
+    }
+}
+
 /// Splits keys that carry a page request into one list per request.
 fn by_request<K: Copy>(keys: &[(K, PageRequest)]) -> Vec<(PageRequest, Vec<K>)> {
     let mut batches: Vec<(PageRequest, Vec<K>)> = Vec::new();
@@ -509,6 +545,8 @@ pub struct Loaders {
     pub group_activity: DataLoader<ActivityByGroupLoader>,
     pub group_reach: DataLoader<ReachByGroupLoader>,
     pub webhook_attempts: DataLoader<AttemptsByDeliveryLoader>,
+    pub webhook_deliveries: DataLoader<DeliveryPagesLoader>,
+    pub webhook_delivery_counts: Arc<DataLoader<DeliveryCountsLoader>>,
 }
 
 impl Loaders {
@@ -541,6 +579,8 @@ impl Loaders {
             group_activity: loader(ActivityByGroupLoader { db: conn.clone(), now }, queue),
             group_reach: loader(ReachByGroupLoader(conn.clone()), queue),
             webhook_attempts: loader(AttemptsByDeliveryLoader(conn.clone()), queue),
+            webhook_deliveries: loader(DeliveryPagesLoader(conn.clone()), queue),
+            webhook_delivery_counts: Arc::new(loader(DeliveryCountsLoader(conn.clone()), queue)),
         }
     }
 }

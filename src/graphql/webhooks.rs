@@ -12,6 +12,7 @@ use super::loaders::loaders;
 use super::store;
 use super::types::load_failed;
 use crate::events::EventType;
+use crate::page::Page;
 use crate::service::webhooks;
 
 /// What happened, as a webhook's `type` says it (docs/api.md#event-types).
@@ -111,13 +112,24 @@ impl WebhookEndpoint {
         #[graphql(desc = "A cursor from this connection: only deliveries before that one.")] before: Option<String>,
     ) -> Result<CountedConnection<WebhookDelivery>> {
         let request = page_request(first, after, last, before)?;
-        let conn = store(ctx).conn();
         let endpoint_id = self.0.id;
-        let page = webhooks::deliveries(conn, endpoint_id, request)
+        let loaders = loaders(ctx);
+        let page = loaders
+            .webhook_deliveries
+            .load_one((endpoint_id, request))
             .await
-            .map_err(query_error)?;
-        let total = TotalCount::counting(store(ctx), endpoint_id, |store, id| async move {
-            webhooks::count_deliveries(store.conn(), id).await
+            .map_err(load_failed)?
+            .unwrap_or_else(Page::empty);
+        let counts = loaders.webhook_delivery_counts.clone();
+        let total = TotalCount::new(move || {
+            let counts = counts.clone();
+            Box::pin(async move {
+                Ok(counts
+                    .load_one(endpoint_id)
+                    .await
+                    .map_err(load_failed)?
+                    .unwrap_or_default())
+            })
         });
         Ok(connection(page, |d| d.id, WebhookDelivery, total))
     }

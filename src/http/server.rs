@@ -23,13 +23,41 @@ mod connections;
 pub use connections::ConnectionOptions;
 
 /// Whether the server is stopping, and how many requests it is serving.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Lifecycle {
     draining: AtomicBool,
     in_flight: AtomicUsize,
+    /// Turns `true` when the listener closes: streaming responses
+    /// (subscriptions) end then, so that their clients reconnect to
+    /// another instance instead of holding this one for the grace period.
+    closing: tokio::sync::watch::Sender<bool>,
+}
+
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Self {
+            draining: AtomicBool::new(false),
+            in_flight: AtomicUsize::new(0),
+            closing: tokio::sync::watch::Sender::new(false),
+        }
+    }
 }
 
 impl Lifecycle {
+    /// Ends every stream open now or later ([`Lifecycle::closed`]).
+    pub fn close_streams(&self) {
+        self.closing.send_replace(true);
+    }
+
+    /// Completes once the server closes its streams (at once when it has).
+    pub fn closed(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut closing = self.closing.subscribe();
+        async move {
+            // An error means the lifecycle is gone: the server is too.
+            let _ = closing.wait_for(|closing| *closing).await;
+        }
+    }
+
     /// From now on `/ready` answers 503; everything else is served as before.
     pub fn start_draining(&self) {
         self.draining.store(true, Ordering::SeqCst);
@@ -146,6 +174,9 @@ impl Server {
                     in_flight = lifecycle.in_flight(),
                     "closing the listener; requests in flight may finish within the grace period"
                 );
+                // Subscriptions never finish by themselves: they end now,
+                // their clients reconnect elsewhere.
+                lifecycle.close_streams();
             }
         };
         // Returns once the drain is over, dropping (closing) the listener.

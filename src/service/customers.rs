@@ -1,9 +1,9 @@
 //! Customers: one type group each, any number of pricing-group memberships.
 
 use entity::values::GroupKind;
-use entity::{customer, customer_group, membership, organization};
+use entity::{customer, customer_group, membership, organization, organization_group};
 use sea_orm::sea_query::Query;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, JsonValue, QueryFilter,
@@ -246,6 +246,15 @@ pub async fn update(store: &Store, input: CustomerChanges) -> ServiceResult<cust
     next.updated_at = now();
     let email = next.email.clone();
     let mut txn = store.begin().await?;
+    // Moving to another organization can change the effective pricing
+    // groups: read both sides in the write's transaction.
+    let moved = if next.organization_id == current.organization_id {
+        None
+    } else {
+        let before = effective_groups(&*txn, current.id, current.organization_id).await?;
+        let after = effective_groups(&*txn, current.id, next.organization_id).await?;
+        Some((before, after))
+    };
     let saved = save_versioned::<customer::Entity>(&*txn, next, current.id, current.version, "customer", || {
         email_taken(&email)
     })
@@ -255,6 +264,12 @@ pub async fn update(store: &Store, input: CustomerChanges) -> ServiceResult<cust
         // The customer left one TYPE group for another.
         txn.emit(Event::membership_changed(current.type_group_id, &[saved.id]));
         txn.emit(Event::membership_changed(saved.type_group_id, &[saved.id]));
+    }
+    if let Some((before, after)) = moved {
+        // The groups it left or joined through the move.
+        for group in before.symmetric_difference(&after) {
+            txn.emit(Event::membership_changed(*group, &[saved.id]));
+        }
     }
     txn.commit().await?;
     Ok(saved)
@@ -266,14 +281,56 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     let customer = find_ref::<customer::Entity>(db, &["id"], "customer", raw_id).await?;
     check_version(version, customer.version, "customer")?;
     let mut txn = store.begin().await?;
+    // Every group it was in, directly or through its organization, loses it.
+    let mut left = effective_groups(&*txn, customer.id, customer.organization_id).await?;
+    left.extend(own_groups(&*txn, customer.id).await?);
+    left.insert(customer.type_group_id);
     membership::Entity::delete_many()
         .filter(membership::Column::CustomerId.eq(customer.id))
         .exec(&*txn)
         .await?;
     customer::Entity::delete_by_id(customer.id).exec(&*txn).await?;
     txn.customers_changed(&[customer.id]);
+    for group in left {
+        txn.emit(Event::membership_changed(group, &[customer.id]));
+    }
     txn.commit().await?;
     Ok(customer.id)
+}
+
+/// A customer's own pricing groups (its memberships).
+async fn own_groups(db: &impl ConnectionTrait, customer_id: Uuid) -> ServiceResult<BTreeSet<Uuid>> {
+    let ids: Vec<Uuid> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::GroupId)
+        .filter(membership::Column::CustomerId.eq(customer_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().collect())
+}
+
+/// The pricing groups a customer has in `organization_id` (its own when
+/// the organization has none; docs/pricing.md#effective-groups), active or
+/// not, `Everyone` aside: what membership events name.
+async fn effective_groups(
+    db: &impl ConnectionTrait,
+    customer_id: Uuid,
+    organization_id: Option<Uuid>,
+) -> ServiceResult<BTreeSet<Uuid>> {
+    if let Some(organization_id) = organization_id {
+        let ids: Vec<Uuid> = organization_group::Entity::find()
+            .select_only()
+            .column(organization_group::Column::GroupId)
+            .filter(organization_group::Column::OrganizationId.eq(organization_id))
+            .into_tuple()
+            .all(db)
+            .await?;
+        if !ids.is_empty() {
+            return Ok(ids.into_iter().collect());
+        }
+    }
+    own_groups(db, customer_id).await
 }
 
 impl CustomerFilter {

@@ -257,21 +257,36 @@ pub async fn count(db: &DatabaseConnection) -> ServiceResult<u64> {
     Ok(webhook_endpoint::Entity::find().count(db).await?)
 }
 
-/// An endpoint's deliveries, oldest first.
-pub async fn deliveries(
+/// Each endpoint's page of deliveries, oldest first: one statement for
+/// every endpoint listed.
+pub async fn deliveries_by_endpoint(
     db: &DatabaseConnection,
-    endpoint_id: Uuid,
+    endpoint_ids: &[Uuid],
     request: PageRequest,
-) -> ServiceResult<Page<webhook_delivery::Model>> {
-    let select = webhook_delivery::Entity::find().filter(webhook_delivery::Column::EndpointId.eq(endpoint_id));
-    Ok(fetch_page(db, select, webhook_delivery::Column::Id, request).await?)
+) -> ServiceResult<std::collections::HashMap<Uuid, Page<webhook_delivery::Model>>> {
+    Ok(crate::store::page::fetch_pages(
+        db,
+        webhook_delivery::Entity::find(),
+        (webhook_delivery::Entity, webhook_delivery::Column::EndpointId),
+        endpoint_ids,
+        webhook_delivery::Column::Id,
+        request,
+    )
+    .await?)
 }
 
-pub async fn count_deliveries(db: &DatabaseConnection, endpoint_id: Uuid) -> ServiceResult<u64> {
-    Ok(webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::EndpointId.eq(endpoint_id))
-        .count(db)
-        .await?)
+/// How many deliveries each endpoint has: one statement.
+pub async fn count_deliveries(
+    db: &DatabaseConnection,
+    endpoint_ids: &[Uuid],
+) -> ServiceResult<std::collections::HashMap<Uuid, u64>> {
+    Ok(crate::store::page::count_by_parent(
+        db,
+        webhook_delivery::Entity::find(),
+        (webhook_delivery::Entity, webhook_delivery::Column::EndpointId),
+        endpoint_ids,
+    )
+    .await?)
 }
 
 /// A delivery's most recent attempts, oldest first.

@@ -45,7 +45,14 @@ impl Ws {
     /// Connects and sends `connection_init` with `authorization`; returns
     /// the client, or the close reason when the server refused it.
     async fn connect(addr: SocketAddr, authorization: Option<&str>) -> Result<Self, String> {
-        let mut request = format!("ws://{addr}/graphql").into_client_request().expect("a request");
+        let request = format!("ws://{addr}/graphql").into_client_request().expect("a request");
+        Self::connect_with(request, authorization).await
+    }
+
+    async fn connect_with(
+        mut request: tokio_tungstenite::tungstenite::handshake::client::Request,
+        authorization: Option<&str>,
+    ) -> Result<Self, String> {
         request.headers_mut().insert(
             "sec-websocket-protocol",
             "graphql-transport-ws".parse().expect("a header"),
@@ -95,6 +102,21 @@ impl Ws {
         let payload = json!({ "query": PRICE_CHANGES, "variables": variables });
         self.send(json!({ "id": id, "type": "subscribe", "payload": payload }))
             .await;
+    }
+
+    /// Reads until the server closes: the close frame's code (skipping
+    /// any message before it).
+    async fn close_code(&mut self) -> Option<u16> {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.0.next())
+                .await
+                .expect("the close in time");
+            match message {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return None,
+            }
+        }
     }
 
     /// The next `next` payload of subscription `id` (skipping others').
@@ -160,6 +182,30 @@ impl Sse {
                 .expect("the stream stays open")
                 .expect("a chunk");
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Reads the stream to its end: the names of the events before it.
+    async fn rest(&mut self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                names.extend(
+                    block
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("event:"))
+                        .map(|n| n.trim().to_owned()),
+                );
+                continue;
+            }
+            match tokio::time::timeout(PATIENCE, self.body.next())
+                .await
+                .expect("the end in time")
+            {
+                Some(Ok(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                Some(Err(_)) | None => return names,
+            }
         }
     }
 
@@ -423,4 +469,76 @@ async fn a_credential_holds_a_bounded_number_of_streaming_connections() {
     // The open ones still hear of changes.
     list_price(&app, &shop.vip_list, &shop.chair, "55.00").await;
     assert_eq!(price(&open[42].next().await), pays("CHAIR", "55.00"));
+}
+
+/// Stopping the real server ends its subscriptions as the listener closes:
+/// WebSocket clients get 1001 (going away), SSE streams end without
+/// `complete`, so both reconnect elsewhere, and the server does not hold
+/// its grace period (two minutes here) for streams that never finish.
+#[test]
+fn a_stopping_server_ends_its_subscriptions_so_that_clients_reconnect() {
+    use crate::binary::{Process, post_graphql};
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the clients");
+    let (mut server, addr) = Process::serve(&["--demo", "--shutdown-grace-seconds", "120"]);
+    let products = post_graphql(addr, "stop-products", "{ products(first: 1) { nodes { id } } }").json();
+    let id = products["data"]["products"]["nodes"][0]["id"].clone();
+    assert!(id.is_string(), "{products}");
+    let variables = json!({ "p": [id] });
+    let (mut ws, mut sse) = runtime.block_on(async {
+        let mut ws = Ws::connect(addr, None).await.expect("accepted");
+        ws.subscribe("1", variables.clone()).await;
+        ws.next("1").await;
+        let mut sse = Sse::subscribe(addr, None, variables).await;
+        sse.next().await;
+        (ws, sse)
+    });
+
+    server.terminate();
+    let (code, events) = runtime.block_on(async { (ws.close_code().await, sse.rest().await) });
+    assert_eq!(code, Some(1001), "going away");
+    assert!(
+        !events.iter().any(|e| e == "complete"),
+        "the subscription did not complete: {events:?}"
+    );
+    assert_eq!(server.wait_for_exit().code(), Some(0), "{}", server.log());
+    let log = server.log();
+    assert!(log.contains("every request in flight finished"), "{log}");
+}
+
+/// Browsers apply no CORS to WebSockets, so the server does: a page from
+/// another origin may open one only when `--cors-origins` lists it; pages
+/// it serves itself (GraphiQL), and clients that send no `Origin`, may.
+#[tokio::test]
+async fn a_websocket_from_a_page_of_another_origin_is_refused_unless_cors_allows_it() {
+    let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await;
+    let allowed = "https://shop.example";
+    let options = HttpOptions {
+        cors_origins: vec![allowed.parse().expect("an origin")],
+        ..HttpOptions::default()
+    };
+    let addr = serve(&app.served_with(pricegraph::auth::Auth::open(), options)).await;
+    let from = |origin: &str| {
+        let mut request = format!("ws://{addr}/graphql").into_client_request().expect("a request");
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().expect("a header"));
+        request
+    };
+    let refused = tokio_tungstenite::connect_async(from("https://evil.example")).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403);
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned();
+            assert!(
+                body.contains("ORIGIN_NOT_ALLOWED") && body.contains("https://evil.example"),
+                "{body}"
+            );
+        }
+        other => panic!("not refused: {:?}", other.map(|(_, response)| response.status())),
+    }
+    for origin in [allowed.to_owned(), format!("http://{addr}")] {
+        Ws::connect_with(from(&origin), None)
+            .await
+            .unwrap_or_else(|reason| panic!("{origin} refused: {reason}"));
+    }
 }

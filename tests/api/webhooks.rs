@@ -320,6 +320,77 @@ async fn every_event_type_arrives_signed_on_each_backend() {
     .await;
 }
 
+/// The `(groupId, customerIds)` of every `MEMBERSHIP_CHANGED` received, sorted.
+fn memberships(received: &[Received]) -> Vec<(String, Value)> {
+    let mut found: Vec<(String, Value)> = of_type(received, "MEMBERSHIP_CHANGED")
+        .iter()
+        .map(|r| {
+            (
+                r.json["data"]["groupId"].as_str().unwrap_or_default().to_owned(),
+                r.json["data"]["customerIds"].clone(),
+            )
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+#[tokio::test]
+async fn a_customer_moved_or_deleted_announces_the_groups_it_left_and_joined() {
+    on_each_backend(|app| async move {
+        let rx = receiver().await;
+        let app = app.with_webhooks(fast());
+        let worker = worker(&app);
+        let vip = pricing_group(&app, "VIP").await;
+        let trade = pricing_group(&app, "Trade").await;
+        let ann = customer(&app, "ann@example.com", json!({})).await;
+        add_customers(&app, &vip, &[&ann]).await;
+        let acme = organization(&app, "Acme", json!({})).await;
+        let empty = organization(&app, "Empty", json!({})).await;
+        write(
+            &app,
+            "setOrganizationGroups",
+            json!({ "organizationId": acme, "groupIds": [trade] }),
+        )
+        .await;
+        // Only what follows is sent: the endpoint is registered now.
+        endpoint(&app, &rx.url, &["MEMBERSHIP_CHANGED"], Some(SECRET)).await;
+        let mut expected: Vec<(String, Value)> = Vec::new();
+        let check = async |expected: &[(String, Value)]| {
+            let mut expected = expected.to_vec();
+            expected.sort_by(|a, b| a.0.cmp(&b.0));
+            let received = eventually("the membership events", Duration::from_secs(10), async || {
+                let all = rx.inbox.accepted();
+                (all.len() >= expected.len()).then_some(all)
+            })
+            .await;
+            assert_eq!(memberships(&received), expected);
+            assert!(received.iter().all(|r| verify(SECRET, &r.signature, &r.body)));
+        };
+
+        // Into an organization with no groups: its own groups still count.
+        write(&app, "updateCustomer", json!({ "id": ann, "organizationId": empty })).await;
+        // Into one with groups: VIP is left, Trade joined.
+        write(&app, "updateCustomer", json!({ "id": ann, "organizationId": acme })).await;
+        expected.push((vip.clone(), json!([ann])));
+        expected.push((trade.clone(), json!([ann])));
+        check(&expected).await;
+
+        // Deleted: every group it was in, directly, by type or through its
+        // organization, loses it.
+        write(&app, "deleteCustomer", json!({ "id": ann })).await;
+        expected.push((vip.clone(), json!([ann])));
+        expected.push((trade.clone(), json!([ann])));
+        expected.push(("00000000-0000-7000-8000-000000000001".to_owned(), json!([ann])));
+        check(&expected).await;
+        // Time for a stray event to show, if there were one.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(memberships(&rx.inbox.accepted()).len(), expected.len());
+        worker.stop(Duration::from_secs(1)).await;
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_receiver_failing_three_times_gets_the_event_once_after_four_attempts() {
     on_each_backend(|app| async move {
@@ -716,6 +787,113 @@ async fn only_admins_manage_endpoints() {
             .data("query { webhookEndpoints(first: 1) { totalCount } }", json!({}))
             .await;
         assert_eq!(count["webhookEndpoints"]["totalCount"], 0, "nothing written");
+    })
+    .await;
+}
+
+/// The real server killed (`SIGKILL`) while a delivery is in flight: the
+/// event is in the database, not in the dead process, and the restarted
+/// server sends it once the dead one's claim has run out.
+#[test]
+fn a_killed_server_delivers_the_event_after_a_restart() {
+    use crate::binary::{Process, post_graphql};
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the receiver");
+    let rx = runtime.block_on(receiver());
+    rx.inbox.hang.store(1, Ordering::SeqCst);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}/shared.db?mode=rwc", dir.path().display());
+    let envs = [("DATABASE_URL", database.as_str())];
+    // An attempt may take a second, and a claim holds two.
+    let args = [
+        "--webhook-allow-private",
+        "--webhook-timeout-seconds",
+        "1",
+        "--webhook-lease-seconds",
+        "2",
+    ];
+    let (mut first, addr) = Process::serve_with(&args, &envs);
+    let create = format!(
+        "mutation {{ createWebhookEndpoint(input: {{ url: \"{}\", events: [GROUP_CHANGED], secret: \"{SECRET}\" }}) \
+         {{ webhookEndpoint {{ id }} userErrors {{ message }} }} }}",
+        rx.url
+    );
+    let created = post_graphql(addr, "kill-endpoint", &create).json();
+    assert!(
+        created["data"]["createWebhookEndpoint"]["webhookEndpoint"]["id"].is_string(),
+        "{created}"
+    );
+    let group = "mutation { createCustomerGroup(input: { name: \"VIP\", kind: PRICING }) { userErrors { message } } }";
+    let made = post_graphql(addr, "kill-group", group).json();
+    assert_eq!(made["data"]["createCustomerGroup"]["userErrors"], json!([]), "{made}");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rx.inbox.all().is_empty() {
+        assert!(Instant::now() < deadline, "no attempt within 30 s:\n{}", first.log());
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The receiver holds the request: the attempt is in flight.
+    first.signal("KILL");
+    first.wait_for_exit();
+    let cut = rx.inbox.all();
+    assert_eq!(cut.len(), 1, "one attempt before the kill");
+
+    let (second, addr) = Process::serve_with(&args, &envs);
+    while rx.inbox.accepted().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "not delivered after the restart:\n{}",
+            second.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let all = rx.inbox.all();
+    assert_eq!(all.len(), 2, "the cut attempt and the delivery: {all:?}");
+    assert_eq!(all[1].json["id"], cut[0].json["id"], "the same event");
+    assert_eq!(all[1].json["type"], "GROUP_CHANGED");
+    assert!(verify(SECRET, &all[1].signature, &all[1].body));
+    let listed = post_graphql(
+        addr,
+        "kill-deliveries",
+        "{ webhookEndpoints(first: 1) { nodes { deliveries(first: 5) { nodes { eventId status attemptCount } } } } }",
+    )
+    .json();
+    let deliveries = &listed["data"]["webhookEndpoints"]["nodes"][0]["deliveries"]["nodes"];
+    assert_eq!(
+        deliveries,
+        &json!([{ "eventId": cut[0].json["id"], "status": "DELIVERED", "attemptCount": 1 }]),
+        "the killed attempt left no record; the one after the restart did"
+    );
+}
+
+/// Listing endpoints with their deliveries and attempts takes the same
+/// statements for one endpoint as for many (no statement per endpoint).
+#[tokio::test]
+async fn listing_endpoints_with_deliveries_takes_the_same_statements_for_one_or_many() {
+    on_each_backend(|app| async move {
+        let app = app.with_webhooks(fast());
+        const LIST: &str = "query { webhookEndpoints(first: 10) { totalCount nodes { id deliveries(first: 10) {
+            totalCount nodes { eventType attempts { responseStatus } } } } } }";
+        let listed = async |app: &TestApp| {
+            let (statements, data) = app.count_statements(app.data(LIST, json!({}))).await;
+            let counts: Vec<i64> = data["webhookEndpoints"]["nodes"]
+                .as_array()
+                .expect("endpoints")
+                .iter()
+                .map(|e| e["deliveries"]["totalCount"].as_i64().expect("a count"))
+                .collect();
+            (statements, counts)
+        };
+        endpoint(&app, "http://127.0.0.1:9/one", &["GROUP_CHANGED"], None).await;
+        pricing_group(&app, "First").await;
+        let (one, counts) = listed(&app).await;
+        assert_eq!(counts, [1]);
+        endpoint(&app, "http://127.0.0.1:9/two", &["GROUP_CHANGED"], None).await;
+        endpoint(&app, "http://127.0.0.1:9/three", &["GROUP_CHANGED"], None).await;
+        pricing_group(&app, "Second").await;
+        let (many, mut counts) = listed(&app).await;
+        counts.sort_unstable();
+        assert_eq!(counts, [1, 1, 2]);
+        assert_eq!(one, many, "statements for one endpoint, then for three");
     })
     .await;
 }

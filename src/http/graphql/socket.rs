@@ -6,7 +6,8 @@
 //! Credentials come with the upgrade (`Authorization` header) or in the
 //! `connection_init` payload (`{"authorization": "Bearer …"}`), which wins;
 //! refused ones close the connection. A client that does not read its
-//! messages within [`SEND_WITHIN`] is disconnected.
+//! messages within [`SEND_WITHIN`] is disconnected. When the server stops,
+//! its sockets close with 1001 (going away) as the listener closes.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use std::time::Duration;
 use async_graphql::http::{ClientMessage, WebSocket, WebSocketProtocols as Protocols, WsMessage};
 use axum::extract::ws::{CloseFrame, Message, WebSocket as Socket, WebSocketUpgrade};
 use axum::extract::{FromRequestParts, Request};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt, future};
 
@@ -24,6 +25,9 @@ use crate::http::{AppState, graphql_error};
 /// How long one message may take to go out before the client counts as
 /// not reading, and is disconnected.
 pub const SEND_WITHIN: Duration = Duration::from_secs(10);
+
+/// The close code sent when the server stops (RFC 6455 §7.4.1).
+const GOING_AWAY: u16 = 1001;
 
 /// Whether a request asks to become a WebSocket.
 pub(super) fn is_upgrade(request: &Request) -> bool {
@@ -47,7 +51,38 @@ fn protocol(request: &Request) -> Option<Protocols> {
     }
 }
 
+/// Whether a browser page from `origin` may open a socket here: one served
+/// by this server (the origin's host is the request's `Host`), or one the
+/// CORS setting allows (`--cors-origins`). Browsers apply no CORS to
+/// WebSockets; this is the same rule, applied by the server. Clients other
+/// than browsers send no `Origin` and are not asked.
+fn origin_allowed(origin: &HeaderValue, host: Option<&HeaderValue>, allowed: &[HeaderValue]) -> bool {
+    if allowed.contains(origin) {
+        return true;
+    }
+    let same_host = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")))
+        .zip(host.and_then(|h| h.to_str().ok()))
+        .is_some_and(|(origin_host, host)| origin_host.eq_ignore_ascii_case(host));
+    same_host
+}
+
 pub(super) async fn upgrade(state: AppState, request: Request) -> Response {
+    if let Some(origin) = request.headers().get(header::ORIGIN)
+        && !origin_allowed(origin, request.headers().get(header::HOST), &state.options.cors_origins)
+    {
+        let origin = String::from_utf8_lossy(origin.as_bytes()).into_owned();
+        return graphql_error(
+            StatusCode::FORBIDDEN,
+            "ORIGIN_NOT_ALLOWED",
+            format!(
+                "a WebSocket from the page at {origin} is not allowed: serve the page from this server, \
+                 or list its origin in --cors-origins"
+            ),
+        );
+    }
     let Some(protocol) = protocol(&request) else {
         return graphql_error(
             StatusCode::BAD_REQUEST,
@@ -97,6 +132,7 @@ async fn serve(socket: Socket, state: AppState, protocol: Protocols, upgrade_aut
             })
         });
     let caller = Caller::default();
+    let closed = state.lifecycle.closed();
     let operations = Operations::new(state.clone(), caller.clone());
     let connections = state.streaming.clone();
     let on_init = move |payload: serde_json::Value| async move {
@@ -112,7 +148,24 @@ async fn serve(socket: Socket, state: AppState, protocol: Protocols, upgrade_aut
         Ok(async_graphql::Data::default())
     };
     let mut outgoing = WebSocket::from_message_stream(operations, incoming, protocol).on_connection_init(on_init);
-    while let Some(message) = outgoing.next().await {
+    let mut closed = std::pin::pin!(closed);
+    loop {
+        let message = tokio::select! {
+            message = outgoing.next() => match message {
+                Some(message) => message,
+                None => break,
+            },
+            () = &mut closed => {
+                // 1001 "going away": graphql-ws clients reconnect (to
+                // another instance, behind a load balancer).
+                let frame = CloseFrame {
+                    code: GOING_AWAY,
+                    reason: "the server is stopping; reconnect".into(),
+                };
+                let _ = tokio::time::timeout(SEND_WITHIN, sink.send(Message::Close(Some(frame)))).await;
+                return;
+            }
+        };
         let message = match message {
             WsMessage::Text(text) => Message::Text(text.into()),
             WsMessage::Close(code, reason) => Message::Close(Some(CloseFrame {

@@ -83,6 +83,9 @@ pub(super) async fn serve(state: AppState, request: Request) -> Response {
     };
     let caller = Caller::default();
     caller.set(principal, authorization.as_deref(), held);
+    // When the server stops, the stream ends without `complete`: the
+    // client reconnects (to another instance) and subscribes again.
+    let closed = state.lifecycle.closed();
     let operations = Operations::new(state, caller);
     let answers = async_graphql::Executor::execute_stream(&operations, graphql_request, None);
     let events = answers
@@ -94,6 +97,7 @@ pub(super) async fn serve(state: AppState, request: Request) -> Response {
             Ok::<_, Infallible>(Event::default().event("next").data(data))
         })
         .chain(stream::once(async { Ok(Event::default().event("complete").data("")) }))
+        .take_until(closed)
         // The operations (and the connection's place) live as long as the stream.
         .map(move |event| {
             let _connection = &operations;
