@@ -25,7 +25,7 @@ impl HealthQuery {
     /// `severity` and a `message` saying what to do. At most 100 findings
     /// per check; `checks` says how many each found in all. Admin only.
     async fn pricing_health(&self, ctx: &Context<'_>) -> Result<PricingHealth> {
-        let report = health::pricing_health(store(ctx), loaders(ctx).now)
+        let report = health::pricing_health(store(ctx), loaders(ctx).now())
             .await
             .map_err(query_error)?;
         Ok(PricingHealth(report))

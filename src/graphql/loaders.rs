@@ -520,8 +520,10 @@ where
 
 /// The loaders of one request.
 pub struct Loaders {
-    /// The request's "now": every price of one request is resolved at the same instant.
-    pub now: DateTime<Utc>,
+    /// The request's "now": every price of one request is resolved at the
+    /// same instant. `None` for a subscription, whose answers come later,
+    /// each at its own "now" ([`Loaders::now`]).
+    fixed_now: Option<DateTime<Utc>>,
     pub profiles: DataLoader<ProfilesLoader>,
     pub customers: DataLoader<ById<customer::Entity>>,
     pub groups: DataLoader<CachedRows<customer_group::Entity>>,
@@ -556,7 +558,7 @@ impl Loaders {
         let conn = store.conn();
         let now = Utc::now();
         Self {
-            now,
+            fixed_now: Some(now),
             profiles: loader(ProfilesLoader(conn.clone()), queue),
             customers: loader(by_id(conn), queue),
             groups: loader(CachedRows(store.clone(), PhantomData), queue),
@@ -582,6 +584,20 @@ impl Loaders {
             webhook_deliveries: loader(DeliveryPagesLoader(conn.clone()), queue),
             webhook_delivery_counts: Arc::new(loader(DeliveryCountsLoader(conn.clone()), queue)),
         }
+    }
+
+    /// The loaders of a subscription: each answer it sends is resolved at
+    /// the moment it is sent, not when the subscription started.
+    pub fn live(store: &Store, queue: &LoadQueue) -> Self {
+        Self {
+            fixed_now: None,
+            ..Self::new(store, queue)
+        }
+    }
+
+    /// "Now" for this request's prices.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.fixed_now.unwrap_or_else(Utc::now)
     }
 }
 

@@ -130,7 +130,7 @@ impl PricingQuery {
         access::check_customer(ctx, customer_id)?;
         let raw: Vec<(String, i64)> = input.items.into_iter().map(|i| (i.product_id.0, i.quantity)).collect();
         let mut problems = Problems::default();
-        let now = loaders(ctx).now;
+        let now = loaders(ctx).now();
         let question = PriceQuestion::parse(
             customer_id,
             &input.currency,
@@ -180,7 +180,7 @@ impl SimulationQuery {
             &input.currency,
             input.at,
             input.strategy.into(),
-            loaders(ctx).now,
+            loaders(ctx).now(),
             &mut problems,
         );
         let items = resolution::parse_items(&raw, &mut problems);
@@ -222,7 +222,7 @@ pub(crate) fn question(
         currency,
         at,
         strategy.into(),
-        loaders(ctx).now,
+        loaders(ctx).now(),
         &mut problems,
     );
     let quantity = problems.check(Quantity::parse("quantity", quantity));

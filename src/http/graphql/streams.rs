@@ -195,7 +195,12 @@ impl Executor for Operations {
         };
         let subscription = is_subscription(&mut request).unwrap_or(false);
         let queue = LoadQueue::default();
-        let request = request.data(Loaders::new(&self.state.store, &queue)).data(*principal);
+        let loaders = if subscription {
+            Loaders::live(&self.state.store, &queue)
+        } else {
+            Loaders::new(&self.state.store, &queue)
+        };
+        let request = request.data(loaders).data(*principal);
         let schema = self.state.schema.clone();
         if subscription {
             let answers = schema.execute_stream(request, session.unwrap_or_default());
