@@ -9,13 +9,18 @@
 #   BENCH_PRICE_FIELDS  what the page selects on each resolved price; default
 #             `amount { amount currencyCode } source` (a sale badge adds
 #             `priceList { id name } customerGroup { id name }`)
+#   BENCH_SUBSCRIPTIONS=PYTHON  measure with 1,000 price subscriptions open
+#             (100 shoppers): bench/subscriptions.py run by PYTHON (one with
+#             `websockets` installed, see that script), which first measures
+#             write-to-last-message times, then holds the subscriptions open
+#             (a write every second) while wrk runs
 set -euo pipefail
 BIN=$1
 LABEL=$2
 SOURCE=${BENCH_DB:-/tmp/pricegraph-store.db}
 ADDR=127.0.0.1:18091
 WORK=$(mktemp -d)
-trap 'kill "$PID" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'kill "$PID" ${SUBS:-} 2>/dev/null || true; rm -rf "$WORK"' EXIT
 cp "$SOURCE" "$WORK/run.db"
 "$BIN" serve --database-url "sqlite://$WORK/run.db?mode=rwc" --listen $ADDR >"$WORK/server.log" 2>&1 &
 PID=$!
@@ -31,6 +36,16 @@ script() { # file, body
 script "$WORK/store.lua" "{\"query\":\"$QUERY\"}"
 script "$WORK/typename.lua" '{"query":"{ __typename }"}'
 wrk -t2 -c64 -d3s -s "$WORK/store.lua" "http://$ADDR/graphql" >/dev/null
+if [ -n "${BENCH_SUBSCRIPTIONS:-}" ]; then
+    "$BENCH_SUBSCRIPTIONS" "$(dirname "$0")/subscriptions.py" "http://$ADDR/graphql" --hold 600 --hold-write-every 1 \
+        >"$WORK/subscriptions.log" 2>&1 &
+    SUBS=$!
+    until grep -qs holding "$WORK/subscriptions.log"; do
+        kill -0 "$SUBS" 2>/dev/null || { cat "$WORK/subscriptions.log" >&2; exit 1; }
+        sleep 0.5
+    done
+    sed 's/^/  /' "$WORK/subscriptions.log"
+fi
 measure() { # connections, script
     local threads=$(( $1 < 2 ? 1 : 2 ))
     wrk -t$threads -c"$1" -d6s --latency -s "$2" "http://$ADDR/graphql" | awk '/Requests\/sec/{r=$2} / 99%/{p=$2} END{print r " req/s, p99 " p}'
