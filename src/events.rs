@@ -28,6 +28,8 @@ pub mod target;
 pub mod windows;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde_json::json;
@@ -217,6 +219,39 @@ pub struct WebhookOptions {
     /// How far back window edges missed while no instance ran are still
     /// announced.
     pub catch_up: Duration,
+    /// What this process's delivery worker did, for `/metrics`.
+    pub counts: Arc<DeliveryCounts>,
+}
+
+/// Delivery attempts this process made, by outcome (`/metrics`:
+/// `pricegraph_webhook_attempts_total`).
+#[derive(Debug, Default)]
+pub struct DeliveryCounts {
+    delivered: AtomicU64,
+    retrying: AtomicU64,
+    failed: AtomicU64,
+}
+
+impl DeliveryCounts {
+    /// One attempt recorded with its delivery's new status.
+    pub fn attempted(&self, status: &str) {
+        let counter = match status {
+            outbox::DELIVERED => &self.delivered,
+            outbox::FAILED => &self.failed,
+            _ => &self.retrying,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `(outcome, attempts)`: `delivered` (a 2xx answer), `retry` (failed,
+    /// tried again later), `failed` (failed, and given up).
+    pub fn snapshot(&self) -> [(&'static str, u64); 3] {
+        [
+            ("delivered", self.delivered.load(Ordering::Relaxed)),
+            ("retry", self.retrying.load(Ordering::Relaxed)),
+            ("failed", self.failed.load(Ordering::Relaxed)),
+        ]
+    }
 }
 
 impl Default for WebhookOptions {
@@ -230,6 +265,7 @@ impl Default for WebhookOptions {
             lease: Duration::from_secs(60),
             poll_every: Duration::from_millis(250),
             catch_up: Duration::from_secs(24 * 3600),
+            counts: Arc::default(),
         }
     }
 }

@@ -117,7 +117,11 @@ impl AppState {
         // own) needs the process's TLS provider: set it however the server
         // is started, not only from the command line.
         crate::events::delivery::install_tls_provider();
-        let metrics = Arc::new(Metrics::new(store.cache.clone(), store.usage.clone()));
+        let metrics = Arc::new(Metrics::new(
+            store.cache.clone(),
+            store.usage.clone(),
+            store.webhooks.counts.clone(),
+        ));
         let schema = build_schema(store.clone(), metrics.clone(), options.schema);
         let persisted = Arc::new(persisted_queries(options.redis.as_ref()));
         let rate = match auth.is_open() {

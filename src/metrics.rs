@@ -19,6 +19,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::cache::Cache;
+use crate::events::DeliveryCounts;
 use crate::pricing::Source;
 use crate::usage::GroupCounters;
 
@@ -97,7 +98,7 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    pub fn new(cache: Arc<Cache>, usage: Arc<GroupCounters>) -> Self {
+    pub fn new(cache: Arc<Cache>, usage: Arc<GroupCounters>, webhooks: Arc<DeliveryCounts>) -> Self {
         let mut registry = Registry::default();
         let requests = Family::<RequestLabels, Counter>::default();
         let request_seconds = Histograms::<RouteLabel>::new_with_constructor(latency as fn() -> Histogram);
@@ -134,6 +135,7 @@ impl Metrics {
             cache,
             resolutions: resolutions.clone(),
             usage,
+            webhooks,
         }));
         Self {
             registry,
@@ -260,12 +262,18 @@ struct Scraped {
     cache: Arc<Cache>,
     resolutions: Arc<[AtomicU64; 4]>,
     usage: Arc<GroupCounters>,
+    webhooks: Arc<DeliveryCounts>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct LayerLabels {
     tier: &'static str,
     layer: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -325,6 +333,16 @@ impl Collector for Scraped {
             MetricType::Counter,
         )?;
         ConstCounter::new(self.usage.failed_flushes()).encode(failed_flushes)?;
+        let mut attempts = encoder.encode_descriptor(
+            "pricegraph_webhook_attempts",
+            "Webhook delivery attempts this instance made, by outcome: delivered (a 2xx answer), \
+             retry (failed, to be tried again), failed (failed, and given up).",
+            None,
+            MetricType::Counter,
+        )?;
+        for (outcome, count) in self.webhooks.snapshot() {
+            ConstCounter::new(count).encode(attempts.encode_family(&OutcomeLabel { outcome })?)?;
+        }
         Ok(())
     }
 }

@@ -236,6 +236,7 @@ async fn deliver(db: &DatabaseConnection, client: &reqwest::Client, options: &We
             }
         }
     };
+    options.counts.attempted(attempt.status);
     if let Err(error) = Box::pin(outbox::record(db, &delivery, &attempt)).await {
         // Not recorded: the claim expires and the delivery goes out again.
         tracing::warn!(%error, delivery = %delivery.id, "could not record a webhook attempt");

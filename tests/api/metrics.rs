@@ -9,7 +9,7 @@ use crate::fixtures::{base_price, customer, product};
 use crate::helpers::{TestApp, on_each_backend};
 
 /// The scrape, as text.
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let response = app
         .request(Request::get("/metrics").body(Body::empty()).expect("request"))
         .await;
@@ -18,7 +18,7 @@ async fn scrape(app: &TestApp) -> String {
 }
 
 /// The value of one sample (`name{labels}`), or 0 when absent.
-fn sample(text: &str, series: &str) -> f64 {
+pub(crate) fn sample(text: &str, series: &str) -> f64 {
     text.lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or(0.0)

@@ -160,6 +160,7 @@ fn fast() -> WebhookOptions {
         lease: Duration::from_secs(10),
         poll_every: Duration::from_millis(20),
         catch_up: Duration::from_secs(60),
+        counts: Default::default(),
     }
 }
 
@@ -427,9 +428,23 @@ async fn a_receiver_failing_three_times_gets_the_event_once_after_four_attempts(
             "the same event id each time"
         );
         assert!(all.iter().all(|r| verify(&secret, &r.signature, &r.body)));
-        // The waits doubled: 50, 100, 200 ms at least.
+        // The waits doubled, each drawn between half of 50, 100, 200 ms and
+        // all of it (jitter).
         let gaps: Vec<i64> = all.windows(2).map(|w| (w[1].at - w[0].at).num_milliseconds()).collect();
-        assert!(gaps[0] >= 45 && gaps[1] >= 95 && gaps[2] >= 195, "{gaps:?}");
+        assert!(gaps[0] >= 22 && gaps[1] >= 47 && gaps[2] >= 97, "{gaps:?}");
+        // What an operator's Prometheus sees.
+        let metrics = crate::metrics::scrape(&app).await;
+        let attempts = |outcome: &str| {
+            crate::metrics::sample(
+                &metrics,
+                &format!("pricegraph_webhook_attempts_total{{outcome=\"{outcome}\"}}"),
+            )
+        };
+        assert_eq!(
+            (attempts("delivered"), attempts("retry"), attempts("failed")),
+            (1.0, 3.0, 0.0),
+            "{metrics}"
+        );
         worker.stop(Duration::from_secs(1)).await;
     })
     .await;
