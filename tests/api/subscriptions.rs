@@ -319,7 +319,10 @@ async fn a_list_whose_window_opens_changes_the_price_within_a_second_with_no_wri
             "subscription($c: ID, $p: [ID!]!) { priceChanges(customerId: $c, productIds: $p, currency: \"USD\") {
             product { resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } } } } }";
         let payload = json!({ "query": NESTED, "variables": { "c": shop.shopper, "p": [shop.chair] } });
-        ws.send(json!({ "id": "nested", "type": "subscribe", "payload": payload }))
+        // On a connection of its own: `next` skips other subscriptions' messages.
+        let mut nested_ws = Ws::connect(addr, None).await.expect("accepted");
+        nested_ws
+            .send(json!({ "id": "nested", "type": "subscribe", "payload": payload }))
             .await;
         assert_eq!(
             price(&ws.next("edge").await),
@@ -328,12 +331,12 @@ async fn a_list_whose_window_opens_changes_the_price_within_a_second_with_no_wri
         );
         let nested =
             |payload: &Value| payload["data"]["priceChanges"]["product"]["resolvedPrice"]["amount"]["amount"].clone();
-        assert_eq!(nested(&ws.next("nested").await), json!("100.00"));
+        assert_eq!(nested(&nested_ws.next("nested").await), json!("100.00"));
         let changed = ws.next("edge").await;
         let late = chrono::Utc::now() - starts_at;
         assert_eq!(price(&changed), pays("CHAIR", "70.00"));
         assert_eq!(
-            nested(&ws.next("nested").await),
+            nested(&nested_ws.next("nested").await),
             json!("70.00"),
             "the nested price at the answer's time"
         );
