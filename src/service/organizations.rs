@@ -164,12 +164,14 @@ pub async fn update(store: &Store, input: OrganizationChanges) -> ServiceResult<
     problems.into_result()?;
     next.version = current.version + 1;
     next.updated_at = now();
-    let txn = store.begin().await?;
+    let mut txn = store.begin().await?;
     let saved =
         save_versioned::<organization::Entity>(&*txn, next, current.id, current.version, "organization", || {
             UserError::new(&["id"], UserErrorCode::Invalid, "the organization could not be saved")
         })
         .await?;
+    // Its row is cached (`Customer.organization { name }`).
+    txn.organizations_changed(&[saved.id]);
     txn.commit().await?;
     Ok(saved)
 }

@@ -127,7 +127,7 @@ impl Writing<'_> {
     pub fn customers_changed(&mut self, ids: &[Uuid]) {
         self.changed(Invalidation::Customers(ids.to_vec()));
     }
-    /// An organization's groups changed, or it was deleted.
+    /// An organization's groups or row (name, parent) changed, or it was deleted.
     pub fn organizations_changed(&mut self, ids: &[Uuid]) {
         self.changed(Invalidation::Organizations(ids.to_vec()));
     }
