@@ -564,7 +564,7 @@ pub struct Loaders {
     /// each at its own "now" ([`Loaders::now`]).
     fixed_now: Option<DateTime<Utc>>,
     pub profiles: DataLoader<ProfilesLoader>,
-    pub customers: DataLoader<ById<customer::Entity>>,
+    pub customers: DataLoader<CachedRows<customer::Entity>>,
     pub groups: DataLoader<CachedRows<customer_group::Entity>>,
     pub organizations: DataLoader<CachedRows<organization::Entity>>,
     pub products: DataLoader<ProductsLoader>,
@@ -600,7 +600,7 @@ impl Loaders {
         Self {
             fixed_now: Some(now),
             profiles: loader(ProfilesLoader(conn.clone()), queue),
-            customers: loader(by_id(conn), queue),
+            customers: loader(CachedRows(store.clone(), PhantomData), queue),
             groups: loader(CachedRows(store.clone(), PhantomData), queue),
             organizations: loader(CachedRows(store.clone(), PhantomData), queue),
             products: loader(ProductsLoader(by_id(conn)), queue),

@@ -1,14 +1,15 @@
-//! Rows by id, read through the in-process cache: the groups, price lists
-//! and organizations the API shows (`ResolvedPrice.priceList`,
-//! `Customer.groups`, `Customer.organization`, …), so that a warm
-//! storefront that names a price's list or group runs no SQL. Evicted with
-//! the pricing entries of the same ids, on every instance through the
-//! change log.
+//! Rows by id, read through the in-process cache: the customers, groups,
+//! price lists and organizations the API shows (`customer(id)`,
+//! `ResolvedPrice.priceList`, `Customer.groups`, `Customer.organization`,
+//! …), so that a warm storefront that names a price's list or group runs no
+//! SQL. Evicted with the pricing entries of the same ids, on every instance
+//! through the change log: every write to one of these tables names the
+//! rows it changed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::{customer_group, organization, price_list};
+use entity::{customer, customer_group, organization, price_list};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -47,6 +48,19 @@ impl CachedRow for price_list::Entity {
     }
     fn fill(fill: &Fill<'_>, row: Arc<Self::Model>) {
         fill.list_row(row)
+    }
+}
+
+impl CachedRow for customer::Entity {
+    const ID: Self::Column = customer::Column::Id;
+    fn id_of(row: &Self::Model) -> Uuid {
+        row.id
+    }
+    fn cached(cache: &Cache, id: Uuid) -> Option<Arc<Self::Model>> {
+        cache.customer_row(id)
+    }
+    fn fill(fill: &Fill<'_>, row: Arc<Self::Model>) {
+        fill.customer_row(row)
     }
 }
 
