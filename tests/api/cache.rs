@@ -280,7 +280,9 @@ async fn warm_requests_run_no_sql_at_all() {
         // group it came through. Warm, still no SQL; renamed, never stale.
         let badge = "query($c: ID) { products(first: 50) { edges { node { id
             resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } source basePrice { amount }
-                tierMinQuantity priceList { id name type } customerGroup { id name } } } } } }";
+                tierMinQuantity priceList { id name type } customerGroup { id name } rule { percentOff }
+                explanation { outcome priority amount { amount } rule { percentOff }
+                    priceList { id name } customerGroup { id name } } } } } } }";
         app.data(badge, json!({ "c": shopper })).await;
         let (warm, data) = app
             .count_warm_statements(app.data(badge, json!({ "c": shopper })))
@@ -289,6 +291,12 @@ async fn warm_requests_run_no_sql_at_all() {
         let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
         assert_eq!(price["priceList"]["name"], "VIP prices");
         assert_eq!(price["customerGroup"]["name"], "VIP");
+        assert_eq!(price["rule"], Value::Null, "the list's own price applied");
+        assert_eq!(
+            price["explanation"],
+            json!([{ "outcome": "APPLIED", "priority": 1, "amount": { "amount": "80.00" }, "rule": null,
+                "priceList": { "id": list, "name": "VIP prices" }, "customerGroup": { "id": vip, "name": "VIP" } }])
+        );
         write(&app, "updatePriceList", json!({ "id": list, "name": "VIP deals" })).await;
         write(
             &app,
@@ -300,6 +308,22 @@ async fn warm_requests_run_no_sql_at_all() {
         let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
         assert_eq!(price["priceList"]["name"], "VIP deals");
         assert_eq!(price["customerGroup"]["name"], "Very Important");
+        assert_eq!(price["explanation"][0]["priceList"]["name"], "VIP deals");
+        assert_eq!(price["explanation"][0]["customerGroup"]["name"], "Very Important");
+
+        // A derived list's rule, warm too.
+        let derived = price_list(&app, "Staff discount", json!({ "rule": { "percentOff": "12.5" } })).await;
+        link_price_list(&app, &vip, &derived, 0).await;
+        app.data(badge, json!({ "c": shopper })).await;
+        let (warm, data) = app
+            .count_warm_statements(app.data(badge, json!({ "c": shopper })))
+            .await;
+        assert_eq!(warm, 0, "a rule and an explanation come from the cache: {data}");
+        let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
+        assert_eq!(price["rule"]["percentOff"], "12.5");
+        assert_eq!(price["amount"]["amount"], "87.50");
+        assert_eq!(price["explanation"][0]["rule"]["percentOff"], "12.5");
+        assert_eq!(price["explanation"][0]["priceList"]["name"], "Staff discount");
     })
     .await;
 }
