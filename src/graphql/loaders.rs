@@ -1,5 +1,10 @@
 //! Per-request DataLoaders: every relation of the API loads through one of
-//! these, one statement per batch, whatever the number of parents.
+//! these, one statement per batch, whatever the number of parents. Those
+//! that pricing reads too (customers' and organizations' groups, groups'
+//! price lists, and the rows of customers, groups, lists and organizations)
+//! ask the store, which answers from the cache when it can
+//! ([`crate::store::relations`], [`crate::store::rows`]): no statement at
+//! all when warm.
 //!
 //! Loaders are created for each request by the HTTP handler and never shared
 //! between requests, so no request sees another's data. Their batch delay is
