@@ -1,6 +1,7 @@
 //! The read cache in front of the database (docs/operations.md#caching): what every storefront
 //! request reads — who a customer is for pricing, groups with their links,
-//! price lists, each product's prices, pages of the catalog — kept in
+//! price lists, each product's prices, pages of the catalog, and the rows of
+//! customers, groups, lists and organizations the API shows — kept in
 //! process, bounded in size, with a short TTL as a safety net.
 //!
 //! The rules that keep it correct:
@@ -31,7 +32,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
-use entity::{customer_group, price_list, product};
+use entity::{customer, customer_group, organization, price_list, product};
 use rustc_hash::FxBuildHasher;
 use uuid::Uuid;
 
@@ -152,6 +153,10 @@ struct Layers {
     group_rows: Layer<Uuid, customer_group::Model>,
     /// price list id → the list's row, as the API shows it.
     list_rows: Layer<Uuid, price_list::Model>,
+    /// organization id → the organization's row, as the API shows it.
+    organization_rows: Layer<Uuid, organization::Model>,
+    /// customer id → the customer's row, as the API shows it.
+    customer_rows: Layer<Uuid, customer::Model>,
 }
 
 struct Layer<K, V> {
@@ -236,6 +241,12 @@ impl Fill<'_> {
     pub fn list_row(&self, list: Arc<price_list::Model>) {
         self.0.list_rows.entries.insert(list.id, list);
     }
+    pub fn organization_row(&self, organization: Arc<organization::Model>) {
+        self.0.organization_rows.entries.insert(organization.id, organization);
+    }
+    pub fn customer_row(&self, customer: Arc<customer::Model>) {
+        self.0.customer_rows.entries.insert(customer.id, customer);
+    }
 }
 
 impl Cache {
@@ -250,6 +261,8 @@ impl Cache {
             products: Layer::new(options),
             group_rows: Layer::new(options),
             list_rows: Layer::new(options),
+            organization_rows: Layer::new(options),
+            customer_rows: Layer::new(options),
         });
         Self {
             layers,
@@ -305,6 +318,12 @@ impl Cache {
     pub fn list_row(&self, id: Uuid) -> Option<Arc<price_list::Model>> {
         self.serving()?.list_rows.get(&id)
     }
+    pub fn organization_row(&self, id: Uuid) -> Option<Arc<organization::Model>> {
+        self.serving()?.organization_rows.get(&id)
+    }
+    pub fn customer_row(&self, id: Uuid) -> Option<Arc<customer::Model>> {
+        self.serving()?.customer_rows.get(&id)
+    }
 
     /// Applies what a write committed here changed — evictions, and a new
     /// generation so that fills begun before it are dropped — then, with
@@ -325,8 +344,14 @@ impl Cache {
         let _fence = self.fence.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(l) = &self.layers {
             match invalidation {
-                Invalidation::Customers(ids) => l.customers.evict(ids),
-                Invalidation::Organizations(ids) => l.organizations.evict(ids),
+                Invalidation::Customers(ids) => {
+                    l.customers.evict(ids);
+                    l.customer_rows.evict(ids);
+                }
+                Invalidation::Organizations(ids) => {
+                    l.organizations.evict(ids);
+                    l.organization_rows.evict(ids);
+                }
                 Invalidation::Groups(ids) => {
                     l.groups.evict(ids);
                     l.group_rows.evict(ids);
@@ -356,6 +381,8 @@ impl Cache {
                     l.products.entries.invalidate_all();
                     l.group_rows.entries.invalidate_all();
                     l.list_rows.entries.invalidate_all();
+                    l.organization_rows.entries.invalidate_all();
+                    l.customer_rows.entries.invalidate_all();
                 }
             }
         }
@@ -419,6 +446,8 @@ impl Cache {
             ("products", l.products.stats()),
             ("group_rows", l.group_rows.stats()),
             ("list_rows", l.list_rows.stats()),
+            ("organization_rows", l.organization_rows.stats()),
+            ("customer_rows", l.customer_rows.stats()),
         ];
         if let Some(shared) = self.shared.get() {
             stats.extend(shared.stats());

@@ -14,7 +14,9 @@
 //! - [`page`]: keyset pagination in SQL, for every connection.
 //! - [`kinds`]: what kind of object each id names.
 //! - [`health`]: the checks of the pricing health report, never cached.
-//! - [`rows`]: groups and price lists by id, as the API shows them.
+//! - [`rows`]: groups, price lists and organizations by id, as the API shows them.
+//! - [`relations`]: customers' and organizations' groups, groups' price
+//!   lists: the API's relations, from the same entries as the shopper's.
 //! - [`world`]: the whole pricing world at once, for impact previews.
 
 pub mod changes;
@@ -23,8 +25,10 @@ pub mod health;
 pub mod kinds;
 mod offers;
 pub mod page;
+mod parts;
 pub mod products;
 pub mod profiles;
+pub mod relations;
 pub mod rows;
 mod shopper;
 pub mod windows;

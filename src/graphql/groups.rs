@@ -370,10 +370,8 @@ impl GroupMutation {
     ) -> Result<AddPriceListToGroupPayload> {
         let work = groups::add_price_list(store(ctx), &input.group_id, &input.price_list_id, input.priority.into());
         let result = run(ctx, input.dry_run, work).await;
-        AddPriceListToGroupPayload::from_run(result, |linked| CustomerGroupPriceList {
-            link: linked.link.link,
-            price_list: Some(linked.link.price_list),
-            group: None,
+        AddPriceListToGroupPayload::from_run(result, |linked| {
+            CustomerGroupPriceList::of_row(linked.link.link, Some(linked.link.price_list), None)
         })
     }
 

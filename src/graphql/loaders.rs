@@ -1,12 +1,17 @@
 //! Per-request DataLoaders: every relation of the API loads through one of
-//! these, one statement per batch, whatever the number of parents.
+//! these, one statement per batch, whatever the number of parents. Those
+//! that pricing reads too (customers' and organizations' groups, groups'
+//! price lists, and the rows of customers, groups, lists and organizations)
+//! ask the store, which answers from the cache when it can
+//! ([`crate::store::relations`], [`crate::store::rows`]): no statement at
+//! all when warm.
 //!
 //! Loaders are created for each request by the HTTP handler and never shared
 //! between requests, so no request sees another's data. Their batch delay is
 //! zero: sibling fields register their keys in the same poll, and a storefront
 //! request should not wait a millisecond per level.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -15,7 +20,7 @@ use async_graphql::dataloader::{DataLoader, Loader};
 use chrono::{DateTime, Utc};
 use entity::{
     base_price, customer, customer_group, customer_group_price_list as link, customer_group_product_line as group_line,
-    membership, organization, organization_group, price, price_list, product, product_line,
+    organization, price, price_list, product, product_line,
 };
 use sea_orm::sea_query::ValueType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Related, SelectTwo};
@@ -31,6 +36,7 @@ use crate::service::resolution::{self, KnownProduct, PriceQuestion, PricedItem};
 use crate::service::usage::{self, Activity, Reach};
 use crate::store::Store;
 use crate::store::profiles::Profile;
+use crate::store::relations::{self, ListLink};
 
 /// A loader's failure: the service's error, shared by every field that
 /// waited on the batch.
@@ -39,8 +45,6 @@ pub type LoadError = Arc<ServiceError>;
 fn load_error(error: impl Into<ServiceError>) -> LoadError {
     Arc::new(error.into())
 }
-
-pub use crate::service::groups::PriceListLink;
 
 /// Entities whose primary key is a single `id` uuid.
 pub trait IdEntity: EntityTrait {
@@ -169,16 +173,6 @@ macro_rules! junction {
 }
 
 junction!(
-    /// A customer's own `PRICING` groups (its memberships), by name.
-    GroupsByCustomerLoader, GroupsOfCustomer: membership.CustomerId -> customer_group,
-    |select| select.order_by_asc(customer_group::Column::NameKey)
-);
-junction!(
-    /// An organization's `PRICING` groups, by name.
-    GroupsByOrganizationLoader, GroupsOfOrganization: organization_group.OrganizationId -> customer_group,
-    |select| select.order_by_asc(customer_group::Column::NameKey)
-);
-junction!(
     /// The groups a price list is linked to (with the links), by priority
     /// then group name.
     GroupLinksByPriceListLoader, GroupsOfPriceList: link.PriceListId -> customer_group,
@@ -192,18 +186,68 @@ junction!(
     |select| select.order_by_asc(product_line::Column::Name)
 );
 
-/// A group's price lists in the order resolution walks them (see
-/// [`crate::service::groups::price_list_links`]).
-pub struct PriceListLinksByGroupLoader(DatabaseConnection);
+/// A customer's own `PRICING` groups (its memberships), by name, from the
+/// cache entries pricing reads (see [`crate::store::relations`]).
+pub struct GroupsByCustomerLoader(Store);
 
-impl Loader<Uuid> for PriceListLinksByGroupLoader {
-    type Value = Vec<PriceListLink>;
+impl Loader<Uuid> for GroupsByCustomerLoader {
+    type Value = Vec<Arc<customer_group::Model>>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        crate::service::groups::price_list_links(&self.0, keys)
+        relations::groups_of_customers(&self.0, keys).await.map_err(load_error)
+    }
+}
+
+/// An organization's `PRICING` groups, by name, from the cache entries
+/// pricing reads.
+pub struct GroupsByOrganizationLoader(Store);
+
+impl Loader<Uuid> for GroupsByOrganizationLoader {
+    type Value = Vec<Arc<customer_group::Model>>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        relations::groups_of_organizations(&self.0, keys)
             .await
             .map_err(load_error)
+    }
+}
+
+/// A group's price lists in the order resolution walks them, from the
+/// cache entries pricing reads (see [`crate::store::relations::price_list_links`]).
+pub struct PriceListLinksByGroupLoader(Store);
+
+impl Loader<Uuid> for PriceListLinksByGroupLoader {
+    type Value = Vec<ListLink>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
+        relations::price_list_links(&self.0, keys).await.map_err(load_error)
+    }
+}
+
+/// Link rows by (group, price list): what the cache does not keep of a link
+/// (`createdAt`), one statement per batch.
+pub struct LinksByPairLoader(DatabaseConnection);
+
+impl Loader<(Uuid, Uuid)> for LinksByPairLoader {
+    type Value = link::Model;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), Self::Value>, Self::Error> {
+        let groups: BTreeSet<Uuid> = keys.iter().map(|(group, _)| *group).collect();
+        let rows = link::Entity::find()
+            .filter(link::Column::GroupId.is_in(groups))
+            .all(&self.0)
+            .await
+            .map_err(load_error)?;
+        let wanted: HashSet<&(Uuid, Uuid)> = keys.iter().collect();
+        Ok(rows
+            .into_iter()
+            .map(|row| ((row.group_id, row.price_list_id), row))
+            .filter(|(pair, _)| wanted.contains(pair))
+            .collect())
     }
 }
 
@@ -525,9 +569,9 @@ pub struct Loaders {
     /// each at its own "now" ([`Loaders::now`]).
     fixed_now: Option<DateTime<Utc>>,
     pub profiles: DataLoader<ProfilesLoader>,
-    pub customers: DataLoader<ById<customer::Entity>>,
+    pub customers: DataLoader<CachedRows<customer::Entity>>,
     pub groups: DataLoader<CachedRows<customer_group::Entity>>,
-    pub organizations: DataLoader<ById<organization::Entity>>,
+    pub organizations: DataLoader<CachedRows<organization::Entity>>,
     pub products: DataLoader<ProductsLoader>,
     pub product_lines: DataLoader<ById<product_line::Entity>>,
     pub price_lists: DataLoader<CachedRows<price_list::Entity>>,
@@ -536,6 +580,7 @@ pub struct Loaders {
     pub groups_by_customer: DataLoader<GroupsByCustomerLoader>,
     pub groups_by_organization: DataLoader<GroupsByOrganizationLoader>,
     pub price_list_links_by_group: DataLoader<PriceListLinksByGroupLoader>,
+    pub links_by_pair: DataLoader<LinksByPairLoader>,
     pub group_links_by_price_list: DataLoader<GroupLinksByPriceListLoader>,
     pub product_lines_by_group: DataLoader<ProductLinesByGroupLoader>,
     pub base_prices_by_product: DataLoader<BasePricesByProductLoader>,
@@ -560,17 +605,18 @@ impl Loaders {
         Self {
             fixed_now: Some(now),
             profiles: loader(ProfilesLoader(conn.clone()), queue),
-            customers: loader(by_id(conn), queue),
+            customers: loader(CachedRows(store.clone(), PhantomData), queue),
             groups: loader(CachedRows(store.clone(), PhantomData), queue),
-            organizations: loader(by_id(conn), queue),
+            organizations: loader(CachedRows(store.clone(), PhantomData), queue),
             products: loader(ProductsLoader(by_id(conn)), queue),
             product_lines: loader(by_id(conn), queue),
             price_lists: loader(CachedRows(store.clone(), PhantomData), queue),
             prices: loader(by_id(conn), queue),
             base_prices: loader(by_id(conn), queue),
-            groups_by_customer: loader(through(conn), queue),
-            groups_by_organization: loader(through(conn), queue),
-            price_list_links_by_group: loader(PriceListLinksByGroupLoader(conn.clone()), queue),
+            groups_by_customer: loader(GroupsByCustomerLoader(store.clone()), queue),
+            groups_by_organization: loader(GroupsByOrganizationLoader(store.clone()), queue),
+            price_list_links_by_group: loader(PriceListLinksByGroupLoader(store.clone()), queue),
+            links_by_pair: loader(LinksByPairLoader(conn.clone()), queue),
             group_links_by_price_list: loader(through(conn), queue),
             product_lines_by_group: loader(through(conn), queue),
             base_prices_by_product: loader(BasePricesByProductLoader(conn.clone()), queue),

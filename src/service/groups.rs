@@ -385,12 +385,19 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     }
     let mut txn = store.begin().await?;
     if group.kind == GroupKind::Type {
-        customer::Entity::update_many()
-            .col_expr(customer::Column::TypeGroupId, DEFAULT_TYPE_GROUP_ID.into())
-            .col_expr(customer::Column::UpdatedAt, now().into())
-            .filter(customer::Column::TypeGroupId.eq(group.id))
-            .exec(&*txn)
+        // Their rows are cached (`customer(id)`): they are named.
+        let customers = txn
+            .update_returning_ids(
+                customer::Entity::update_many()
+                    .col_expr(customer::Column::TypeGroupId, DEFAULT_TYPE_GROUP_ID.into())
+                    .col_expr(customer::Column::UpdatedAt, now().into())
+                    .filter(customer::Column::TypeGroupId.eq(group.id)),
+                customer::Column::Id,
+            )
             .await?;
+        if !customers.is_empty() {
+            txn.customers_changed(&customers);
+        }
     }
     membership::Entity::delete_many()
         .filter(membership::Column::GroupId.eq(group.id))

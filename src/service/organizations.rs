@@ -164,12 +164,14 @@ pub async fn update(store: &Store, input: OrganizationChanges) -> ServiceResult<
     problems.into_result()?;
     next.version = current.version + 1;
     next.updated_at = now();
-    let txn = store.begin().await?;
+    let mut txn = store.begin().await?;
     let saved =
         save_versioned::<organization::Entity>(&*txn, next, current.id, current.version, "organization", || {
             UserError::new(&["id"], UserErrorCode::Invalid, "the organization could not be saved")
         })
         .await?;
+    // Its row is cached (`Customer.organization { name }`).
+    txn.organizations_changed(&[saved.id]);
     txn.commit().await?;
     Ok(saved)
 }
@@ -182,18 +184,32 @@ pub async fn delete(store: &Store, raw_id: &str, version: Option<i32>) -> Servic
     check_version(version, organization.version, "organization")?;
     let now = now();
     let mut txn = store.begin().await?;
-    customer::Entity::update_many()
-        .col_expr(customer::Column::OrganizationId, Option::<Uuid>::None.into())
-        .col_expr(customer::Column::UpdatedAt, now.into())
-        .filter(customer::Column::OrganizationId.eq(organization.id))
-        .exec(&*txn)
+    // The rows of its customers and child organizations change, and are
+    // cached (`customer(id)`, `Organization.parent`): they are named.
+    let customers = txn
+        .update_returning_ids(
+            customer::Entity::update_many()
+                .col_expr(customer::Column::OrganizationId, Option::<Uuid>::None.into())
+                .col_expr(customer::Column::UpdatedAt, now.into())
+                .filter(customer::Column::OrganizationId.eq(organization.id)),
+            customer::Column::Id,
+        )
         .await?;
-    organization::Entity::update_many()
-        .col_expr(organization::Column::ParentId, Option::<Uuid>::None.into())
-        .col_expr(organization::Column::UpdatedAt, now.into())
-        .filter(organization::Column::ParentId.eq(organization.id))
-        .exec(&*txn)
+    let children = txn
+        .update_returning_ids(
+            organization::Entity::update_many()
+                .col_expr(organization::Column::ParentId, Option::<Uuid>::None.into())
+                .col_expr(organization::Column::UpdatedAt, now.into())
+                .filter(organization::Column::ParentId.eq(organization.id)),
+            organization::Column::Id,
+        )
         .await?;
+    if !customers.is_empty() {
+        txn.customers_changed(&customers);
+    }
+    if !children.is_empty() {
+        txn.organizations_changed(&children);
+    }
     organization_group::Entity::delete_many()
         .filter(organization_group::Column::OrganizationId.eq(organization.id))
         .exec(&*txn)

@@ -1,13 +1,15 @@
-//! Rows by id, read through the in-process cache: the groups and price
-//! lists the API shows (`ResolvedPrice.priceList`, `Customer.groups`, …),
-//! so that a warm storefront that names a price's list or group runs no
+//! Rows by id, read through the in-process cache: the customers, groups,
+//! price lists and organizations the API shows (`customer(id)`,
+//! `ResolvedPrice.priceList`, `Customer.groups`, `Customer.organization`,
+//! …), so that a warm storefront that names a price's list or group runs no
 //! SQL. Evicted with the pricing entries of the same ids, on every instance
-//! through the change log.
+//! through the change log: every write to one of these tables names the
+//! rows it changed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use entity::{customer_group, price_list};
+use entity::{customer, customer_group, organization, price_list};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
@@ -46,6 +48,32 @@ impl CachedRow for price_list::Entity {
     }
     fn fill(fill: &Fill<'_>, row: Arc<Self::Model>) {
         fill.list_row(row)
+    }
+}
+
+impl CachedRow for customer::Entity {
+    const ID: Self::Column = customer::Column::Id;
+    fn id_of(row: &Self::Model) -> Uuid {
+        row.id
+    }
+    fn cached(cache: &Cache, id: Uuid) -> Option<Arc<Self::Model>> {
+        cache.customer_row(id)
+    }
+    fn fill(fill: &Fill<'_>, row: Arc<Self::Model>) {
+        fill.customer_row(row)
+    }
+}
+
+impl CachedRow for organization::Entity {
+    const ID: Self::Column = organization::Column::Id;
+    fn id_of(row: &Self::Model) -> Uuid {
+        row.id
+    }
+    fn cached(cache: &Cache, id: Uuid) -> Option<Arc<Self::Model>> {
+        cache.organization_row(id)
+    }
+    fn fill(fill: &Fill<'_>, row: Arc<Self::Model>) {
+        fill.organization_row(row)
     }
 }
 

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::time::Duration;
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryTrait, TransactionTrait, UpdateMany};
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -123,11 +123,12 @@ impl Writing<'_> {
         self.changes.push(change);
     }
 
-    /// A customer's organization or memberships changed, or it was deleted.
+    /// A customer's row (its organization among others) or memberships
+    /// changed, or it was deleted.
     pub fn customers_changed(&mut self, ids: &[Uuid]) {
         self.changed(Invalidation::Customers(ids.to_vec()));
     }
-    /// An organization's groups changed, or it was deleted.
+    /// An organization's groups or row (name, parent) changed, or it was deleted.
     pub fn organizations_changed(&mut self, ids: &[Uuid]) {
         self.changed(Invalidation::Organizations(ids.to_vec()));
     }
@@ -150,6 +151,25 @@ impl Writing<'_> {
     /// A product was created, changed or deleted: every cached page and product goes.
     pub fn catalog_changed(&mut self) {
         self.changed(Invalidation::Catalog);
+    }
+
+    /// Runs `update` and returns the `id` of every row it changed (one
+    /// statement, `RETURNING`): for a write that changes many cached rows
+    /// and must name them, with no row changed between a read of the ids
+    /// and the update left out.
+    pub async fn update_returning_ids<E: EntityTrait>(
+        &self,
+        update: UpdateMany<E>,
+        id: E::Column,
+    ) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+        let mut statement = update.into_query();
+        statement.returning_col(id);
+        self.txn
+            .query_all(&statement)
+            .await?
+            .into_iter()
+            .map(|row| row.try_get_by_index::<Uuid>(0))
+            .collect()
     }
 
     /// Declares change events (docs/api.md#webhooks): they go to the outbox

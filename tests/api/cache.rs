@@ -280,7 +280,9 @@ async fn warm_requests_run_no_sql_at_all() {
         // group it came through. Warm, still no SQL; renamed, never stale.
         let badge = "query($c: ID) { products(first: 50) { edges { node { id
             resolvedPrice(customerId: $c, currency: \"USD\") { amount { amount } source basePrice { amount }
-                tierMinQuantity priceList { id name type } customerGroup { id name } } } } } }";
+                tierMinQuantity priceList { id name type } customerGroup { id name } rule { percentOff }
+                explanation { outcome priority amount { amount } rule { percentOff }
+                    priceList { id name } customerGroup { id name } } } } } } }";
         app.data(badge, json!({ "c": shopper })).await;
         let (warm, data) = app
             .count_warm_statements(app.data(badge, json!({ "c": shopper })))
@@ -289,6 +291,12 @@ async fn warm_requests_run_no_sql_at_all() {
         let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
         assert_eq!(price["priceList"]["name"], "VIP prices");
         assert_eq!(price["customerGroup"]["name"], "VIP");
+        assert_eq!(price["rule"], Value::Null, "the list's own price applied");
+        assert_eq!(
+            price["explanation"],
+            json!([{ "outcome": "APPLIED", "priority": 1, "amount": { "amount": "80.00" }, "rule": null,
+                "priceList": { "id": list, "name": "VIP prices" }, "customerGroup": { "id": vip, "name": "VIP" } }])
+        );
         write(&app, "updatePriceList", json!({ "id": list, "name": "VIP deals" })).await;
         write(
             &app,
@@ -300,6 +308,22 @@ async fn warm_requests_run_no_sql_at_all() {
         let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
         assert_eq!(price["priceList"]["name"], "VIP deals");
         assert_eq!(price["customerGroup"]["name"], "Very Important");
+        assert_eq!(price["explanation"][0]["priceList"]["name"], "VIP deals");
+        assert_eq!(price["explanation"][0]["customerGroup"]["name"], "Very Important");
+
+        // A derived list's rule, warm too.
+        let derived = price_list(&app, "Staff discount", json!({ "rule": { "percentOff": "12.5" } })).await;
+        link_price_list(&app, &vip, &derived, 0).await;
+        app.data(badge, json!({ "c": shopper })).await;
+        let (warm, data) = app
+            .count_warm_statements(app.data(badge, json!({ "c": shopper })))
+            .await;
+        assert_eq!(warm, 0, "a rule and an explanation come from the cache: {data}");
+        let price = &data["products"]["edges"][0]["node"]["resolvedPrice"];
+        assert_eq!(price["rule"]["percentOff"], "12.5");
+        assert_eq!(price["amount"]["amount"], "87.50");
+        assert_eq!(price["explanation"][0]["rule"]["percentOff"], "12.5");
+        assert_eq!(price["explanation"][0]["priceList"]["name"], "Staff discount");
     })
     .await;
 }
@@ -323,6 +347,215 @@ async fn concurrent_cold_requests_share_one_load() {
                 "100.00"
             );
         }
+    })
+    .await;
+}
+
+/// A customer's relations as a storefront or an admin screen shows them:
+/// groups with their lists, organization with its groups, type group.
+const RELATIONS: &str = "query($c: ID!) { customer(id: $c) { name
+    groups { name isActive priceLists { priority priceList { name } } }
+    organization { name groups { name isActive priceLists { priority priceList { name } } } }
+    typeGroup { name } } }";
+/// The same relations for a page of customers.
+const RELATIONS_PAGE: &str = "{ customers(first: 10) { nodes { name
+    groups { name isActive priceLists { priority priceList { name } } }
+    organization { name groups { name } } typeGroup { name } } } }";
+
+/// Checks that `app` answers [`RELATIONS`] and [`RELATIONS_PAGE`] from its
+/// cache (no SQL but the page's), then runs `write` and checks that the
+/// next answers are the database's (`truth` has no cache). Returns the
+/// customer's relations after the write.
+async fn after_write(
+    app: &TestApp,
+    truth: &TestApp,
+    shopper: &str,
+    what: &str,
+    write: impl std::future::Future<Output = ()>,
+) -> Value {
+    let variables = json!({ "c": shopper });
+    let (warm, _) = app.count_warm_statements(app.data(RELATIONS, variables.clone())).await;
+    assert_eq!(warm, 0, "warm before: {what}");
+    let (warm, _) = app.count_warm_statements(app.data(RELATIONS_PAGE, json!({}))).await;
+    assert_eq!(warm, 1, "warm before (the page only): {what}");
+    write.await;
+    let after = app.data(RELATIONS, variables.clone()).await;
+    assert_eq!(after, truth.data(RELATIONS, variables).await, "after: {what}");
+    let page = app.data(RELATIONS_PAGE, json!({})).await;
+    assert_eq!(
+        page,
+        truth.data(RELATIONS_PAGE, json!({})).await,
+        "the page after: {what}"
+    );
+    after["customer"].clone()
+}
+
+/// Relational reads served from the cache are never stale: after each kind
+/// of write that changes a customer's groups, their lists, its organization
+/// or its type group, the next (warm) answer is the database's.
+#[tokio::test]
+async fn warm_relational_reads_show_every_write() {
+    on_each_backend(|app| async move {
+        let truth = app.uncached().await;
+        let shopper = customer(&app, "shopper@example.com", json!({})).await;
+        customer(&app, "other@example.com", json!({})).await;
+        let vip = pricing_group(&app, "VIP").await;
+        let staff = pricing_group(&app, "Staff").await;
+        let trade = pricing_group(&app, "Trade").await;
+        let vip_list = price_list(&app, "VIP prices", json!({})).await;
+        let promo = price_list(&app, "Promo", json!({})).await;
+        link_price_list(&app, &vip, &vip_list, 1).await;
+        add_customers(&app, &vip, &[&shopper]).await;
+        let acme = organization(&app, "Acme", json!({})).await;
+        let retail = crate::fixtures::type_group(&app, "Retail").await;
+        // Fills the cache.
+        app.data(RELATIONS, json!({ "c": shopper })).await;
+        app.data(RELATIONS_PAGE, json!({})).await;
+
+        let names = |groups: &Value| -> Vec<Value> {
+            groups
+                .as_array()
+                .expect("groups")
+                .iter()
+                .map(|g| g["name"].clone())
+                .collect()
+        };
+        let c = after_write(&app, &truth, &shopper, "rename a group", async {
+            write(
+                &app,
+                "updateCustomerGroup",
+                json!({ "id": vip, "name": "Very Important" }),
+            )
+            .await;
+        })
+        .await;
+        assert_eq!(names(&c["groups"]), [json!("Very Important")]);
+        let c = after_write(&app, &truth, &shopper, "rename a list", async {
+            write(&app, "updatePriceList", json!({ "id": vip_list, "name": "VIP deals" })).await;
+        })
+        .await;
+        assert_eq!(c["groups"][0]["priceLists"][0]["priceList"]["name"], "VIP deals");
+        let c = after_write(&app, &truth, &shopper, "link a list", async {
+            link_price_list(&app, &vip, &promo, 0).await;
+        })
+        .await;
+        assert_eq!(c["groups"][0]["priceLists"][0]["priceList"]["name"], "Promo");
+        let c = after_write(&app, &truth, &shopper, "change a link's priority", async {
+            link_price_list(&app, &vip, &promo, 5).await;
+        })
+        .await;
+        assert_eq!(c["groups"][0]["priceLists"][1]["priority"], 5);
+        let c = after_write(&app, &truth, &shopper, "unlink a list", async {
+            write(
+                &app,
+                "removePriceListFromGroup",
+                json!({ "groupId": vip, "priceListId": promo }),
+            )
+            .await;
+        })
+        .await;
+        assert_eq!(c["groups"][0]["priceLists"].as_array().map(Vec::len), Some(1));
+        let c = after_write(&app, &truth, &shopper, "add a member", async {
+            add_customers(&app, &staff, &[&shopper]).await;
+        })
+        .await;
+        assert_eq!(names(&c["groups"]), [json!("Staff"), json!("Very Important")]);
+        let c = after_write(&app, &truth, &shopper, "remove a member", async {
+            write(
+                &app,
+                "removeCustomersFromGroup",
+                json!({ "groupId": staff, "customerIds": [shopper] }),
+            )
+            .await;
+        })
+        .await;
+        assert_eq!(names(&c["groups"]), [json!("Very Important")]);
+        write(
+            &app,
+            "setOrganizationGroups",
+            json!({ "organizationId": acme, "groupIds": [trade] }),
+        )
+        .await;
+        let c = after_write(
+            &app,
+            &truth,
+            &shopper,
+            "move the customer to an organization with groups",
+            async {
+                write(&app, "updateCustomer", json!({ "id": shopper, "organizationId": acme })).await;
+            },
+        )
+        .await;
+        assert_eq!(c["organization"]["name"], "Acme");
+        assert_eq!(names(&c["organization"]["groups"]), [json!("Trade")]);
+        let c = after_write(&app, &truth, &shopper, "set the organization's groups", async {
+            write(
+                &app,
+                "setOrganizationGroups",
+                json!({ "organizationId": acme, "groupIds": [trade, staff] }),
+            )
+            .await;
+        })
+        .await;
+        assert_eq!(names(&c["organization"]["groups"]), [json!("Staff"), json!("Trade")]);
+        let c = after_write(&app, &truth, &shopper, "rename the organization", async {
+            write(&app, "updateOrganization", json!({ "id": acme, "name": "Acme Inc." })).await;
+        })
+        .await;
+        assert_eq!(c["organization"]["name"], "Acme Inc.");
+        let c = after_write(&app, &truth, &shopper, "deactivate a group", async {
+            write(&app, "updateCustomerGroup", json!({ "id": vip, "isActive": false })).await;
+        })
+        .await;
+        assert_eq!(c["groups"][0]["isActive"], false);
+        let c = after_write(&app, &truth, &shopper, "rename the customer", async {
+            write(&app, "updateCustomer", json!({ "id": shopper, "name": "Shopper Two" })).await;
+        })
+        .await;
+        assert_eq!(c["name"], "Shopper Two");
+        let c = after_write(&app, &truth, &shopper, "change the type group", async {
+            write(&app, "updateCustomer", json!({ "id": shopper, "typeGroupId": retail })).await;
+        })
+        .await;
+        assert_eq!(c["typeGroup"]["name"], "Retail");
+        // Deletes leave entries that name what is gone: still never shown.
+        let c = after_write(&app, &truth, &shopper, "delete a linked list", async {
+            write(&app, "deletePriceList", json!({ "id": vip_list })).await;
+        })
+        .await;
+        assert_eq!(c["groups"][0]["priceLists"], json!([]));
+        let c = after_write(
+            &app,
+            &truth,
+            &shopper,
+            "delete a group of the customer and its organization",
+            async {
+                write(&app, "deleteCustomerGroup", json!({ "id": staff })).await;
+            },
+        )
+        .await;
+        assert_eq!(names(&c["organization"]["groups"]), [json!("Trade")]);
+        let c = after_write(&app, &truth, &shopper, "delete the customer's type group", async {
+            write(&app, "deleteCustomerGroup", json!({ "id": retail })).await;
+        })
+        .await;
+        assert_eq!(c["typeGroup"]["name"], "Default");
+        let c = after_write(&app, &truth, &shopper, "delete the customer's organization", async {
+            write(&app, "deleteOrganization", json!({ "id": acme })).await;
+        })
+        .await;
+        assert_eq!(c["organization"], Value::Null);
+        let c = after_write(&app, &truth, &shopper, "delete a group the customer is in", async {
+            write(&app, "deleteCustomerGroup", json!({ "id": vip })).await;
+        })
+        .await;
+        assert_eq!(c["groups"], json!([]));
+        // And warm again.
+        let (warm, _) = app
+            .count_warm_statements(app.data(RELATIONS, json!({ "c": shopper })))
+            .await;
+        assert_eq!(warm, 0);
+        truth.cleanup().await;
     })
     .await;
 }

@@ -523,3 +523,42 @@ async fn killing_redis_connections_mid_run_fails_no_request_and_shows_no_stale_p
     // the change log, not Redis.
     assert!(a.store.cache.is_serving() && b.store.cache.is_serving());
 }
+
+/// Relational reads (`Customer.groups`, `CustomerGroup.priceLists`) use the
+/// same entries as resolution: an instance whose own layers are cold reads
+/// them from Redis, and a read that missed fills Redis for the others.
+#[tokio::test]
+async fn relational_reads_use_and_fill_the_entries_in_redis() {
+    let Some(world) = World::new().await else { return };
+    let query = "query($c: ID!) { customer(id: $c) { groups { id priceLists { priority priceList { id } } } } }";
+    let other = world.app.twin(crate::helpers::test_cache()).await;
+    world.redis.attach(&other).await;
+    let (statements, data) = other
+        .count_warm_statements(other.data(query, json!({ "c": world.member })))
+        .await;
+    let expected =
+        json!([{ "id": world.vip, "priceLists": [{ "priority": 1, "priceList": { "id": world.vip_list } }] }]);
+    assert_eq!(data["customer"]["groups"], expected);
+    // The rows of the customer, its groups and the lists (kept in process
+    // only); the customer's and the group's entries come from Redis.
+    assert_eq!(statements, 3);
+
+    let late = customer(&world.app, "late@example.com", json!({})).await;
+    add_customers(&world.app, &world.vip, &[&late]).await;
+    // Filled at a position after the write, so that the others may use it.
+    world.app.caught_up().await;
+    world.app.data(query, json!({ "c": late })).await;
+    assert!(
+        world.redis.keys().contains(&format!("pricing:customer:{late}")),
+        "the relational read filled the customer's entry"
+    );
+    other.caught_up().await;
+    let (statements, data) = other
+        .count_warm_statements(other.data(query, json!({ "c": late })))
+        .await;
+    assert_eq!(data["customer"]["groups"], expected);
+    assert_eq!(
+        statements, 1,
+        "the customer's row; the rest from Redis or this instance's cache"
+    );
+}

@@ -142,3 +142,69 @@ async fn price_resolution_runs_the_same_statements_for_10_and_1000_items() {
     })
     .await;
 }
+
+/// Relations that pricing reads too — a customer's groups and their price
+/// lists, its organization and type group — come from the cache when warm:
+/// a customer's tree runs no SQL at all, a page of customers only its own.
+#[tokio::test]
+async fn warm_relational_reads_run_no_sql_beyond_the_page() {
+    on_each_backend(|app| async move {
+        world(&app, 50).await;
+        let first = app.data("{ customers(first: 1) { nodes { id } } }", json!({})).await;
+        let shopper = first["customers"]["nodes"][0]["id"].clone();
+
+        let tree = "query($c: ID!) { customer(id: $c) { groups { name
+            priceLists { priority priceList { id name } } } } }";
+        let (cold, data) = app.count_statements(app.data(tree, json!({ "c": shopper }))).await;
+        assert_eq!(
+            cold, 5,
+            "the customer, its entry, its groups' rows, their entries, the lists' rows"
+        );
+        let (warm, again) = app.count_warm_statements(app.data(tree, json!({ "c": shopper }))).await;
+        assert_eq!(warm, 0, "{again}");
+        assert_eq!(again, data);
+        let groups = &data["customer"]["groups"];
+        assert_eq!(
+            (&groups[0]["name"], &groups[1]["name"]),
+            (&json!("Staff"), &json!("VIP"))
+        );
+        let links: Vec<_> = groups[1]["priceLists"]
+            .as_array()
+            .expect("links")
+            .iter()
+            .map(|l| (l["priority"].clone(), l["priceList"]["name"].clone()))
+            .collect();
+        assert_eq!(links, [(json!(1), json!("VIP 1")), (json!(2), json!("VIP 2"))]);
+
+        let page = "query($first: Int) { customers(first: $first) { nodes {
+            groups { name } organization { name } typeGroup { name } } } }";
+        let counted = "query($first: Int) { customers(first: $first) { totalCount nodes {
+            groups { name } organization { name } typeGroup { name } } } }";
+        let mut colds = Vec::new();
+        for first in [5, 50] {
+            let (cold, data) = app.count_statements(app.data(page, json!({ "first": first }))).await;
+            let nodes = data["customers"]["nodes"].as_array().expect("nodes");
+            assert_eq!(nodes.len(), first);
+            colds.push(cold);
+            let (warm, again) = app
+                .count_warm_statements(app.data(page, json!({ "first": first })))
+                .await;
+            assert_eq!(warm, 1, "the page only");
+            assert_eq!(again, data);
+            let node = &again["customers"]["nodes"][first - 1];
+            assert_eq!(node["groups"], json!([{ "name": "Staff" }, { "name": "VIP" }]));
+            assert_eq!(node["organization"]["name"], "Acme");
+            assert_eq!(node["typeGroup"]["name"], "Retail");
+            let (warm, _) = app
+                .count_warm_statements(app.data(counted, json!({ "first": first })))
+                .await;
+            assert_eq!(warm, 2, "the page and its count");
+        }
+        assert_eq!(colds[0], colds[1], "cold statements must not grow with the page");
+        assert_eq!(
+            colds[1], 5,
+            "the page, the customers' entries, and the rows of groups, type groups, organizations"
+        );
+    })
+    .await;
+}

@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::customer;
+use entity::{customer, customer_group};
 use serde_json::Value as JsonValue;
 
 use super::pricing::{EffectiveGroup, ExemptionSource, Exemptions};
@@ -74,7 +74,7 @@ impl Customer {
         Ok(groups
             .unwrap_or_default()
             .into_iter()
-            .map(|(_, g)| CustomerGroup(g))
+            .map(|g| CustomerGroup(customer_group::Model::clone(&g)))
             .collect())
     }
 

@@ -1,7 +1,8 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{customer_group, customer_group_price_list as link};
+use entity::{customer_group, customer_group_price_list as link, price_list};
 use serde_json::Value as JsonValue;
+use uuid::Uuid;
 
 use super::customer::customers_of;
 use super::group_usage::GroupUsage;
@@ -110,8 +111,11 @@ impl CustomerGroup {
             .unwrap_or_default()
             .into_iter()
             .map(|l| CustomerGroupPriceList {
-                link: l.link,
-                price_list: Some(l.price_list),
+                group_id: l.group_id,
+                price_list_id: l.list.id,
+                priority: l.priority,
+                created_at: None,
+                price_list: Some(price_list::Model::clone(&l.list)),
                 group: Some(self.0.clone()),
             })
             .collect())
@@ -146,10 +150,33 @@ impl CustomerGroup {
 /// A price list linked to a pricing group at a priority (lower wins).
 /// A pair is linked at most once.
 pub struct CustomerGroupPriceList {
-    pub link: link::Model,
+    pub group_id: Uuid,
+    pub price_list_id: Uuid,
+    pub priority: i32,
+    /// When the link was made, if it was read with the link's row; the
+    /// cache keeps links without it, so it is loaded when asked for.
+    pub created_at: Option<DateTime<Utc>>,
     /// Already loaded with the link, or `None` to load it.
-    pub price_list: Option<entity::price_list::Model>,
+    pub price_list: Option<price_list::Model>,
     pub group: Option<customer_group::Model>,
+}
+
+impl CustomerGroupPriceList {
+    /// A link read as a row, with what was read beside it.
+    pub fn of_row(
+        link: link::Model,
+        price_list: Option<price_list::Model>,
+        group: Option<customer_group::Model>,
+    ) -> Self {
+        Self {
+            group_id: link.group_id,
+            price_list_id: link.price_list_id,
+            priority: link.priority,
+            created_at: Some(link.created_at),
+            price_list,
+            group,
+        }
+    }
 }
 
 /// A price list linked to a pricing group at a priority: the list prices
@@ -159,11 +186,20 @@ impl CustomerGroupPriceList {
     /// 0 or more; among the lists that reach a shopper, the lower priority
     /// is tried first (docs/pricing.md#step-4-order).
     async fn priority(&self) -> i32 {
-        self.link.priority
+        self.priority
     }
     /// When the list was linked to the group (a new priority keeps it).
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.link.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> Result<DateTime<Utc>> {
+        if let Some(created_at) = self.created_at {
+            return Ok(created_at);
+        }
+        let link = loaders(ctx)
+            .links_by_pair
+            .load_one((self.group_id, self.price_list_id))
+            .await
+            .map_err(load_failed)?;
+        link.map(|link| link.created_at)
+            .ok_or_else(|| dangling("price list link", self.price_list_id))
     }
     /// The linked price list.
     async fn price_list(&self, ctx: &Context<'_>) -> Result<PriceList> {
@@ -172,24 +208,20 @@ impl CustomerGroupPriceList {
         }
         let list = loaders(ctx)
             .price_lists
-            .load_one(self.link.price_list_id)
+            .load_one(self.price_list_id)
             .await
             .map_err(load_failed)?;
         list.map(PriceList)
-            .ok_or_else(|| dangling("price list", self.link.price_list_id))
+            .ok_or_else(|| dangling("price list", self.price_list_id))
     }
     /// The group the list is linked to.
     async fn customer_group(&self, ctx: &Context<'_>) -> Result<CustomerGroup> {
         if let Some(group) = &self.group {
             return Ok(CustomerGroup(group.clone()));
         }
-        let group = loaders(ctx)
-            .groups
-            .load_one(self.link.group_id)
-            .await
-            .map_err(load_failed)?;
+        let group = loaders(ctx).groups.load_one(self.group_id).await.map_err(load_failed)?;
         group
             .map(CustomerGroup)
-            .ok_or_else(|| dangling("customer group", self.link.group_id))
+            .ok_or_else(|| dangling("customer group", self.group_id))
     }
 }

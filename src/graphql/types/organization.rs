@@ -1,6 +1,6 @@
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::organization;
+use entity::{customer_group, organization};
 use serde_json::Value as JsonValue;
 
 use super::customer::customers_of;
@@ -65,7 +65,7 @@ impl Organization {
         Ok(groups
             .unwrap_or_default()
             .into_iter()
-            .map(|(_, g)| CustomerGroup(g))
+            .map(|g| CustomerGroup(customer_group::Model::clone(&g)))
             .collect())
     }
 

@@ -114,11 +114,7 @@ impl PriceList {
         Ok(links
             .unwrap_or_default()
             .into_iter()
-            .map(|(link, group)| CustomerGroupPriceList {
-                link,
-                price_list: Some(self.0.clone()),
-                group: Some(group),
-            })
+            .map(|(link, group)| CustomerGroupPriceList::of_row(link, Some(self.0.clone()), Some(group)))
             .collect())
     }
 

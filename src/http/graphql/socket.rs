@@ -60,13 +60,12 @@ fn origin_allowed(origin: &HeaderValue, host: Option<&HeaderValue>, allowed: &[H
     if allowed.contains(origin) {
         return true;
     }
-    let same_host = origin
+    origin
         .to_str()
         .ok()
         .and_then(|o| o.strip_prefix("http://").or_else(|| o.strip_prefix("https://")))
         .zip(host.and_then(|h| h.to_str().ok()))
-        .is_some_and(|(origin_host, host)| origin_host.eq_ignore_ascii_case(host));
-    same_host
+        .is_some_and(|(origin_host, host)| origin_host.eq_ignore_ascii_case(host))
 }
 
 pub(super) async fn upgrade(state: AppState, request: Request) -> Response {
