@@ -26,6 +26,8 @@ use sea_orm::sea_query::ValueType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Related, SelectTwo};
 use uuid::Uuid;
 
+mod webhooks;
+
 use super::batching::LoadQueue;
 use crate::domain::Quantity;
 use crate::error::ServiceError;
@@ -37,6 +39,7 @@ use crate::service::usage::{self, Activity, Reach};
 use crate::store::Store;
 use crate::store::profiles::Profile;
 use crate::store::relations::{self, ListLink};
+pub use webhooks::{AttemptsByDeliveryLoader, DeliveryCountsLoader, DeliveryPagesLoader};
 
 /// A loader's failure: the service's error, shared by every field that
 /// waited on the batch.
@@ -267,56 +270,6 @@ impl Loader<Uuid> for BasePricesByProductLoader {
             .await
             .map_err(load_error)?;
         Ok(group_by_key(keys, rows.into_iter().map(|row| (row.product_id, row))))
-    }
-}
-
-/// A webhook delivery's most recent attempts, oldest first.
-pub struct AttemptsByDeliveryLoader(DatabaseConnection);
-
-impl Loader<Uuid> for AttemptsByDeliveryLoader {
-    type Value = Vec<entity::webhook_attempt::Model>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        crate::service::webhooks::attempts(&self.0, keys)
-            .await
-            .map_err(load_error)
-    }
-}
-
-/// Pages of `WebhookEndpoint.deliveries`: one statement per page request.
-pub struct DeliveryPagesLoader(DatabaseConnection);
-
-impl Loader<(Uuid, PageRequest)> for DeliveryPagesLoader {
-    type Value = Page<entity::webhook_delivery::Model>;
-    type Error = LoadError;
-
-    async fn load(
-        &self,
-        keys: &[(Uuid, PageRequest)],
-    ) -> Result<HashMap<(Uuid, PageRequest), Self::Value>, Self::Error> {
-        let mut pages = HashMap::new();
-        for (request, endpoints) in by_request(keys) {
-            let found = crate::service::webhooks::deliveries_by_endpoint(&self.0, &endpoints, request)
-                .await
-                .map_err(load_error)?;
-            pages.extend(found.into_iter().map(|(endpoint, page)| ((endpoint, request), page)));
-        }
-        Ok(pages)
-    }
-}
-
-/// `totalCount` of `WebhookEndpoint.deliveries`.
-pub struct DeliveryCountsLoader(DatabaseConnection);
-
-impl Loader<Uuid> for DeliveryCountsLoader {
-    type Value = u64;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, u64>, Self::Error> {
-        crate::service::webhooks::count_deliveries(&self.0, keys)
-            .await
-            .map_err(load_error)
     }
 }
 
