@@ -28,7 +28,7 @@ start() { # cache: on | redis | off
     local args=(--cache on)
     case $1 in
         off) args=(--cache off) ;;
-        redis) args+=(--cache-capacity 0) ;;
+        redis) args+=(--cache-max-mib 0) ;;
     esac
     if [ -n "$REDIS" ] && [ "$1" != off ]; then args+=(--redis-url "$REDIS" --redis-key-prefix "$PREFIX"); fi
     "$BIN" serve --database-url "$URL" --listen "$ADDR" "${args[@]}" >/tmp/pricegraph-store.log 2>&1 &

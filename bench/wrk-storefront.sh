@@ -50,6 +50,9 @@ measure() { # connections, script
     local threads=$(( $1 < 2 ? 1 : 2 ))
     wrk -t$threads -c"$1" -d6s --latency -s "$2" "http://$ADDR/graphql" | awk '/Requests\/sec/{r=$2} / 99%/{p=$2} END{print r " req/s, p99 " p}'
 }
+python3 "$(dirname "$0")/cache_stats.py" "http://$ADDR" --save "$WORK/cache-before.json"
 for connections in 64 1; do
     echo "$LABEL c=$connections storefront: $(measure $connections "$WORK/store.lua"); typename: $(measure $connections "$WORK/typename.lua")"
 done
+echo "$LABEL cache during the measured runs:"
+python3 "$(dirname "$0")/cache_stats.py" "http://$ADDR" --since "$WORK/cache-before.json" | sed 's/^/  /'

@@ -2,7 +2,8 @@
 //! request reads — who a customer is for pricing, groups with their links,
 //! price lists, each product's prices, pages of the catalog, and the rows of
 //! customers, groups, lists and organizations the API shows — kept in
-//! process, bounded in size, with a short TTL as a safety net.
+//! process, bounded in bytes (each kind of entry its share, so that one
+//! kind cannot push out another), with a long TTL as a safety net.
 //!
 //! The rules that keep it correct:
 //!
@@ -39,9 +40,11 @@ use uuid::Uuid;
 use crate::money::CurrencyCode;
 use crate::page::Page;
 use crate::pricing::{ListInfo, Offer};
+use weight::Weigh;
 
 pub mod followed;
 pub mod shared;
+pub mod weight;
 
 pub use followed::{Followed, Position};
 
@@ -53,8 +56,9 @@ pub struct CacheOptions {
     /// change log reaches every instance); it bounds how long an entry
     /// nobody asks for takes room.
     pub ttl: Duration,
-    /// Most entries per layer.
-    pub capacity: u64,
+    /// Most bytes all in-process entries may take together, as estimated
+    /// by [`weight`]; each kind of entry has its share (see `Cache::new`).
+    pub max_bytes: u64,
     /// How far behind the change log this instance may be and still serve
     /// from its caches: the bound on how old an answer can be.
     pub lease: Duration,
@@ -74,7 +78,7 @@ impl Default for CacheOptions {
         Self {
             enabled: true,
             ttl: Duration::from_secs(3600),
-            capacity: 100_000,
+            max_bytes: 256 << 20,
             lease: Duration::from_millis(250),
         }
     }
@@ -114,11 +118,16 @@ pub enum Invalidation {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Generation(u64);
 
-/// Hits and misses of one layer since start.
+/// Hits and misses of one layer since start, and what it holds now.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LayerStats {
     pub hits: u64,
     pub misses: u64,
+    /// Entries held (in process only; moka's count, which trails inserts
+    /// and evictions slightly).
+    pub entries: u64,
+    /// Their estimated bytes (in process only).
+    pub bytes: u64,
 }
 
 pub struct Cache {
@@ -167,13 +176,15 @@ struct Layer<K, V> {
 
 impl<K, V> Layer<K, V>
 where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: Send + Sync + 'static,
+    K: Hash + Eq + Send + Sync + Weigh + 'static,
+    V: Send + Sync + Weigh + 'static,
 {
-    fn new(options: &CacheOptions) -> Self {
+    /// A layer with `percent` of the cache's bytes.
+    fn new(options: &CacheOptions, percent: u64) -> Self {
         Self {
             entries: moka::sync::Cache::builder()
-                .max_capacity(options.capacity)
+                .max_capacity(options.max_bytes / 100 * percent)
+                .weigher(weight::entry::<K, V>)
                 .time_to_live(options.ttl)
                 // Keys are random ids (or short texts): no need for SipHash.
                 .build_with_hasher(FxBuildHasher),
@@ -203,9 +214,14 @@ where
     }
 
     fn stats(&self) -> LayerStats {
+        // Settle pending evictions first, so the figures are the bound's,
+        // not a moment's overshoot (a scrape does this, not a request).
+        self.entries.run_pending_tasks();
         LayerStats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
+            entries: self.entries.entry_count(),
+            bytes: self.entries.weighted_size(),
         }
     }
 }
@@ -251,18 +267,22 @@ impl Fill<'_> {
 
 impl Cache {
     pub fn new(options: &CacheOptions) -> Self {
+        // Shares of the bytes, in percent (they add up to 100): prices
+        // first, then who the customers are; groups, lists and
+        // organizations are few. A share only caps a kind: a smaller data
+        // set takes what it needs.
         let layers = options.enabled.then(|| Layers {
-            customers: Layer::new(options),
-            organizations: Layer::new(options),
-            groups: Layer::new(options),
-            lists: Layer::new(options),
-            offers: Layer::new(options),
-            product_pages: Layer::new(options),
-            products: Layer::new(options),
-            group_rows: Layer::new(options),
-            list_rows: Layer::new(options),
-            organization_rows: Layer::new(options),
-            customer_rows: Layer::new(options),
+            customers: Layer::new(options, 10),
+            organizations: Layer::new(options, 2),
+            groups: Layer::new(options, 2),
+            lists: Layer::new(options, 2),
+            offers: Layer::new(options, 50),
+            product_pages: Layer::new(options, 8),
+            products: Layer::new(options, 8),
+            group_rows: Layer::new(options, 2),
+            list_rows: Layer::new(options, 2),
+            organization_rows: Layer::new(options, 2),
+            customer_rows: Layer::new(options, 12),
         });
         Self {
             layers,
@@ -459,5 +479,33 @@ impl Cache {
 impl Debug for Cache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Cache").field("enabled", &self.is_enabled()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_holds_no_more_bytes_than_its_bound() {
+        let options = CacheOptions {
+            max_bytes: 1 << 20,
+            ..CacheOptions::default()
+        };
+        let cache = Cache::new(&options);
+        cache.followed().advance(std::time::Instant::now(), &[], true);
+        for _ in 0..100_000 {
+            let entry = CustomerEntry {
+                organization_id: None,
+                groups: vec![Uuid::new_v4(); 2],
+            };
+            cache.fill(cache.generation(), |fill| fill.customer(Uuid::new_v4(), entry));
+        }
+        let stats: std::collections::HashMap<_, _> = cache.stats().into_iter().collect();
+        let customers = stats["customers"];
+        // Customers have a tenth of the bytes: ~100 KiB, a few hundred entries.
+        assert!(customers.bytes <= (1 << 20) / 10, "{customers:?}");
+        assert!((100..1_000).contains(&customers.entries), "{customers:?}");
+        assert_eq!(stats["offers"].entries, 0);
     }
 }

@@ -168,7 +168,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     } else {
         tracing::info!(
             ttl_seconds = cache.ttl.as_secs(),
-            capacity = cache.capacity,
+            max_mib = cache.max_bytes >> 20,
             lease_ms = cache.lease.as_millis() as u64,
             "read cache on, in process; serving from it while the change log is followed within the lease"
         );

@@ -312,9 +312,12 @@ pub struct CacheArgs {
     /// not through this.
     #[arg(long, env = "PRICEGRAPH_CACHE_TTL_SECONDS", default_value_t = 3600)]
     pub cache_ttl_seconds: u64,
-    /// Most entries per cache layer.
-    #[arg(long, env = "PRICEGRAPH_CACHE_CAPACITY", default_value_t = 100_000)]
-    pub cache_capacity: u64,
+    /// Most memory the in-process cache's entries take, in MiB (estimated
+    /// per entry; each kind of entry has a share). 0 keeps nothing in
+    /// process (with Redis, every read goes there).
+    #[arg(long, env = "PRICEGRAPH_CACHE_MAX_MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(0..=1 << 20))]
+    pub cache_max_mib: u64,
     /// The caches serve only while this instance has read the change log
     /// to its end within this many milliseconds: no cached answer is older.
     #[arg(long, env = "PRICEGRAPH_CACHE_LEASE_MS", default_value_t = 250,
@@ -327,7 +330,7 @@ impl CacheArgs {
         crate::cache::CacheOptions {
             enabled: self.cache == Switch::On,
             ttl: std::time::Duration::from_secs(self.cache_ttl_seconds.max(1)),
-            capacity: self.cache_capacity,
+            max_bytes: self.cache_max_mib << 20,
             lease: std::time::Duration::from_millis(self.cache_lease_ms),
         }
     }

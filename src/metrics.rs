@@ -14,6 +14,7 @@ use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeLabelValue, EncodeMetric};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
@@ -308,6 +309,24 @@ impl Collector for Scraped {
         )?;
         for (name, counts) in &stats {
             ConstCounter::new(counts.misses).encode(misses.encode_family(&layer(name))?)?;
+        }
+        let mut entries = encoder.encode_descriptor(
+            "pricegraph_cache_entries",
+            "Entries held in process, by layer.",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (name, counts) in stats.iter().filter(|(name, _)| !name.starts_with("redis:")) {
+            ConstGauge::new(counts.entries as i64).encode(entries.encode_family(&layer(name))?)?;
+        }
+        let mut bytes = encoder.encode_descriptor(
+            "pricegraph_cache_bytes",
+            "Estimated bytes of the entries held in process, by layer (bounded by --cache-max-mib).",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (name, counts) in stats.iter().filter(|(name, _)| !name.starts_with("redis:")) {
+            ConstGauge::new(counts.bytes as i64).encode(bytes.encode_family(&layer(name))?)?;
         }
         let errors = encoder.encode_descriptor(
             "pricegraph_redis_errors",

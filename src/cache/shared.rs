@@ -358,6 +358,7 @@ impl Shared {
                 let stats = LayerStats {
                     hits: self.hits[slot].load(Ordering::Relaxed),
                     misses: self.misses[slot].load(Ordering::Relaxed),
+                    ..LayerStats::default()
                 };
                 (*name, stats)
             })

@@ -11,7 +11,7 @@
 //! zero: sibling fields register their keys in the same poll, and a storefront
 //! request should not wait a millisecond per level.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
@@ -26,19 +26,21 @@ use sea_orm::sea_query::ValueType;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, ModelTrait, QueryFilter, QueryOrder, Related, SelectTwo};
 use uuid::Uuid;
 
+mod relations;
 mod webhooks;
 
 use super::batching::LoadQueue;
 use crate::domain::Quantity;
 use crate::error::ServiceError;
 use crate::page::{Page, PageRequest};
+use crate::pricing::Shopper;
 use crate::service::customers::{self, Owner};
 use crate::service::prices::{self, PriceFilter};
 use crate::service::resolution::{self, KnownProduct, PriceQuestion, PricedItem};
 use crate::service::usage::{self, Activity, Reach};
 use crate::store::Store;
 use crate::store::profiles::Profile;
-use crate::store::relations::{self, ListLink};
+pub use relations::{GroupsByCustomerLoader, GroupsByOrganizationLoader, LinksByPairLoader, PriceListLinksByGroupLoader};
 pub use webhooks::{AttemptsByDeliveryLoader, DeliveryCountsLoader, DeliveryPagesLoader};
 
 /// A loader's failure: the service's error, shared by every field that
@@ -189,71 +191,6 @@ junction!(
     |select| select.order_by_asc(product_line::Column::Name)
 );
 
-/// A customer's own `PRICING` groups (its memberships), by name, from the
-/// cache entries pricing reads (see [`crate::store::relations`]).
-pub struct GroupsByCustomerLoader(Store);
-
-impl Loader<Uuid> for GroupsByCustomerLoader {
-    type Value = Vec<Arc<customer_group::Model>>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        relations::groups_of_customers(&self.0, keys).await.map_err(load_error)
-    }
-}
-
-/// An organization's `PRICING` groups, by name, from the cache entries
-/// pricing reads.
-pub struct GroupsByOrganizationLoader(Store);
-
-impl Loader<Uuid> for GroupsByOrganizationLoader {
-    type Value = Vec<Arc<customer_group::Model>>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        relations::groups_of_organizations(&self.0, keys)
-            .await
-            .map_err(load_error)
-    }
-}
-
-/// A group's price lists in the order resolution walks them, from the
-/// cache entries pricing reads (see [`crate::store::relations::price_list_links`]).
-pub struct PriceListLinksByGroupLoader(Store);
-
-impl Loader<Uuid> for PriceListLinksByGroupLoader {
-    type Value = Vec<ListLink>;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Self::Value>, Self::Error> {
-        relations::price_list_links(&self.0, keys).await.map_err(load_error)
-    }
-}
-
-/// Link rows by (group, price list): what the cache does not keep of a link
-/// (`createdAt`), one statement per batch.
-pub struct LinksByPairLoader(DatabaseConnection);
-
-impl Loader<(Uuid, Uuid)> for LinksByPairLoader {
-    type Value = link::Model;
-    type Error = LoadError;
-
-    async fn load(&self, keys: &[(Uuid, Uuid)]) -> Result<HashMap<(Uuid, Uuid), Self::Value>, Self::Error> {
-        let groups: BTreeSet<Uuid> = keys.iter().map(|(group, _)| *group).collect();
-        let rows = link::Entity::find()
-            .filter(link::Column::GroupId.is_in(groups))
-            .all(&self.0)
-            .await
-            .map_err(load_error)?;
-        let wanted: HashSet<&(Uuid, Uuid)> = keys.iter().collect();
-        Ok(rows
-            .into_iter()
-            .map(|row| ((row.group_id, row.price_list_id), row))
-            .filter(|(pair, _)| wanted.contains(pair))
-            .collect())
-    }
-}
-
 /// A product's base prices, by currency then tier.
 pub struct BasePricesByProductLoader(DatabaseConnection);
 
@@ -386,15 +323,27 @@ impl Loader<Uuid> for ProfilesLoader {
 pub struct ProductPrices {
     products: Vec<KnownProduct>,
     answers: Mutex<HashMap<(PriceQuestion, Quantity), Arc<Answers>>>,
+    /// A shopper read beside the products, and whose (see
+    /// [`resolution::read_ahead`]).
+    ahead: Option<(Option<Uuid>, Shopper)>,
 }
 
 type Answers = tokio::sync::OnceCell<Result<HashMap<Uuid, PricedItem>, LoadError>>;
 
 impl ProductPrices {
     pub fn new<'a>(products: impl IntoIterator<Item = &'a product::Model>) -> Arc<Self> {
+        Self::with_shopper(products, None)
+    }
+
+    /// With the shopper a question about them will ask for, read already.
+    pub fn with_shopper<'a>(
+        products: impl IntoIterator<Item = &'a product::Model>,
+        ahead: Option<(Option<Uuid>, Shopper)>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             products: products.into_iter().map(KnownProduct::from).collect(),
             answers: Mutex::default(),
+            ahead,
         })
     }
 
@@ -415,7 +364,12 @@ impl ProductPrices {
             .clone();
         let answers = answers
             .get_or_init(|| async {
-                let priced = resolution::resolve_known(store, &question, &self.products, quantity)
+                let ahead = self
+                    .ahead
+                    .as_ref()
+                    .filter(|(customer, _)| *customer == question.customer_id)
+                    .map(|(_, shopper)| shopper);
+                let priced = resolution::resolve_known(store, &question, &self.products, quantity, ahead)
                     .await
                     .map_err(load_error)?;
                 Ok(priced.into_iter().map(|item| (item.product_id, item)).collect())

@@ -13,7 +13,7 @@ use super::groups::{DeleteInput, id_arg, patch};
 use super::loaders::ProductPrices;
 use super::store;
 use super::types::{BasePrice, Product, ProductLine};
-use crate::service::{catalog, prices};
+use crate::service::{catalog, prices, resolution};
 
 /// Narrows `productLines`.
 #[derive(InputObject, Default)]
@@ -113,10 +113,14 @@ impl ProductQuery {
                 .transpose()?,
             search: search_text("search", filter.search.as_deref())?,
         };
-        let page = catalog::page_products(store(ctx), &filter, request)
-            .await
-            .map_err(query_error)?;
-        let together = ProductPrices::new(page.items.iter().map(|p| &**p));
+        let page = catalog::page_products(store(ctx), &filter, request);
+        // The page's prices need its shopper: read beside the page.
+        let (page, ahead) = match shopper_asked(ctx) {
+            Some(customer) => tokio::join!(page, resolution::read_ahead(store(ctx), customer.as_deref())),
+            None => (page.await, None),
+        };
+        let page = page.map_err(query_error)?;
+        let together = ProductPrices::with_shopper(page.items.iter().map(|p| &**p), ahead);
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             catalog::count_products(store.conn(), &filter).await
         });
@@ -451,5 +455,21 @@ impl ProductMutation {
             user_errors,
             impact,
         })
+    }
+}
+
+/// Whether the page's products are asked their `resolvedPrice`, and for
+/// whom: `Some(None)` for an anonymous shopper, `Some(Some(id))` for the
+/// `customerId` as sent (variables resolved). The first such selection
+/// decides; others read their shopper as usual.
+fn shopper_asked(ctx: &Context<'_>) -> Option<Option<String>> {
+    let look = ctx.look_ahead();
+    let mut asked = look.field("edges").field("node").field("resolvedPrice").selection_fields();
+    asked.extend(look.field("nodes").field("resolvedPrice").selection_fields());
+    let arguments = asked.first()?.arguments().ok()?;
+    match arguments.into_iter().find(|(name, _)| name.as_str() == "customerId") {
+        None | Some((_, async_graphql::Value::Null)) => Some(None),
+        Some((_, async_graphql::Value::String(id))) => Some(Some(id)),
+        Some(_) => None,
     }
 }

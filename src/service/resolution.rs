@@ -131,7 +131,7 @@ pub fn parse_items(raw: &[(String, i64)], problems: &mut Problems) -> Vec<PriceI
 /// one is a user error at `items.N.productId`), then prices them.
 pub async fn resolve(store: &Store, question: &PriceQuestion, items: &[PriceItem]) -> ServiceResult<Vec<PricedItem>> {
     let (products, known) = known_products(store, items).await?;
-    let mut priced = price(store, question, items, &known).await?;
+    let mut priced = price(store, question, items, &known, None).await?;
     for item in &mut priced {
         item.product = products.get(&item.product_id).map(|p| product::Model::clone(p));
     }
@@ -175,11 +175,14 @@ pub(super) async fn known_products(
 
 /// Answers a question about products the caller has already read (those
 /// of a page, or of one batch): each at `quantity`.
+/// `ahead`: the question's shopper when it was read already (see
+/// [`read_ahead`]).
 pub async fn resolve_known(
     store: &Store,
     question: &PriceQuestion,
     products: &[KnownProduct],
     quantity: Quantity,
+    ahead: Option<&Shopper>,
 ) -> ServiceResult<Vec<PricedItem>> {
     let items: Vec<PriceItem> = products
         .iter()
@@ -189,7 +192,22 @@ pub async fn resolve_known(
         })
         .collect();
     let known = products.iter().map(|p| (p.id, *p)).collect();
-    price(store, question, &items, &known).await
+    price(store, question, &items, &known, ahead).await
+}
+
+/// The shopper of a question that is about to be asked, read beside
+/// what it will be asked about (a page of products): the shopper's read
+/// does not need the page, so the two run at once. `raw` is the
+/// `customerId` argument as sent, `None` for an anonymous shopper. Nothing
+/// when the id is not one or the read fails: the question itself then
+/// reads again and reports the problem where it belongs.
+pub async fn read_ahead(store: &Store, raw: Option<&str>) -> Option<(Option<Uuid>, Shopper)> {
+    let customer_id = match raw {
+        Some(raw) => Some(parse_id(&["customerId"], "customer", raw).ok()?),
+        None => None,
+    };
+    let shopper = store::shopper(store, customer_id).await.ok()?;
+    Some((customer_id, shopper))
 }
 
 /// Prices `items` for the question's shopper: the shopper, then base and
@@ -201,9 +219,17 @@ async fn price(
     question: &PriceQuestion,
     items: &[PriceItem],
     products: &HashMap<Uuid, KnownProduct>,
+    ahead: Option<&Shopper>,
 ) -> ServiceResult<Vec<PricedItem>> {
-    let shopper = store::shopper(store, question.customer_id).await?;
-    let priced = price_for(&shopper, store, question, items, products).await?;
+    let read;
+    let shopper = match ahead {
+        Some(shopper) => shopper,
+        None => {
+            read = store::shopper(store, question.customer_id).await?;
+            &read
+        }
+    };
+    let priced = price_for(shopper, store, question, items, products).await?;
     count_usage(store, &priced);
     Ok(priced)
 }

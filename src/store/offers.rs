@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use entity::{base_price, price};
 use sea_orm::sea_query::{Alias, Expr, Query, UnionType};
-use sea_orm::{ColumnTrait, ConnectionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, Statement, Value};
 use uuid::Uuid;
 
 use super::Store;
@@ -110,11 +110,12 @@ async fn load_offers(
     let cache = &store.cache;
     let mut base: HashMap<Uuid, Vec<BaseTier>> = HashMap::new();
     let mut list_tiers: HashMap<Uuid, Vec<(Uuid, Tier)>> = HashMap::new();
-    for row in store
-        .conn()
-        .query_all(&offers_statement(missing, only_lists, currency))
-        .await?
-    {
+    let conn = store.conn();
+    let statement = match conn.get_database_backend() {
+        DbBackend::Postgres => offers_statement_pg(missing, only_lists, currency),
+        backend => backend.build(&offers_statement(missing, only_lists, currency)),
+    };
+    for row in conn.query_all_raw(statement).await? {
         let product_id: Uuid = row.try_get("", "product_id")?;
         let min_quantity: i32 = row.try_get("", "min_quantity")?;
         let amount: i64 = row.try_get("", "amount_minor")?;
@@ -149,6 +150,39 @@ async fn load_offers(
         }
     });
     Ok(loaded)
+}
+
+/// [`offers_statement`] on PostgreSQL: the ids go in as arrays, so that
+/// the text is one of three whatever the number of products and lists —
+/// prepared once per connection, instead of parsed and planned again for
+/// each new count (a statement with `IN` lists is a new text per length).
+fn offers_statement_pg(products: &[Uuid], lists: Option<&BTreeSet<Uuid>>, currency: CurrencyCode) -> Statement {
+    const BASE: &str = "SELECT product_id, NULL::uuid AS price_list_id, min_quantity, NULL::int4 AS max_quantity, \
+        amount_minor FROM base_price WHERE product_id = ANY($1::uuid[]) AND currency = $2";
+    const LISTS: &str = " UNION ALL SELECT product_id, price_list_id, min_quantity, max_quantity, amount_minor \
+        FROM price WHERE product_id = ANY($1::uuid[]) AND currency = $2";
+    let array = |ids: &mut dyn Iterator<Item = &Uuid>| -> Value {
+        let mut text = String::with_capacity(2 + 37 * products.len());
+        text.push('{');
+        for (n, id) in ids.enumerate() {
+            if n > 0 {
+                text.push(',');
+            }
+            text.push_str(&id.hyphenated().to_string());
+        }
+        text.push('}');
+        Value::from(text)
+    };
+    let mut values = vec![array(&mut products.iter()), Value::from(currency.code())];
+    let sql = match lists {
+        None => format!("{BASE}{LISTS}"),
+        Some(lists) if lists.is_empty() => BASE.to_owned(),
+        Some(lists) => {
+            values.push(array(&mut lists.iter()));
+            format!("{BASE}{LISTS} AND price_list_id = ANY($3::uuid[])")
+        }
+    };
+    Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
 }
 
 /// The base prices of `products` and their list prices (in `lists` only,

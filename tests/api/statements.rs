@@ -208,3 +208,42 @@ async fn warm_relational_reads_run_no_sql_beyond_the_page() {
     })
     .await;
 }
+
+/// A page of products with prices reads its shopper beside the page (the
+/// two do not depend on each other), once: with the cache off it is still
+/// the page, the shopper and the prices, whatever the page size; a shopper
+/// that cannot be read is reported at each price as before.
+#[tokio::test]
+async fn a_priced_page_reads_its_shopper_once_beside_the_page() {
+    on_each_backend(|app| async move {
+        world(&app, 1).await;
+        let first = app.data("{ customers(first: 1) { nodes { id } } }", json!({})).await;
+        let shopper = first["customers"]["nodes"][0]["id"].clone();
+        for n in 0..20 {
+            crate::fixtures::product(&app, &format!("P{n}"), json!({})).await;
+        }
+        let cold = app.uncached().await;
+        let page = "query($first: Int, $c: ID) { products(first: $first) { nodes { sku
+            resolvedPrice(customerId: $c, currency: \"USD\") { source } } } }";
+        for first in [2, 20] {
+            let (count, data) = cold
+                .count_statements(cold.data(page, json!({ "first": first, "c": shopper })))
+                .await;
+            assert_eq!(count, 3, "page, shopper, prices: {data}");
+            assert_eq!(data["products"]["nodes"][first - 1]["resolvedPrice"]["source"], "NONE");
+        }
+        let (count, _) = cold
+            .count_statements(cold.data(page, json!({ "first": 20, "c": null })))
+            .await;
+        assert!(count <= 3, "an anonymous shopper too: {count}");
+
+        let nobody = uuid::Uuid::now_v7().to_string();
+        let body = cold.graphql(page, json!({ "first": 2, "c": nobody })).await;
+        let errors = body["errors"].as_array().expect("errors");
+        assert_eq!(errors.len(), 2, "{body}");
+        assert!(errors.iter().all(|e| e["extensions"]["code"] == "NOT_FOUND"), "{body}");
+        assert_eq!(body["data"]["products"]["nodes"][0]["sku"], "P0");
+        assert_eq!(body["data"]["products"]["nodes"][0]["resolvedPrice"], json!(null));
+    })
+    .await;
+}
