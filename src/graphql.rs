@@ -11,11 +11,13 @@ pub mod errors;
 pub mod federation;
 pub mod groups;
 pub mod health;
+pub mod hooks;
 pub mod impact;
 pub mod loaders;
 pub mod node;
 pub mod nulls;
 pub mod order;
+pub mod parsed;
 pub mod organizations;
 pub mod price_lists;
 pub mod pricing;
@@ -215,9 +217,7 @@ fn configured<Q: ObjectType + 'static, M: ObjectType + 'static, S: SubscriptionT
         .data(PriceFeeds::new(store.clone()))
         .data(store)
         .data(metrics)
-        .extension(access::Access(options.limits))
-        .extension(order::FieldOrder)
-        .extension(cost::Limits);
+        .extension(hooks::Hooks(options.limits));
     if options.production {
         schema = schema.disable_introspection().disable_suggestions();
     }

@@ -22,11 +22,8 @@
 //! Refusals are errors with `extensions.code` `FORBIDDEN`; the field is
 //! `null` (see [`super::nulls`]) and its resolver never runs.
 
-use std::sync::Arc;
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, NextValidation, ResolveInfo,
-};
+use async_graphql::extensions::{Extension, ExtensionContext, NextResolve, NextValidation, ResolveInfo};
 use async_graphql::{ErrorExtensions, Pos, Response, ServerError, ServerResult, ValidationResult, Value};
 use uuid::Uuid;
 
@@ -49,17 +46,21 @@ impl Default for QueryLimits {
     }
 }
 
-pub struct Access(pub QueryLimits);
+/// The limits, and the request's spec-shaped nulls (see [`super::nulls`]),
+/// which ride on the same per-field hook. Part of the schema's one
+/// extension ([`super::hooks`]).
+pub struct AccessExtension(QueryLimits, Nulls);
 
-impl ExtensionFactory for Access {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(AccessExtension(self.0, Nulls::default()))
+impl AccessExtension {
+    pub fn new(limits: QueryLimits) -> Self {
+        Self(limits, Nulls::default())
+    }
+
+    /// Once the operation has run: the nulls' last word (see [`Nulls::finish`]).
+    pub fn finish(&self, response: &mut Response) {
+        self.1.finish(response);
     }
 }
-
-/// The limits, and the request's spec-shaped nulls (see [`super::nulls`]),
-/// which ride on the same per-field hook.
-struct AccessExtension(QueryLimits, Nulls);
 
 /// The root types' names, in the plain schema and in the subgraph alike.
 const QUERY: &str = "Query";
@@ -204,17 +205,6 @@ impl Extension for AccessExtension {
             Err(forbidden(format!("this credential may not read `{what}`")).into_server_error(info.field.name.pos))
         };
         self.1.settle(path_node, return_type, result)
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        self.1.finish(&mut response);
-        response
     }
 }
 

@@ -19,9 +19,8 @@
 //! items times theirs.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest};
+use async_graphql::extensions::{Extension, ExtensionContext, NextPrepareRequest};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{ErrorExtensions, Name, Request, ServerError, ServerResult, Value, Variables};
 
@@ -154,15 +153,8 @@ impl<'a> Measure<'a> {
     }
 }
 
-pub struct Limits;
-
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension)
-    }
-}
-
-struct LimitsExtension;
+/// Part of the schema's one extension ([`super::hooks`]).
+pub struct LimitsExtension;
 
 /// The check runs as the request is prepared, before async-graphql's own
 /// parse step: that step checks the recursion depth by walking every

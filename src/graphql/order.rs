@@ -13,23 +13,15 @@
 //! condition count whether or not it applies, which differs only when an
 //! abstract type's fragments repeat a field in another order.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
+use async_graphql::extensions::{Extension, ExtensionContext, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Name, Response, ServerResult, Value, Variables};
 
-/// Registers [`FieldOrderExtension`] with a schema.
-pub struct FieldOrder;
-
-impl ExtensionFactory for FieldOrder {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(FieldOrderExtension::default())
-    }
-}
-
 /// The plan of each operation of the request's document, made as it is
-/// parsed (a single anonymous operation has no name).
+/// parsed (a single anonymous operation has no name). Part of the schema's
+/// one extension ([`super::hooks`]).
 #[derive(Default)]
 pub struct FieldOrderExtension {
     plans: Mutex<Vec<(Option<Name>, Plan)>>,
@@ -57,13 +49,11 @@ impl Extension for FieldOrderExtension {
         Ok(document)
     }
 
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
+}
+
+impl FieldOrderExtension {
+    /// Once the operation has run: its response's keys in selection order.
+    pub fn reorder(&self, operation_name: Option<&str>, response: &mut Response) {
         let plans = std::mem::take(&mut *self.plans.lock().unwrap_or_else(PoisonError::into_inner));
         let plan = match operation_name {
             Some(wanted) => plans.iter().find(|(name, _)| name.as_deref() == Some(wanted)),
@@ -73,7 +63,6 @@ impl Extension for FieldOrderExtension {
         if let Some((_, plan)) = plan {
             apply(&mut response.data, plan);
         }
-        response
     }
 }
 

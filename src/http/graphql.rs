@@ -156,7 +156,7 @@ struct Operation {
 /// execution) to see what it would run.
 fn operation(request: &mut async_graphql::Request) -> Operation {
     let wanted = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
+    let Ok(document) = crate::graphql::parsed::parse(request) else {
         return Operation::default();
     };
     let is = |ty: OperationType| ty == OperationType::Mutation;
