@@ -43,7 +43,8 @@ org as (      -- the direct organization's groups
   where c.id = $2),
 own as (      -- the customer's own groups
   select g.id, g.is_active
-  from customer_group_membership m join customer_group g on g.id = m.group_id
+  from customer_group_membership m
+  cross join lateral (select id, is_active from customer_group where id = m.group_id limit 1) g
   where m.customer_id = $2),
 active as (   -- effective groups that are active: only those price and restrict
   select id from org where is_active and exists (select 1 from org where is_active)
@@ -70,8 +71,10 @@ derived as (
          d.q + case when 2 * d.r > 10000 then 1 when 2 * d.r = 10000 then mod(d.q, 2) else 0 end as amount_minor,
          (select min_quantity from base) as min_quantity
   from (select distinct l.price_list_id, pl.percent_off
-        from customer_group_price_list l join price_list pl on pl.id = l.price_list_id
-        where l.group_id in (select id from active) and pl.percent_off is not null) dl
+        from active a
+        cross join lateral (select price_list_id from customer_group_price_list where group_id = a.id offset 0) l
+        cross join lateral (select percent_off from price_list where id = l.price_list_id limit 1) pl
+        where pl.percent_off is not null) dl
   cross join lateral (
     select div(b.amount_minor::numeric * (10000 - dl.percent_off), 10000) as q,
            mod(b.amount_minor::numeric * (10000 - dl.percent_off), 10000) as r
@@ -90,7 +93,7 @@ hit as (
   select x.price_list_id, pl.name, c.group_id, c.priority, x.amount_minor, x.min_quantity,
          case when x.by_rule then pl.percent_off end as percent_off
   from priced x
-  join price_list pl on pl.id = x.price_list_id
+  cross join lateral (select * from price_list where id = x.price_list_id limit 1) pl
   join lateral (
     select l.group_id, l.priority from customer_group_price_list l
     where l.price_list_id = x.price_list_id and l.group_id in (select id from active)
