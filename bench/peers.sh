@@ -134,9 +134,9 @@ customers=$("${PSQL[@]}" -d "$DB" -Atc "select count(*) from customer") || die "
 log "ANALYZE $DB ($customers customers)"
 "${PSQL[@]}" -d "$DB" -c analyze
 PEER_INSTALLED=1
-"${PSQL[@]}" -d "$DB" -f "$HERE/peer.sql" >/dev/null
+PGOPTIONS=--client-min-messages=warning "${PSQL[@]}" -d "$DB" -f "$HERE/peer.sql" >/dev/null
 {
-    echo "pricegraph $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null) binary $BIN ($(date -u -r "$BIN" +%FT%TZ))"
+    echo "binary $BIN (modified $(date -u -r "$BIN" +%FT%TZ)); bench/peers.sh from $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)"
     echo "database $DB: $("${PSQL[@]}" -d "$DB" -Atc "select (select count(*) from customer) || ' customers, ' ||
         (select count(*) from customer_group) || ' groups, ' || (select count(*) from price_list) || ' lists, ' ||
         (select count(*) from price) || ' list prices, ' || (select count(*) from product) || ' products'")"
