@@ -7,6 +7,8 @@
       Prices a sample of (customer, product, quantity, currency) on both servers and compares
       amount, source, price list, group, priority, tier and rule; then checks that each query's
       bodies return the same information on both. Prints the first disagreements; exit 1 if any.
+  peers.py edges PRICEGRAPH_URL POSTGRAPHILE_URL DB
+      The same comparison on the edge-case database (demo data + edges.sql).
   peers.py report RESULTS_TSV
       The markdown summary of the raw runs.
 """
@@ -114,6 +116,16 @@ SAMPLES = {
              (1, 12, 24, 60), ("USD", "EUR", "JPY")),
 }
 
+# The edge-case database (demo data + edges.sql): every non-generated customer and the anonymous
+# shopper, the edge products and a few demo products, at quantities around every tier boundary.
+EDGE_SAMPLES = {
+    "edge-cases": ("""select c.id, p.id from (select id::text from customer where email not like 'bench-%'
+                                             union all select '') c
+                      cross join ((select id from product where sku like 'EDGE-%')
+                                  union all (select id from product where sku not like 'EDGE-%' order by random() limit 4)) p""",
+                   (1, 9, 10, 19, 20, 24, 60, 100), ("USD", "JPY")),
+}
+
 PG_ITEMS = """query($c: ID, $cur: String!, $items: [PriceItemInput!]!) {
   resolvePrices(input: { customerId: $c, currency: $cur, items: $items }) {
     product { id } quantity amount { amount } source priceList { id } customerGroup { id } priority tierMinQuantity
@@ -167,7 +179,7 @@ def same_info(q, a, b):
     return a, b
 
 
-def check(pg, p5, db, bodies_dir):
+def check(pg, p5, db, bodies_dir=None, samples=SAMPLES):
     shown, problems = 0, 0
 
     def disagree(text):
@@ -179,7 +191,7 @@ def check(pg, p5, db, bodies_dir):
 
     compared = defaultdict(int)
     sources = defaultdict(int)
-    for n, (name, (query, quantities, currencies)) in enumerate(SAMPLES.items()):
+    for n, (name, (query, quantities, currencies)) in enumerate(samples.items()):
         per_customer = defaultdict(list)
         for customer, product in sql(db, query, 0.1 + n / 10):
             per_customer[customer].append(product)
@@ -196,10 +208,13 @@ def check(pg, p5, db, bodies_dir):
     print("single prices compared: " + ", ".join(f"{k} {v:,}" for k, v in compared.items())
           + f"; total {sum(compared.values()):,}")
     print("pricegraph's sources among them: " + ", ".join(f"{k} {v:,}" for k, v in sorted(sources.items())))
-    if compared["derived-lists"] == 0:
+    if samples is SAMPLES and compared["derived-lists"] == 0:
         print("NOTE: no customer reaches a derived list (percent_off) in this database: derived lists not exercised "
               "beyond the demo customers")
 
+    if bodies_dir is None:
+        print(f"disagreements: {problems}")
+        return 1 if problems else 0
     # The benchmark's own bodies: the same information on both servers, for the first 20 of each.
     pairs = 0
     for q in QUERIES:
@@ -300,6 +315,8 @@ if __name__ == "__main__":
         bodies(sys.argv[2])
     elif cmd == "check":
         sys.exit(check(*sys.argv[2:6]))
+    elif cmd == "edges":
+        sys.exit(check(*sys.argv[2:5], samples=EDGE_SAMPLES))
     elif cmd == "report":
         report(sys.argv[2])
     else:
