@@ -1,6 +1,6 @@
 //! The read cache in front of the database (docs/operations.md#caching): what every storefront
 //! request reads — who a customer is for pricing, groups with their links,
-//! price lists, each product's prices, pages of the catalog, and the rows of
+//! price lists, each product's prices, pages of the catalog and of customers, and the rows of
 //! customers, groups, lists and organizations the API shows — kept in
 //! process, bounded in bytes (each kind of entry its share, so that one
 //! kind cannot push out another), with a long TTL as a safety net.
@@ -166,6 +166,8 @@ struct Layers {
     organization_rows: Layer<Uuid, organization::Model>,
     /// customer id → the customer's row, as the API shows it.
     customer_rows: Layer<Uuid, customer::Model>,
+    /// the filter and page request, as text → a page of customers.
+    customer_pages: Layer<String, Page<Arc<customer::Model>>>,
 }
 
 struct Layer<K, V> {
@@ -263,6 +265,9 @@ impl Fill<'_> {
     pub fn customer_row(&self, customer: Arc<customer::Model>) {
         self.0.customer_rows.entries.insert(customer.id, customer);
     }
+    pub fn customer_page(&self, key: String, page: Arc<Page<Arc<customer::Model>>>) {
+        self.0.customer_pages.entries.insert(key, page);
+    }
 }
 
 impl Cache {
@@ -282,7 +287,8 @@ impl Cache {
             group_rows: Layer::new(options, 2),
             list_rows: Layer::new(options, 2),
             organization_rows: Layer::new(options, 2),
-            customer_rows: Layer::new(options, 12),
+            customer_rows: Layer::new(options, 10),
+            customer_pages: Layer::new(options, 2),
         });
         Self {
             layers,
@@ -344,6 +350,9 @@ impl Cache {
     pub fn customer_row(&self, id: Uuid) -> Option<Arc<customer::Model>> {
         self.serving()?.customer_rows.get(&id)
     }
+    pub fn customer_page(&self, key: &str) -> Option<Arc<Page<Arc<customer::Model>>>> {
+        self.serving()?.customer_pages.get(key)
+    }
 
     /// Applies what a write committed here changed — evictions, and a new
     /// generation so that fills begun before it are dropped — then, with
@@ -367,6 +376,8 @@ impl Cache {
                 Invalidation::Customers(ids) => {
                     l.customers.evict(ids);
                     l.customer_rows.evict(ids);
+                    // Any customer may be on any page (or join one).
+                    l.customer_pages.entries.invalidate_all();
                 }
                 Invalidation::Organizations(ids) => {
                     l.organizations.evict(ids);
@@ -403,6 +414,7 @@ impl Cache {
                     l.list_rows.entries.invalidate_all();
                     l.organization_rows.entries.invalidate_all();
                     l.customer_rows.entries.invalidate_all();
+                    l.customer_pages.entries.invalidate_all();
                 }
             }
         }
@@ -468,6 +480,7 @@ impl Cache {
             ("list_rows", l.list_rows.stats()),
             ("organization_rows", l.organization_rows.stats()),
             ("customer_rows", l.customer_rows.stats()),
+            ("customer_pages", l.customer_pages.stats()),
         ];
         if let Some(shared) = self.shared.get() {
             stats.extend(shared.stats());

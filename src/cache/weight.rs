@@ -109,7 +109,9 @@ impl Weigh for product::Model {
     }
 }
 
-impl Weigh for Arc<product::Model> {
+/// A row shared by a page and the rows' layer counts in both: an
+/// overestimate, which only makes the bound stricter.
+impl<T: Weigh> Weigh for Arc<T> {
     fn bytes(&self) -> usize {
         size_of::<Self>() + (**self).bytes()
     }

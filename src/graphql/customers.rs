@@ -65,16 +65,21 @@ impl CustomerQuery {
     ) -> Result<Option<CountedConnection<Customer>>> {
         let request = page_request(first, after, last, before)?;
         let filter = filter.unwrap_or_default();
-        let conn = store(ctx).conn();
         let filter = customers::CustomerFilter::parse(
-            conn,
+            store(ctx).conn(),
             filter.group_id.as_ref().map(|id| id.as_str()),
             filter.organization_id.as_ref().map(|id| id.as_str()),
             search_text("emailContains", filter.email_contains.as_deref())?,
         )
         .await
         .map_err(query_error)?;
-        let page = customers::page(conn, &filter, request).await.map_err(query_error)?;
+        let page = customers::page(store(ctx), &filter, request).await.map_err(query_error)?;
+        // The rows are shared with the cache: the API's objects own copies.
+        let page = crate::page::Page {
+            items: page.items.iter().map(|c| entity::customer::Model::clone(c)).collect(),
+            has_previous_page: page.has_previous_page,
+            has_next_page: page.has_next_page,
+        };
         let total = TotalCount::counting(store(ctx), filter, |store, filter| async move {
             customers::count(store.conn(), &filter).await
         });

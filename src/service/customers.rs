@@ -1,5 +1,6 @@
 //! Customers: one type group each, any number of pricing-group memberships.
 
+use std::sync::Arc;
 use entity::values::GroupKind;
 use entity::{customer, customer_group, membership, organization, organization_group};
 use sea_orm::sea_query::Query;
@@ -99,12 +100,31 @@ impl CustomerFilter {
     }
 }
 
+/// A page of customers, cached until any customer (its row or its
+/// memberships) changes: admin screens page through the same few.
 pub async fn page(
-    db: &DatabaseConnection,
+    store: &Store,
     filter: &CustomerFilter,
     request: PageRequest,
-) -> ServiceResult<Page<customer::Model>> {
-    Ok(fetch_page(db, filter.select(), customer::Column::Id, request).await?)
+) -> ServiceResult<Arc<Page<Arc<customer::Model>>>> {
+    let key = format!("{filter:?}{request:?}");
+    if let Some(page) = store.cache.customer_page(&key) {
+        return Ok(page);
+    }
+    let since = store.cache.generation();
+    let page = fetch_page(store.conn(), filter.select(), customer::Column::Id, request).await?;
+    let page = Arc::new(Page {
+        items: page.items.into_iter().map(Arc::new).collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+    });
+    store.cache.fill(since, |fill| {
+        fill.customer_page(key, page.clone());
+        for customer in &page.items {
+            fill.customer_row(customer.clone());
+        }
+    });
+    Ok(page)
 }
 
 pub async fn count(db: &DatabaseConnection, filter: &CustomerFilter) -> ServiceResult<u64> {
@@ -201,11 +221,13 @@ pub async fn create(store: &Store, input: NewCustomer) -> ServiceResult<customer
         created_at: now,
         updated_at: now,
     };
-    let txn = store.begin().await?;
+    let mut txn = store.begin().await?;
     customer::Entity::insert(customer.clone().into_active_model())
         .exec_without_returning(&*txn)
         .await
         .map_err(|error| ServiceError::unique_violation(error, || email_taken(&customer.email)))?;
+    // Pages of customers now hold one more.
+    txn.customers_changed(&[customer.id]);
     txn.commit().await?;
     Ok(customer)
 }

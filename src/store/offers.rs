@@ -156,6 +156,10 @@ async fn load_offers(
 /// the text is one of three whatever the number of products and lists —
 /// prepared once per connection, instead of parsed and planned again for
 /// each new count (a statement with `IN` lists is a new text per length).
+/// They are bound as text and cast; the list filter's cast sits in a
+/// sub-select, which PostgreSQL runs once: written plainly, a generic plan
+/// (PostgreSQL's choice after five runs) casts the text again for every
+/// row it filters — 9 ms instead of 1 for 50 products and 40 lists.
 fn offers_statement_pg(products: &[Uuid], lists: Option<&BTreeSet<Uuid>>, currency: CurrencyCode) -> Statement {
     const BASE: &str = "SELECT product_id, NULL::uuid AS price_list_id, min_quantity, NULL::int4 AS max_quantity, \
         amount_minor FROM base_price WHERE product_id = ANY($1::uuid[]) AND currency = $2";
@@ -179,7 +183,7 @@ fn offers_statement_pg(products: &[Uuid], lists: Option<&BTreeSet<Uuid>>, curren
         Some(lists) if lists.is_empty() => BASE.to_owned(),
         Some(lists) => {
             values.push(array(&mut lists.iter()));
-            format!("{BASE}{LISTS} AND price_list_id = ANY($3::uuid[])")
+            format!("{BASE}{LISTS} AND price_list_id = ANY(CAST((SELECT $3::uuid[]) AS uuid[]))")
         }
     };
     Statement::from_sql_and_values(DbBackend::Postgres, sql, values)
