@@ -57,7 +57,8 @@ impl Weigh for String {
 
 impl<T: Weigh> Weigh for Option<T> {
     fn bytes(&self) -> usize {
-        self.as_ref().map_or(size_of::<Self>(), |v| v.bytes() + size_of::<Self>() - size_of::<T>())
+        self.as_ref()
+            .map_or(size_of::<Self>(), |v| v.bytes() + size_of::<Self>() - size_of::<T>())
     }
 }
 
@@ -99,7 +100,10 @@ impl Weigh for Offer {
             .filter(|(_, tiers)| tiers.spilled())
             .map(|(_, tiers)| tiers.capacity() * size_of::<Tier>())
             .sum();
-        size_of::<Self>() + self.base.capacity() * size_of::<crate::pricing::BaseTier>() + self.list_tiers.len() * slot * 8 / 7 + spilled
+        size_of::<Self>()
+            + self.base.capacity() * size_of::<crate::pricing::BaseTier>()
+            + self.list_tiers.len() * slot * 8 / 7
+            + spilled
     }
 }
 
@@ -189,10 +193,17 @@ mod tests {
     #[test]
     fn a_larger_value_weighs_more_in_proportion() {
         let small = Offer {
-            base: vec![BaseTier { min_quantity: 1, amount: 100 }],
+            base: vec![BaseTier {
+                min_quantity: 1,
+                amount: 100,
+            }],
             list_tiers: ListTiers::default(),
         };
-        let tier = Tier { min_quantity: 1, max_quantity: None, amount: 90 };
+        let tier = Tier {
+            min_quantity: 1,
+            max_quantity: None,
+            amount: 90,
+        };
         let large = Offer {
             base: small.base.clone(),
             list_tiers: (0..2_000).map(|_| (Uuid::new_v4(), tier)).collect::<ListTiers>(),

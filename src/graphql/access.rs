@@ -22,7 +22,6 @@
 //! Refusals are errors with `extensions.code` `FORBIDDEN`; the field is
 //! `null` (see [`super::nulls`]) and its resolver never runs.
 
-
 use async_graphql::extensions::{Extension, ExtensionContext, NextResolve, NextValidation, ResolveInfo};
 use async_graphql::{ErrorExtensions, Pos, Response, ServerError, ServerResult, ValidationResult, Value};
 use uuid::Uuid;

@@ -73,7 +73,9 @@ impl CustomerQuery {
         )
         .await
         .map_err(query_error)?;
-        let page = customers::page(store(ctx), &filter, request).await.map_err(query_error)?;
+        let page = customers::page(store(ctx), &filter, request)
+            .await
+            .map_err(query_error)?;
         // The rows are shared with the cache: the API's objects own copies.
         let page = crate::page::Page {
             items: page.items.iter().map(|c| entity::customer::Model::clone(c)).collect(),

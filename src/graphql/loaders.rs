@@ -40,7 +40,9 @@ use crate::service::resolution::{self, KnownProduct, PriceQuestion, PricedItem};
 use crate::service::usage::{self, Activity, Reach};
 use crate::store::Store;
 use crate::store::profiles::Profile;
-pub use relations::{GroupsByCustomerLoader, GroupsByOrganizationLoader, LinksByPairLoader, PriceListLinksByGroupLoader};
+pub use relations::{
+    GroupsByCustomerLoader, GroupsByOrganizationLoader, LinksByPairLoader, PriceListLinksByGroupLoader,
+};
 pub use webhooks::{AttemptsByDeliveryLoader, DeliveryCountsLoader, DeliveryPagesLoader};
 
 /// A loader's failure: the service's error, shared by every field that

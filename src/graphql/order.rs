@@ -48,7 +48,6 @@ impl Extension for FieldOrderExtension {
         *self.plans.lock().unwrap_or_else(PoisonError::into_inner) = plans;
         Ok(document)
     }
-
 }
 
 impl FieldOrderExtension {

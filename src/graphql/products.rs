@@ -464,7 +464,11 @@ impl ProductMutation {
 /// decides; others read their shopper as usual.
 fn shopper_asked(ctx: &Context<'_>) -> Option<Option<String>> {
     let look = ctx.look_ahead();
-    let mut asked = look.field("edges").field("node").field("resolvedPrice").selection_fields();
+    let mut asked = look
+        .field("edges")
+        .field("node")
+        .field("resolvedPrice")
+        .selection_fields();
     asked.extend(look.field("nodes").field("resolvedPrice").selection_fields());
     let arguments = asked.first()?.arguments().ok()?;
     match arguments.into_iter().find(|(name, _)| name.as_str() == "customerId") {

@@ -1,10 +1,10 @@
 //! Customers: one type group each, any number of pricing-group memberships.
 
-use std::sync::Arc;
 use entity::values::GroupKind;
 use entity::{customer, customer_group, membership, organization, organization_group};
 use sea_orm::sea_query::Query;
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, JoinType, JsonValue, QueryFilter,

@@ -571,14 +571,23 @@ async fn warm_relational_reads_show_every_write() {
         app.data(pages, vars.clone()).await;
         check("start").await;
         let newcomer = customer(&app, "new@example.com", json!({})).await;
-        assert_eq!(app.data(pages, vars.clone()).await, truth.data(pages, vars.clone()).await, "a create");
+        assert_eq!(
+            app.data(pages, vars.clone()).await,
+            truth.data(pages, vars.clone()).await,
+            "a create"
+        );
         check("a create").await;
         add_customers(&app, &members, &[&newcomer]).await;
         let data = app.data(pages, vars.clone()).await;
         assert_eq!(data, truth.data(pages, vars.clone()).await, "a member added");
         assert_eq!(data["members"]["nodes"], json!([{ "email": "new@example.com" }]));
         check("a member added").await;
-        write(&app, "updateCustomer", json!({ "id": newcomer, "email": "renewed@example.com" })).await;
+        write(
+            &app,
+            "updateCustomer",
+            json!({ "id": newcomer, "email": "renewed@example.com" }),
+        )
+        .await;
         let data = app.data(pages, vars.clone()).await;
         assert_eq!(data, truth.data(pages, vars.clone()).await, "an email changed");
         assert_eq!(data["members"]["nodes"], json!([{ "email": "renewed@example.com" }]));
