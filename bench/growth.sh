@@ -20,6 +20,12 @@
 #   OUT      results file, default bench/results/growth-<UTC date>.tsv; the
 #            markdown table goes beside it (.md)
 #   PGHOST PGPORT  the PostgreSQL server (127.0.0.1 5432, user postgres)
+#   EXPLAIN  points at which one request of each kind is sent once more to
+#            a cache-off server logging its SQL (RUST_LOG=pricegraph::sql=
+#            trace), with PostgreSQL's auto_explain logging every
+#            statement's plan (EXPLAIN ANALYZE, buffers): both logs go
+#            beside OUT. Default: every point. PGLOG is PostgreSQL's log
+#            file (/var/log/postgresql/postgresql-15-main.log)
 #
 # Per point: `cold` is a server with `--cache off` (every request reads
 # the database); `warm` a server with the cache on, after one pass over the
@@ -35,6 +41,8 @@ POINTS=${POINTS:-$ALL_POINTS}
 C64=${C64:-10}
 C1=${C1:-8}
 HEALTH=${HEALTH:-3}
+EXPLAIN=${EXPLAIN-$POINTS}
+PGLOG=${PGLOG:-/var/log/postgresql/postgresql-15-main.log}
 SEED_GROUPS=${BENCH_GROUPS:-200}
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
@@ -95,9 +103,14 @@ record() {
         "$PRODUCTS" "$LISTS" "$SEED_S" "$@" | tee -a "$OUT" >&2
 }
 
-start_server() { # cache: on | off
-    "$BIN" serve --database-url "$URL" --listen "$ADDR" --cache "$1" --request-timeout-ms 120000 \
-        >"$WORK/server-$POINT-$1.log" 2>&1 &
+start_server() { # cache: on | off, [log name]
+    local log="$WORK/server-$POINT-${2:-$1}.log"
+    if [ -n "${SERVER_RUST_LOG:-}" ]; then
+        RUST_LOG=$SERVER_RUST_LOG "$BIN" serve --database-url "$URL" --listen "$ADDR" --cache "$1" \
+            --request-timeout-ms 120000 --log-format json >"$log" 2>&1 &
+    else
+        "$BIN" serve --database-url "$URL" --listen "$ADDR" --cache "$1" --request-timeout-ms 120000 >"$log" 2>&1 &
+    fi
     SERVER=$!
     for _ in $(seq 1 600); do
         curl -sf "http://$ADDR/health" >/dev/null && return 0
@@ -105,7 +118,7 @@ start_server() { # cache: on | off
         sleep 0.1
     done
     echo "the server did not start; its log:" >&2
-    tail -n 20 "$WORK/server-$POINT-$1.log" >&2
+    tail -n 20 "$log" >&2
     exit 1
 }
 peak_rss_mb() { awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$SERVER/status"; }
@@ -199,6 +212,28 @@ with open(f"{work}/typename.txt", "w") as out:
 EOF
 }
 
+# One request of each kind on a server with the cache off, its statements
+# logged by the server and their plans (with run times) by auto_explain.
+explain_point() {
+    local settings offset prefix=${OUT%.tsv}
+    for settings in "session_preload_libraries = 'auto_explain'" "auto_explain.log_min_duration = 0" \
+        "auto_explain.log_analyze = on" "auto_explain.log_buffers = on" "auto_explain.log_timing = on"; do
+        "${PSQL[@]}" -d postgres -c "ALTER DATABASE $DB SET $settings"
+    done
+    offset=$(stat -c %s "$PGLOG")
+    SERVER_RUST_LOG=info,pricegraph::sql=trace start_server off explain
+    local kind
+    for kind in store tree health upsert; do
+        sed -n 2p "$WORK/$kind.txt" | grep . >"$WORK/one.txt" || head -n 1 "$WORK/$kind.txt" >"$WORK/one.txt"
+        curl -sS -o /dev/null -w "$(date -u +%H:%M:%S.%N) $POINT explain $kind: %{time_total} s\n" -H 'content-type: application/json' \
+            --data-binary @"$WORK/one.txt" "http://$ADDR/graphql" >&2
+        sleep 0.5
+    done
+    stop_server
+    cp "$WORK/server-$POINT-explain.log" "$prefix-sql-$POINT.log"
+    tail -c +"$((offset + 1))" "$PGLOG" >"$prefix-explain-$POINT.log"
+}
+
 run_point() {
     POINT=$1
     read -r CUSTOMERS PRODUCTS LISTS < <(point_shape "$POINT")
@@ -253,6 +288,7 @@ run_point() {
     measure upsert-1000 warm 1 "$C1" "$upsert"
     record server-peak-rss warm "" "" "" "" "" "$(peak_rss_mb)"
     stop_server
+    if [[ " $EXPLAIN " == *" $POINT "* ]]; then explain_point; fi
     drop_db
 }
 
