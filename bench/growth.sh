@@ -302,14 +302,16 @@ done
 # The markdown table of the whole file (every point in it, the last run of
 # each): one row per point; c1 columns are p50 / p99 in ms, c64 columns
 # requests a second.
-python3 - "$OUT" >"$TABLE" <<'EOF'
+python3 - "$OUT" "$ALL_POINTS" >"$TABLE" <<'EOF'
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+order = sys.argv[2].split()
 points, results = [], {}
 for r in rows:
     if r["point"] not in points:
         points.append(r["point"])
     results[(r["point"], r["query"], r["mode"], r["connections"])] = r
+points.sort(key=lambda p: order.index(p) if p in order else len(order))
 def ms(v):
     v = float(v)
     return f"{v:.2f}" if v < 10 else f"{v:.1f}" if v < 100 else f"{v:,.0f}"
