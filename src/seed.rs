@@ -11,16 +11,18 @@
 //! Both are deterministic (a seeded `StdRng`): the same command on the same
 //! database gives the same names, prices and links; only ids and times differ.
 //! This file holds what the CLI calls; `demo` and `bench` build the two
-//! data sets, both out of the row builders and the bulk insert in `rows`.
+//! data sets out of the row builders in `rows`, and `sink` writes them:
+//! multi-row `INSERT`s on SQLite, `COPY` on PostgreSQL.
 
 mod bench;
 mod demo;
 mod rows;
+mod sink;
 
 use anyhow::Context;
 use chrono::Utc;
 use entity::{customer, customer_group, product};
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, TransactionTrait};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect};
 
 use crate::config::SeedArgs;
 use crate::db::Db;
@@ -33,7 +35,10 @@ pub async fn run(db: &Db, args: &SeedArgs) -> anyhow::Result<()> {
     if args.customers > 0 || args.groups > 0 || args.price_lists > 0 || args.products > 0 {
         bench::generate(db, args).await?;
     }
-    analyze(db).await
+    let started = std::time::Instant::now();
+    analyze(db).await?;
+    tracing::info!("analyzed the seeded tables in {:.1?}", started.elapsed());
+    Ok(())
 }
 
 /// The tables a seed fills.
@@ -112,9 +117,9 @@ pub async fn demo(db: &Db) -> anyhow::Result<()> {
     }
     let rows = demo::rows(Utc::now())?;
     let summary = rows.summary();
-    let txn = db.conn.begin().await?;
-    rows.insert(&txn).await.context("inserting the demo data set")?;
-    txn.commit().await.context("committing the demo data set")?;
+    let mut sink = sink::Sink::begin(db).await?;
+    rows.write(&mut sink).await.context("inserting the demo data set")?;
+    sink.commit().await.context("committing the demo data set")?;
     tracing::info!("loaded the demo data set: {summary}");
     Ok(())
 }

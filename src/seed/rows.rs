@@ -1,6 +1,6 @@
 //! What both data sets are made of: rows with what every fresh row has, the
-//! integer money arithmetic their prices use, and the bulk insert that puts
-//! them in the database in as few statements as possible.
+//! integer money arithmetic their prices use, and the order in which a
+//! [`Sink`] writes them.
 
 use chrono::{DateTime, Utc};
 use entity::values::{GroupKind, PriceListStatus, PriceListType};
@@ -10,34 +10,14 @@ use entity::{
     product_line,
 };
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, Iterable};
+use sea_orm::{DbErr, IntoActiveModel};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::sink::Sink;
 use crate::service::new_id;
 
-/// Bind parameters one statement may carry: SQLite allows 32766, PostgreSQL
-/// 65535; a chunk's rows × columns stays below both.
-const MAX_BIND_PARAMETERS: usize = 32_000;
-
-/// Inserts `rows` in as few statements as the bind-parameter limit allows.
-async fn insert_all<E, A>(txn: &DatabaseTransaction, rows: Vec<A>) -> Result<(), DbErr>
-where
-    E: EntityTrait,
-    A: ActiveModelTrait<Entity = E>,
-{
-    let per_statement = (MAX_BIND_PARAMETERS / E::Column::iter().count()).max(1);
-    let mut rows = rows.into_iter();
-    loop {
-        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        E::insert_many(chunk).exec_without_returning(txn).await?;
-    }
-}
-
-/// Rows waiting to be inserted, one vector per table.
+/// Rows waiting to be written, one vector per table.
 #[derive(Default)]
 pub(super) struct Rows {
     pub(super) groups: Vec<customer_group::ActiveModel>,
@@ -56,20 +36,20 @@ pub(super) struct Rows {
 }
 
 impl Rows {
-    /// Inserts every table after the tables it refers to.
-    pub(super) async fn insert(self, txn: &DatabaseTransaction) -> Result<(), DbErr> {
-        insert_all(txn, self.groups).await?;
-        insert_all(txn, self.organizations).await?;
-        insert_all(txn, self.organization_groups).await?;
-        insert_all(txn, self.customers).await?;
-        insert_all(txn, self.memberships).await?;
-        insert_all(txn, self.product_lines).await?;
-        insert_all(txn, self.products).await?;
-        insert_all(txn, self.base_prices).await?;
-        insert_all(txn, self.price_lists).await?;
-        insert_all(txn, self.prices).await?;
-        insert_all(txn, self.list_links).await?;
-        insert_all(txn, self.line_links).await
+    /// Writes every table after the tables it refers to.
+    pub(super) async fn write(self, sink: &mut Sink) -> Result<(), DbErr> {
+        sink.table(self.groups).await?;
+        sink.table(self.organizations).await?;
+        sink.table(self.organization_groups).await?;
+        sink.table(self.customers).await?;
+        sink.table(self.memberships).await?;
+        sink.table(self.product_lines).await?;
+        sink.table(self.products).await?;
+        sink.table(self.base_prices).await?;
+        sink.table(self.price_lists).await?;
+        sink.table(self.prices).await?;
+        sink.table(self.list_links).await?;
+        sink.table(self.line_links).await
     }
 
     pub(super) fn summary(&self) -> String {

@@ -1,7 +1,7 @@
 //! `pricegraph seed`: the demo data set and the generated benchmark rows,
 //! checked in the database itself.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::Utc;
 use entity::values::{GroupKind, PriceListStatus, PriceListType};
@@ -15,7 +15,7 @@ use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::helpers::on_each_backend;
+use crate::helpers::{Backend, TestApp, backends, on_each_backend};
 
 /// Rows per table.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -417,4 +417,184 @@ async fn a_seed_leaves_planner_statistics_behind() {
         }
     })
     .await;
+}
+
+/// Every seeded row without its ids and times, which differ from run to
+/// run: references by name, flags, amounts and metadata, one sorted list
+/// per table. Two seeds with the same arguments give the same contents.
+async fn contents(conn: &DatabaseConnection) -> BTreeMap<&'static str, Vec<String>> {
+    let groups = all::<customer_group::Entity>(conn).await;
+    let group: HashMap<Uuid, &str> = groups.iter().map(|g| (g.id, g.name.as_str())).collect();
+    let organizations = all::<organization::Entity>(conn).await;
+    let organization: HashMap<Uuid, &str> = organizations.iter().map(|o| (o.id, o.name.as_str())).collect();
+    let customers = all::<customer::Entity>(conn).await;
+    let customer: HashMap<Uuid, &str> = customers.iter().map(|c| (c.id, c.name.as_str())).collect();
+    let lines = all::<product_line::Entity>(conn).await;
+    let line: HashMap<Uuid, &str> = lines.iter().map(|l| (l.id, l.name.as_str())).collect();
+    let products = all::<product::Entity>(conn).await;
+    let sku: HashMap<Uuid, &str> = products.iter().map(|p| (p.id, p.sku.as_str())).collect();
+    let lists = all::<price_list::Entity>(conn).await;
+    let list: HashMap<Uuid, &str> = lists.iter().map(|l| (l.id, l.name.as_str())).collect();
+    let name = |names: &HashMap<Uuid, &str>, id: Option<Uuid>| id.map(|id| names[&id].to_owned());
+    // A generated email ends in the run's random tag, so that runs never collide.
+    let email = |email: &str| match email.strip_prefix("bench-") {
+        Some(rest) => format!("bench-{}", rest.split('-').next().unwrap_or_default()),
+        None => email.to_owned(),
+    };
+    let days =
+        |at: Option<chrono::DateTime<Utc>>, created: chrono::DateTime<Utc>| at.map(|at| (at - created).num_days());
+
+    let mut tables: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+    let mut add = |table: &'static str, row: String| tables.entry(table).or_default().push(row);
+    for g in &groups {
+        let fresh = g.created_at == g.updated_at;
+        let row = format!(
+            "{} {} {:?} {} {} {} {} {} {} {fresh}",
+            g.name,
+            g.name_key,
+            g.kind,
+            g.is_active,
+            g.commission_exempt,
+            g.free_freight,
+            g.metadata,
+            g.version,
+            g.description.as_deref().unwrap_or("-")
+        );
+        add("customer_group", row);
+    }
+    for o in &organizations {
+        let parent = name(&organization, o.parent_id);
+        add(
+            "organization",
+            format!("{} {parent:?} {} {}", o.name, o.metadata, o.version),
+        );
+    }
+    for link in all::<organization_group::Entity>(conn).await {
+        add(
+            "organization_group",
+            format!("{} {}", organization[&link.organization_id], group[&link.group_id]),
+        );
+    }
+    for c in &customers {
+        let row = format!(
+            "{} {} {:?} {} {} {} {} {}",
+            c.name,
+            email(&c.email),
+            name(&organization, c.organization_id),
+            group[&c.type_group_id],
+            c.commission_exempt,
+            c.free_freight,
+            c.metadata,
+            c.version
+        );
+        add("customer", row);
+    }
+    for m in all::<membership::Entity>(conn).await {
+        add(
+            "membership",
+            format!("{} {}", customer[&m.customer_id], group[&m.group_id]),
+        );
+    }
+    for l in &lines {
+        add("product_line", format!("{} {}", l.name, l.version));
+    }
+    for p in &products {
+        let row = format!(
+            "{} {} {:?} {} {}",
+            p.sku,
+            p.name,
+            name(&line, p.product_line_id),
+            p.metadata,
+            p.version
+        );
+        add("product", row);
+    }
+    for b in all::<base_price::Entity>(conn).await {
+        let row = format!(
+            "{} {} {} {}",
+            sku[&b.product_id], b.currency, b.min_quantity, b.amount_minor
+        );
+        add("base_price", row);
+    }
+    for l in &lists {
+        let row = format!(
+            "{} {:?} {:?} {:?} {:?} {:?} {} {}",
+            l.name,
+            l.list_type,
+            l.status,
+            days(l.starts_at, l.created_at),
+            days(l.ends_at, l.created_at),
+            l.percent_off,
+            l.metadata,
+            l.version
+        );
+        add("price_list", row);
+    }
+    for p in all::<price::Entity>(conn).await {
+        let row = format!(
+            "{} {} {} {} {:?} {}",
+            list[&p.price_list_id], sku[&p.product_id], p.currency, p.min_quantity, p.max_quantity, p.amount_minor
+        );
+        add("price", row);
+    }
+    for link in all::<customer_group_price_list::Entity>(conn).await {
+        let row = format!(
+            "{} {} {}",
+            group[&link.group_id], list[&link.price_list_id], link.priority
+        );
+        add("customer_group_price_list", row);
+    }
+    for link in all::<customer_group_product_line::Entity>(conn).await {
+        let row = format!("{} {}", group[&link.group_id], line[&link.product_line_id]);
+        add("customer_group_product_line", row);
+    }
+    for rows in tables.values_mut() {
+        rows.sort();
+    }
+    tables
+}
+
+/// The same seed gives the same rows on a second database and on every
+/// backend: PostgreSQL's `COPY` stores what SQLite's `INSERT`s store, to
+/// the names, amounts, links and metadata.
+#[tokio::test]
+async fn a_seed_gives_the_same_rows_on_every_backend() {
+    let args = seed_args(true, 300, 7, 12, 40);
+    let mut seeded = Vec::new();
+    for backend in [Backend::Sqlite].into_iter().chain(backends()) {
+        let app = TestApp::spawn(backend).await;
+        let started = Utc::now();
+        seed::run(&app.db, &args).await.expect("seed runs");
+        let conn = &app.db.conn;
+        for c in all::<customer::Entity>(conn).await {
+            let age = c.created_at - started;
+            assert!(
+                c.created_at == c.updated_at && age >= chrono::Duration::zero() && age < chrono::Duration::minutes(5),
+                "[{backend:?}] {}: created {}",
+                c.name,
+                c.created_at
+            );
+        }
+        seeded.push((backend, counts(conn).await, contents(conn).await));
+        app.cleanup().await;
+    }
+    let (_, first_counts, first_contents) = &seeded[0];
+    assert!(
+        first_contents["customer"]
+            .iter()
+            .any(|c| c.starts_with("Bench Customer 000300 "))
+    );
+    for (backend, counts, contents) in &seeded[1..] {
+        assert_eq!(counts, first_counts, "[{backend:?}] row counts");
+        for (table, rows) in first_contents {
+            let other = &contents[table];
+            let differing: Vec<_> = rows.iter().zip(other).filter(|(a, b)| a != b).take(3).collect();
+            assert!(
+                rows.len() == other.len() && differing.is_empty(),
+                "[{backend:?}] {table}: {} rows against {}, first differences {differing:?}",
+                other.len(),
+                rows.len()
+            );
+        }
+    }
 }
