@@ -7,7 +7,7 @@ use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 
 use super::{CustomerGroup, Money, PriceList, PriceListRule, Product, load_failed};
 use crate::graphql::errors::internal;
-use crate::graphql::loaders::{ProductPrices, loaders};
+use crate::graphql::loaders::{ProductPrices, cached_row, loaders};
 use crate::money::{CurrencyCode, Money as DomainMoney};
 use crate::pricing::Explanation;
 use crate::service::resolution::PricedItem;
@@ -164,9 +164,7 @@ impl ResolvedPrice {
         let Some(id) = self.0.resolved.price_list_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)
-            .price_lists
-            .load_one(id)
+        Ok(cached_row(&loaders(ctx).price_lists, id)
             .await
             .map_err(load_failed)?
             .map(PriceList))
@@ -176,9 +174,7 @@ impl ResolvedPrice {
         let Some(id) = self.0.resolved.customer_group_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)
-            .groups
-            .load_one(id)
+        Ok(cached_row(&loaders(ctx).groups, id)
             .await
             .map_err(load_failed)?
             .map(CustomerGroup))
@@ -224,18 +220,14 @@ pub struct PriceExplanation {
 impl PriceExplanation {
     /// The group through which the list reached the shopper.
     async fn customer_group(&self, ctx: &Context<'_>) -> Result<Option<CustomerGroup>> {
-        let group = loaders(ctx)
-            .groups
-            .load_one(self.entry.group_id)
+        let group = cached_row(&loaders(ctx).groups, self.entry.group_id)
             .await
             .map_err(load_failed)?;
         Ok(group.map(CustomerGroup))
     }
     /// The list considered.
     async fn price_list(&self, ctx: &Context<'_>) -> Result<Option<PriceList>> {
-        let list = loaders(ctx)
-            .price_lists
-            .load_one(self.entry.price_list_id)
+        let list = cached_row(&loaders(ctx).price_lists, self.entry.price_list_id)
             .await
             .map_err(load_failed)?;
         Ok(list.map(PriceList))
