@@ -55,13 +55,6 @@ impl Weigh for String {
     }
 }
 
-impl<T: Weigh> Weigh for Option<T> {
-    fn bytes(&self) -> usize {
-        self.as_ref()
-            .map_or(size_of::<Self>(), |v| v.bytes() + size_of::<Self>() - size_of::<T>())
-    }
-}
-
 impl Weigh for Vec<Uuid> {
     fn bytes(&self) -> usize {
         size_of::<Self>() + self.capacity() * size_of::<Uuid>()

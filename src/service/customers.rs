@@ -100,31 +100,13 @@ impl CustomerFilter {
     }
 }
 
-/// A page of customers, cached until any customer (its row or its
-/// memberships) changes: admin screens page through the same few.
+/// A page of customers, from the store's cache when it has it.
 pub async fn page(
     store: &Store,
     filter: &CustomerFilter,
     request: PageRequest,
 ) -> ServiceResult<Arc<Page<Arc<customer::Model>>>> {
-    let key = format!("{filter:?}{request:?}");
-    if let Some(page) = store.cache.customer_page(&key) {
-        return Ok(page);
-    }
-    let since = store.cache.generation();
-    let page = fetch_page(store.conn(), filter.select(), customer::Column::Id, request).await?;
-    let page = Arc::new(Page {
-        items: page.items.into_iter().map(Arc::new).collect(),
-        has_previous_page: page.has_previous_page,
-        has_next_page: page.has_next_page,
-    });
-    store.cache.fill(since, |fill| {
-        fill.customer_page(key, page.clone());
-        for customer in &page.items {
-            fill.customer_row(customer.clone());
-        }
-    });
-    Ok(page)
+    crate::store::rows::customer_page(store, format!("{filter:?}{request:?}"), filter.select(), request).await
 }
 
 pub async fn count(db: &DatabaseConnection, filter: &CustomerFilter) -> ServiceResult<u64> {

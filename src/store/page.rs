@@ -13,6 +13,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use std::sync::Arc;
+
 use crate::page::{Direction, Page, PageRequest};
 
 /// Applies the cursors and order of `request` to `select`, fetching one row
@@ -169,4 +171,14 @@ pub fn contains_ignoring_case(column: impl ColumnTrait, needle: &str) -> sea_orm
         .replace('%', "\\%")
         .replace('_', "\\_");
     Expr::expr(Func::lower(column.into_expr())).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
+}
+
+/// A page as the caches keep it: shared, its rows shared with the rows'
+/// own cache layer.
+pub fn shared<M>(page: Page<M>) -> Arc<Page<Arc<M>>> {
+    Arc::new(Page {
+        items: page.items.into_iter().map(Arc::new).collect(),
+        has_previous_page: page.has_previous_page,
+        has_next_page: page.has_next_page,
+    })
 }

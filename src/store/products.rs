@@ -11,7 +11,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select};
 use uuid::Uuid;
 
 use super::Store;
-use super::page::{contains_ignoring_case, fetch_page};
+use super::page::{contains_ignoring_case, fetch_page, shared};
 use crate::domain::SearchText;
 use crate::error::ServiceResult;
 use crate::page::{Page, PageRequest};
@@ -52,12 +52,7 @@ pub async fn product_page(
     }
     let since = store.cache.generation();
     let load = || async {
-        let page = fetch_page(store.conn(), filter.select(), product::Column::Id, request).await?;
-        let page = Arc::new(Page {
-            items: page.items.into_iter().map(Arc::new).collect(),
-            has_previous_page: page.has_previous_page,
-            has_next_page: page.has_next_page,
-        });
+        let page = shared(fetch_page(store.conn(), filter.select(), product::Column::Id, request).await?);
         store.cache.fill(since, |fill| {
             fill.product_page(key.clone(), page.clone());
             for product in &page.items {

@@ -109,3 +109,27 @@ pub async fn by_id<E: CachedRow>(store: &Store, ids: &[Uuid]) -> ServiceResult<H
     found.extend(loaded.into_iter().map(|row| (E::id_of(&row), row)));
     Ok(found)
 }
+
+/// A page of customers (`select` is its filter, `key` the filter and
+/// request as text), cached until any customer — its row or its
+/// memberships — changes: admin screens page through the same few.
+pub async fn customer_page(
+    store: &Store,
+    key: String,
+    select: sea_orm::Select<customer::Entity>,
+    request: crate::page::PageRequest,
+) -> ServiceResult<Arc<crate::page::Page<Arc<customer::Model>>>> {
+    if let Some(page) = store.cache.customer_page(&key) {
+        return Ok(page);
+    }
+    let since = store.cache.generation();
+    let page = super::page::fetch_page(store.conn(), select, customer::Column::Id, request).await?;
+    let page = super::page::shared(page);
+    store.cache.fill(since, |fill| {
+        fill.customer_page(key, page.clone());
+        for customer in &page.items {
+            fill.customer_row(customer.clone());
+        }
+    });
+    Ok(page)
+}
