@@ -131,6 +131,11 @@ async fn price_resolutions_are_counted_by_source_and_cache_reads_by_layer() {
         };
         assert_eq!(offers("misses"), 2.0, "the first request reads both offers");
         assert_eq!(offers("hits"), 2.0, "the second finds them cached");
+        // What each layer holds now, and its estimated bytes.
+        let held = |metric: &str| sample(&text, &format!(r#"{metric}{{tier="process",layer="offers"}}"#));
+        assert_eq!(held("pricegraph_cache_entries"), 2.0, "{text}");
+        let bytes = held("pricegraph_cache_bytes");
+        assert!((500.0..10_000.0).contains(&bytes), "two small offers: {bytes} bytes");
     })
     .await;
 }
